@@ -199,7 +199,9 @@ CELERY_TASK_ROUTES = {
     "content.generate_*": {"queue": "generation"},
     "support.suggest_*": {"queue": "generation"},
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "publish-due-drafts": {"task": "content.publish_due", "schedule": 60.0},
+}
 
 # --- Model runtime --------------------------------------------------------------------------
 ECOMCMS_MODEL_CACHE = Path(

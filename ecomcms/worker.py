@@ -16,7 +16,7 @@ from ecomcms import inference
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 20
-_MODELS_FOR_QUEUE = {"generation": ["text"], "default": ["embeddings"]}
+_MODELS_FOR_QUEUE = {"generation": ["text", "embeddings"], "default": ["embeddings"]}
 
 
 def models_for_queues(queues: list[str]) -> list[str]:

@@ -58,12 +58,14 @@ def test_a_worker_still_loading_is_reported_as_loading(client):
     assert body["models"]["text"]["error"] == "a worker is loading the model"
 
 
-def test_an_unreachable_broker_is_503_with_the_error(client, settings):
+def test_an_unreachable_broker_is_503_with_the_error(client, monkeypatch):
     from ecomcms.celery import app
 
     beat(loaded=READY)
+    unreachable = "amqp://guest:guest@127.0.0.1:1//"
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)  # Celery reads the variable before its config
     original = app.conf.broker_url
-    app.conf.broker_url = "amqp://guest:guest@127.0.0.1:1//"
+    app.conf.broker_url = unreachable
     try:
         response = client.get("/healthz")
     finally:

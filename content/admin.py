@@ -1,0 +1,461 @@
+"""The editorial workflow in the Django admin. Actions and buttons call services; nothing else writes."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from content import checks, selectors, services
+from content.diffs import word_diff
+from content.models import (
+    BannedPhrase,
+    CopyKind,
+    Draft,
+    DraftEvent,
+    DraftStatus,
+    GenerationJob,
+    Product,
+    PromptTemplate,
+    PublishedCopy,
+    Review,
+    TemplatePreview,
+)
+
+
+def _report(modeladmin, request, done: int, failures: list[str], verb: str) -> None:
+    if done:
+        modeladmin.message_user(request, f"{verb}: {done}.", messages.SUCCESS)
+    for failure in failures[:20]:
+        modeladmin.message_user(request, failure, messages.ERROR)
+    if len(failures) > 20:
+        modeladmin.message_user(request, f"... and {len(failures) - 20} more failures.", messages.ERROR)
+
+
+# --- Products -------------------------------------------------------------------------------
+
+class GenerateForm(forms.Form):
+    kind = forms.ChoiceField(choices=CopyKind.choices)
+    due_at = forms.DateTimeField(required=False, help_text="Optional review deadline, e.g. 2026-12-24 12:00")
+
+
+class ReviewInline(admin.TabularInline):
+    model = Review
+    extra = 0
+    fields = ("rating", "title", "author", "reviewed_at")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("sku", "title", "brand", "category", "price", "currency", "stock", "is_active", "published_kinds")
+    list_filter = ("is_active", "category", "brand")
+    search_fields = ("sku", "title", "brand", "category")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("created_at", "updated_at")
+    inlines = [ReviewInline]
+    actions = ["generate_drafts"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _published=Count("published_copy__kind", filter=Q(published_copy__superseded_at__isnull=True), distinct=True)
+        )
+
+    @admin.display(description="Published kinds", ordering="_published")
+    def published_kinds(self, obj):
+        return obj._published
+
+    @admin.action(description="Generate AI drafts for the selected products…", permissions=["request_generation"])
+    def generate_drafts(self, request, queryset):
+        if "apply" in request.POST:
+            form = GenerateForm(request.POST)
+            if form.is_valid():
+                try:
+                    job = services.drafts_request(
+                        products=queryset, kind=form.cleaned_data["kind"], actor=request.user,
+                        due_at=form.cleaned_data["due_at"], description=f"admin selection of {queryset.count()} products",
+                    )
+                except services.ContentError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                    return None
+                url = reverse("admin:content_generationjob_change", args=[job.pk])
+                self.message_user(
+                    request, format_html('Queued {} drafts. <a href="{}">Follow the job</a>.', job.total, url), messages.SUCCESS
+                )
+                return None
+        else:
+            form = GenerateForm()
+        return TemplateResponse(request, "admin/content/product/generate.html", {
+            **self.admin_site.each_context(request), "title": "Generate AI drafts", "form": form,
+            "queryset": queryset, "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    def has_request_generation_permission(self, request):
+        return request.user.has_perm("content.request_generation")
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("product", "rating", "title", "author", "reviewed_at")
+    list_filter = ("rating",)
+    search_fields = ("product__sku", "title", "body", "author")
+    list_select_related = ("product",)
+    raw_id_fields = ("product",)
+
+
+# --- Templates ------------------------------------------------------------------------------
+
+class PreviewForm(forms.Form):
+    product = forms.ModelChoiceField(queryset=Product.objects.filter(is_active=True), help_text="Run the template on this product.")
+
+
+@admin.register(PromptTemplate)
+class PromptTemplateAdmin(admin.ModelAdmin):
+    list_display = ("kind", "version", "is_active", "max_chars", "created_by", "created_at", "draft_count")
+    list_filter = ("kind", "is_active")
+    readonly_fields = ("version", "is_active", "created_by", "created_at")
+    fields = ("kind", "system", "user", "options", "max_chars", "version", "is_active", "created_by", "created_at")
+    actions = ["activate"]
+    change_form_template = "admin/content/prompttemplate/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by").annotate(_drafts=Count("drafts"))
+
+    @admin.display(description="Drafts", ordering="_drafts")
+    def draft_count(self, obj):
+        return obj._drafts
+
+    def save_model(self, request, obj, form, change):
+        """Editing never changes a version in place: it saves a new, active version."""
+        new = services.template_save_version(
+            kind=obj.kind, system=obj.system, user=obj.user, options=obj.options or {}, max_chars=obj.max_chars,
+            actor=request.user,
+        )
+        obj.pk, obj.version, obj.is_active = new.pk, new.version, new.is_active
+
+    def response_change(self, request, obj):
+        self.message_user(request, f"Saved as version {obj.version}; it is now the active {obj.get_kind_display()} template.")
+        return HttpResponseRedirect(reverse("admin:content_prompttemplate_change", args=[obj.pk]))
+
+    @admin.action(description="Make the selected version active")
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
+            return
+        template = services.template_activate(template=queryset.get(), actor=request.user)
+        self.message_user(request, f"{template} is now active.", messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="content_prompttemplate_preview"),
+        ] + super().get_urls()
+
+    def preview_view(self, request, pk):
+        template = get_object_or_404(PromptTemplate, pk=pk)
+        if not request.user.has_perm("content.request_generation"):
+            raise PermissionDenied
+        form = PreviewForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            preview = services.template_preview_request(template=template, product=form.cleaned_data["product"], actor=request.user)
+            return HttpResponseRedirect(reverse("admin:content_templatepreview_change", args=[preview.pk]))
+        return TemplateResponse(request, "admin/content/prompttemplate/preview.html", {
+            **self.admin_site.each_context(request), "title": f"Preview {template}", "form": form,
+            "template_obj": template, "opts": self.model._meta,
+        })
+
+
+@admin.register(TemplatePreview)
+class TemplatePreviewAdmin(admin.ModelAdmin):
+    list_display = ("template", "product", "status", "created_at")
+    list_select_related = ("template", "product")
+    readonly_fields = ("template", "product", "status", "text", "provenance", "error", "requested_by", "created_at")
+    change_form_template = "admin/content/templatepreview/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- Jobs -----------------------------------------------------------------------------------
+
+def progress_bar(done: int, failed: int, total: int):
+    percent = round(100 * done / total) if total else 100
+    return format_html(
+        '<div class="ecomcms-progress" title="{}/{} done, {} failed"><progress max="{}" value="{}"></progress> '
+        "{}% &middot; {} / {} done{}</div>",
+        done, total, failed, total or 1, done, percent, done, total, format_html(", <b>{} failed</b>", failed) if failed else "",
+    )
+
+
+@admin.register(GenerationJob)
+class GenerationJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "description", "requested_by", "created_at", "progress")
+    list_filter = ("kind",)
+    readonly_fields = ("kind", "description", "requested_by", "created_at", "total", "progress", "drafts_link")
+    change_form_template = "admin/content/generationjob/change_form.html"
+
+    def get_queryset(self, request):
+        return selectors.jobs_with_progress().select_related("requested_by")
+
+    @admin.display(description="Progress")
+    def progress(self, obj):
+        return progress_bar(obj.done, obj.failed, obj.total)
+
+    @admin.display(description="Drafts")
+    def drafts_link(self, obj):
+        url = reverse("admin:content_draft_changelist") + f"?job__id__exact={obj.pk}"
+        return format_html('<a href="{}">Show the drafts of this job</a>', url)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- Drafts and review ----------------------------------------------------------------------
+
+class FailedCheckFilter(admin.SimpleListFilter):
+    title = "failed check"
+    parameter_name = "failed_check"
+
+    def lookups(self, request, model_admin):
+        return [("any", "Any check failed"), ("none", "All checks passed")] + [(n, n.replace("_", " ")) for n in checks.CHECK_NAMES]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "any":
+            return queryset.filter(checks_passed=False)
+        if value == "none":
+            return queryset.filter(checks_passed=True)
+        if value in checks.CHECK_NAMES:
+            return queryset.filter(checks__contains=[{"name": value, "passed": False}]) if _json_contains() else queryset.filter(
+                checks_passed=False, checks__icontains=f'"name": "{value}", "passed": false'
+            )
+        return queryset
+
+
+def _json_contains() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def check_badges(draft: Draft):
+    failed = checks.failed_names(draft.checks or [])
+    if draft.checks_passed is None:
+        return "-"
+    if not failed:
+        return mark_safe('<span class="ecomcms-badge ok">checks passed</span>')
+    return format_html_join(" ", '<span class="ecomcms-badge flag">{}</span>', ((n.replace("_", " "),) for n in failed))
+
+
+class DraftEventInline(admin.TabularInline):
+    model = DraftEvent
+    extra = 0
+    fields = ("at", "actor", "from_status", "to_status", "comment")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DraftForm(forms.ModelForm):
+    class Meta:
+        model = Draft
+        fields = ("editor_text",)
+        widgets = {"editor_text": forms.Textarea(attrs={"rows": 8, "cols": 100})}
+
+
+@admin.register(Draft)
+class DraftAdmin(admin.ModelAdmin):
+    form = DraftForm
+    list_display = ("product", "kind", "variant", "status", "badges", "template_version", "model_id", "due_at", "generated_at")
+    list_filter = ("status", "kind", FailedCheckFilter, "product__category", "template", "model_id", "job")
+    search_fields = ("product__sku", "product__title", "ai_text", "editor_text")
+    list_select_related = ("product", "template")
+    ordering = ("due_at", "generated_at", "pk")
+    date_hierarchy = "created_at"
+    actions = ["bulk_approve", "retry_failed"]
+    inlines = [DraftEventInline]
+    change_form_template = "admin/content/draft/change_form.html"
+    readonly_fields = (
+        "product", "kind", "variant", "status", "template", "job", "regenerates", "feedback", "ai_text", "model_id",
+        "generation_options", "input_hash", "tokens_in", "tokens_out", "seconds", "worker", "generated_at",
+        "failure_reason", "attempts", "due_at", "publish_at", "created_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("editor_text",)}),
+        ("Provenance", {"classes": ("collapse",), "fields": (
+            "product", "kind", "variant", "status", "template", "job", "regenerates", "feedback", "model_id",
+            "generation_options", "input_hash", "tokens_in", "tokens_out", "seconds", "worker", "generated_at",
+            "attempts", "failure_reason", "due_at", "publish_at", "created_at",
+        )}),
+    )
+
+    @admin.display(description="Checks")
+    def badges(self, obj):
+        return check_badges(obj)
+
+    @admin.display(description="Template", ordering="template__version")
+    def template_version(self, obj):
+        return f"v{obj.template.version}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = obj is not None and obj.status in (DraftStatus.IN_REVIEW, DraftStatus.APPROVED)
+        if editable and request.user.has_perm("content.change_draft"):
+            return self.readonly_fields
+        return ("editor_text",) + self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if "editor_text" in form.changed_data:
+            services.draft_edit(draft=obj, actor=request.user, text=form.cleaned_data["editor_text"])
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.ContentError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(review_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="content_draft_decide"),
+        ] + super().get_urls()
+
+    def decide_view(self, request, pk):
+        """The review buttons: approve, approve and publish, publish, request changes, reject, retry."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:content_draft_change", args=[pk]))
+        draft = get_object_or_404(Draft, pk=pk)
+        decision = request.POST.get("decision")
+        comment = request.POST.get("comment", "").strip()
+        operations = {
+            "approve": lambda: services.draft_approve(draft=draft, actor=request.user, comment=comment),
+            "approve_publish": lambda: services.draft_approve_and_publish(draft=draft, actor=request.user, comment=comment),
+            "publish": lambda: services.draft_publish(draft=draft, actor=request.user),
+            "request_changes": lambda: services.draft_request_changes(draft=draft, actor=request.user, comment=comment),
+            "reject": lambda: services.draft_reject(draft=draft, actor=request.user, reason=comment),
+            "retry": lambda: services.draft_retry(draft=draft, actor=request.user),
+        }
+        if decision not in operations:
+            self.message_user(request, "Unknown decision.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:content_draft_change", args=[pk]))
+        try:
+            operations[decision]()
+        except services.ContentError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:content_draft_change", args=[pk]))
+        done = {"approve": "Approved", "approve_publish": "Approved and published", "publish": "Published",
+                "request_changes": "Changes requested; a new draft is queued with your comment",
+                "reject": "Rejected", "retry": "Queued again"}[decision]
+        self.message_user(request, f"{done}: {draft}.", messages.SUCCESS)
+        next_draft = selectors.drafts_for_review().exclude(pk=pk).first()
+        if next_draft and decision != "retry":
+            return HttpResponseRedirect(reverse("admin:content_draft_change", args=[next_draft.pk]))
+        return HttpResponseRedirect(reverse("admin:content_draft_changelist") + "?status__exact=in_review")
+
+    @admin.action(description="Approve the selected drafts whose checks all passed")
+    def bulk_approve(self, request, queryset):
+        try:
+            approved, skipped = services.drafts_bulk_approve(drafts=queryset, actor=request.user)
+        except services.NotAllowed as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"Approved {approved} drafts.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"Skipped {skipped} drafts that were not in review or had failed checks.", messages.WARNING)
+
+    @admin.action(description="Retry the selected failed drafts")
+    def retry_failed(self, request, queryset):
+        done, failures = 0, []
+        for draft in queryset:
+            try:
+                services.draft_retry(draft=draft, actor=request.user)
+                done += 1
+            except services.ContentError as exc:
+                failures.append(f"{draft}: {exc}")
+        _report(self, request, done, failures, "Queued again")
+
+
+def review_context(request, draft: Draft) -> dict:
+    """Everything the review page shows next to the form."""
+    from content.checks import highlight
+
+    text = draft.text
+    check_rows = [
+        {**result, "highlighted": highlight(text if draft.editor_text else draft.ai_text, result.get("spans") or [])}
+        for result in (draft.checks or [])
+    ]
+    user = request.user
+    return {
+        "draft": draft,
+        "product": draft.product,
+        "published": selectors.product_published_copy(draft.product).filter(kind=draft.kind),
+        "diff": word_diff(draft.ai_text, draft.editor_text) if draft.editor_text else None,
+        "check_rows": check_rows,
+        "can_review": user.has_perm("content.review_draft") and draft.status == DraftStatus.IN_REVIEW,
+        "can_publish": user.has_perm("content.publish_draft"),
+        "can_publish_now": user.has_perm("content.publish_draft") and draft.status == DraftStatus.APPROVED,
+        "can_retry": user.has_perm("content.request_generation") and draft.status == DraftStatus.FAILED,
+        "decide_url": reverse("admin:content_draft_decide", args=[draft.pk]),
+    }
+
+
+@admin.register(PublishedCopy)
+class PublishedCopyAdmin(admin.ModelAdmin):
+    list_display = ("product", "kind", "variant", "short_text", "published_by", "published_at", "superseded_at")
+    list_filter = ("kind", ("superseded_at", admin.EmptyFieldListFilter))
+    search_fields = ("product__sku", "text")
+    list_select_related = ("product", "published_by")
+    readonly_fields = ("product", "kind", "variant", "text", "draft", "published_by", "published_at", "superseded_at")
+
+    @admin.display(description="Text")
+    def short_text(self, obj):
+        return obj.text[:80] + ("…" if len(obj.text) > 80 else "")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BannedPhrase)
+class BannedPhraseAdmin(admin.ModelAdmin):
+    list_display = ("phrase", "note", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("phrase",)

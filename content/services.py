@@ -1,0 +1,530 @@
+"""Every write to content goes through here: requests, generation, and each workflow transition.
+
+The admin, the API, management commands and Celery tasks all call these
+functions, so they behave identically whichever door was used. Every transition
+checks the current state inside a transaction, refuses a wrong one with
+``DraftStateError``, checks the actor's permission (``NotAllowed``), and writes an
+append-only ``DraftEvent``. ``actor=None`` means the system (a worker or the scheduler).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import socket
+import os
+from datetime import datetime
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from content import checks, postprocess, prompts
+from content.models import (
+    KIND_VARIANTS,
+    BannedPhrase,
+    CopyKind,
+    Draft,
+    DraftEvent,
+    DraftStatus,
+    GenerationJob,
+    Product,
+    PromptTemplate,
+    PublishedCopy,
+    TemplatePreview,
+)
+from ecomcms import inference
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+NEAR_DUPLICATE_POOL = 5000  # most recent other drafts compared for near-duplicates
+
+
+class ContentError(Exception):
+    """A request the content workflow refuses; the message is for the person who made it."""
+
+
+class DraftStateError(ContentError):
+    pass
+
+
+class NotAllowed(ContentError):
+    pass
+
+
+def _require(actor, permission: str) -> None:
+    if actor is not None and not actor.has_perm(f"content.{permission}"):
+        raise NotAllowed(f"{actor} may not {permission.replace('_', ' ')}")
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _transition(draft: Draft | int, *, actor, allowed_from, to_status, comment="", verb: str, **updates) -> Draft:
+    pk = draft.pk if isinstance(draft, Draft) else draft
+    with transaction.atomic():
+        current = Draft.objects.select_for_update().select_related("product").get(pk=pk)
+        if current.status not in allowed_from:
+            raise DraftStateError(f"cannot {verb} a draft that is {current.get_status_display().lower()}")
+        previous = current.status
+        for field, value in updates.items():
+            setattr(current, field, value)
+        current.status = to_status
+        current.save()
+        DraftEvent.objects.create(draft=current, actor=actor, from_status=previous, to_status=to_status, comment=comment)
+    return current
+
+
+# --- Templates ------------------------------------------------------------------------------
+
+def template_active(kind: str) -> PromptTemplate:
+    """The active template of a kind; the built-in default becomes version 1 if there is none."""
+    template = PromptTemplate.objects.filter(kind=kind, is_active=True).first()
+    if template:
+        return template
+    if kind not in prompts.DEFAULT_TEMPLATES:
+        raise ContentError(f"unknown kind of copy: {kind!r}")
+    with transaction.atomic():
+        template = PromptTemplate.objects.filter(kind=kind, is_active=True).select_for_update().first()
+        if template:
+            return template
+        default = prompts.DEFAULT_TEMPLATES[kind]
+        version = (PromptTemplate.objects.filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
+        return PromptTemplate.objects.create(
+            kind=kind, version=version, system=default["system"], user=default["user"],
+            options=default["options"], max_chars=default["max_chars"], is_active=True,
+        )
+
+
+def template_save_version(*, kind: str, system: str, user: str, options: dict, max_chars: int, actor, activate: bool = True) -> PromptTemplate:
+    """Save an edit as a new version (old versions stay, with the drafts made from them)."""
+    _require(actor, "add_prompttemplate")
+    inference.GenerationOptions.from_dict(options)  # refuse bad options before saving
+    with transaction.atomic():
+        version = (PromptTemplate.objects.select_for_update().filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
+        if activate:
+            PromptTemplate.objects.filter(kind=kind, is_active=True).update(is_active=False)
+        return PromptTemplate.objects.create(
+            kind=kind, version=version, system=system, user=user, options=options, max_chars=max_chars,
+            is_active=activate, created_by=actor,
+        )
+
+
+def template_activate(*, template: PromptTemplate, actor) -> PromptTemplate:
+    _require(actor, "change_prompttemplate")
+    with transaction.atomic():
+        PromptTemplate.objects.filter(kind=template.kind, is_active=True).exclude(pk=template.pk).update(is_active=False)
+        PromptTemplate.objects.filter(pk=template.pk).update(is_active=True)
+    template.refresh_from_db()
+    return template
+
+
+def template_preview_request(*, template: PromptTemplate, product: Product, actor) -> TemplatePreview:
+    """Queue a preview of the template on one product; it creates no draft."""
+    _require(actor, "request_generation")
+    from content.tasks import generate_preview
+
+    preview = TemplatePreview.objects.create(template=template, product=product, requested_by=actor)
+    transaction.on_commit(lambda: generate_preview.delay(preview.pk))
+    return preview
+
+
+def template_preview_run(preview_id: int) -> TemplatePreview | None:
+    preview = TemplatePreview.objects.select_related("template", "product").filter(pk=preview_id).first()
+    if preview is None or preview.status != TemplatePreview.Status.PENDING:
+        return preview
+    template = preview.template
+    try:
+        prompt = prompts.build_prompt(template=template, product=preview.product, reviews=preview.product.reviews.all())
+        result = inference.get_generator().generate([prompt], prompts.template_options(template))[0]
+    except (inference.ModelError, ValueError) as exc:
+        TemplatePreview.objects.filter(pk=preview.pk).update(status=TemplatePreview.Status.FAILED, error=str(exc))
+    else:
+        TemplatePreview.objects.filter(pk=preview.pk).update(
+            status=TemplatePreview.Status.DONE, text=postprocess.finish(result.text, template.max_chars),
+            provenance=result.provenance(),
+        )
+    preview.refresh_from_db()
+    return preview
+
+
+# --- Requesting generation -------------------------------------------------------------------
+
+def drafts_request(*, products, kind: str, actor, description: str = "", due_at: datetime | None = None) -> GenerationJob:
+    """Queue drafts of one kind for many products, as one job.
+
+    Products that already have a draft of that kind on its way are skipped, so a
+    double click or a repeated command never queues the same work twice.
+    """
+    _require(actor, "request_generation")
+    if kind not in CopyKind.values:
+        raise ContentError(f"unknown kind of copy: {kind!r}")
+    template = template_active(kind)
+    variants = range(1, KIND_VARIANTS.get(kind, 1) + 1)
+    product_ids = list(products.values_list("pk", flat=True)) if hasattr(products, "values_list") else [p.pk for p in products]
+    with transaction.atomic():
+        busy = set(
+            Draft.objects.filter(product_id__in=product_ids, kind=kind, status__in=[DraftStatus.QUEUED, DraftStatus.GENERATING])
+            .values_list("product_id", "variant")
+        )
+        job = GenerationJob.objects.create(kind=kind, description=description[:300], requested_by=actor)
+        drafts = Draft.objects.bulk_create([
+            Draft(product_id=pid, kind=kind, variant=v, template=template, job=job, due_at=due_at)
+            for pid in product_ids for v in variants if (pid, v) not in busy
+        ])
+        drafts = list(Draft.objects.filter(job=job).only("pk"))  # ids on every database
+        DraftEvent.objects.bulk_create([
+            DraftEvent(draft_id=d.pk, actor=actor, from_status="", to_status=DraftStatus.QUEUED) for d in drafts
+        ])
+        job.total = len(drafts)
+        job.save(update_fields=["total"])
+        _dispatch_after_commit(len(drafts))
+    return job
+
+
+def _dispatch_after_commit(count: int) -> None:
+    """One task per batch: idle workers share the work; surplus tasks find nothing and stop."""
+    if not count:
+        return
+    from content.tasks import generate_drafts
+
+    batches = math.ceil(count / settings.ECOMCMS_GENERATION_BATCH_SIZE)
+    transaction.on_commit(lambda: [generate_drafts.delay() for _ in range(batches)])
+
+
+# --- Generation (in the worker) --------------------------------------------------------------
+
+def drafts_claim(*, limit: int, worker: str = "") -> list[Draft]:
+    """Claim up to ``limit`` queued drafts, oldest due first, for this worker.
+
+    On PostgreSQL, ``SKIP LOCKED`` lets workers claim disjoint batches without
+    waiting on each other; the compare-and-set update makes a claim exclusive on
+    any database, so two workers never generate the same draft.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        queued = Draft.objects.filter(status=DraftStatus.QUEUED).order_by(F("due_at").asc(nulls_last=True), "created_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            queued = queued.select_for_update(skip_locked=True, of=("self",))
+        ids = list(queued.values_list("pk", flat=True)[:limit])
+        Draft.objects.filter(pk__in=ids, status=DraftStatus.QUEUED).update(
+            status=DraftStatus.GENERATING, claimed_at=now, attempts=F("attempts") + 1, worker=worker or _worker_name(),
+        )
+        claimed = list(
+            Draft.objects.filter(pk__in=ids, status=DraftStatus.GENERATING, claimed_at=now)
+            .select_related("product", "template")
+        )
+        DraftEvent.objects.bulk_create([
+            DraftEvent(draft=d, from_status=DraftStatus.QUEUED, to_status=DraftStatus.GENERATING) for d in claimed
+        ])
+    return claimed
+
+
+def drafts_generate(drafts: list[Draft]) -> dict[str, int]:
+    """Generate a claimed batch in one model call, check the texts, and send them to review.
+
+    Runs the model outside any transaction. Each result is saved with a
+    compare-and-set on ``generating``, so a batch whose claim was taken back (a
+    sweeper, a redelivery) cannot overwrite newer work.
+    """
+    if not drafts:
+        return {"in_review": 0, "failed": 0, "requeued": 0}
+    groups: dict[int, list[Draft]] = {}
+    for draft in drafts:
+        groups.setdefault(draft.template_id, []).append(draft)
+    totals = {"in_review": 0, "failed": 0, "requeued": 0}
+    for group in groups.values():
+        for key, value in _generate_group(group).items():
+            totals[key] += value
+    return totals
+
+
+def _generate_group(drafts: list[Draft]) -> dict[str, int]:
+    template = drafts[0].template
+    options = prompts.template_options(template)
+    prompt_list = []
+    for draft in drafts:
+        reviews = draft.product.reviews.all() if draft.kind == CopyKind.REVIEW_SUMMARY else ()
+        prompt_list.append(prompts.build_prompt(template=template, product=draft.product, reviews=reviews, feedback=draft.feedback))
+    variant_options = [options if d.variant == 1 or options.temperature > 0 else _variant_options(options, d.variant) for d in drafts]
+    try:
+        if len(set(variant_options)) == 1:
+            results = inference.get_generator().generate(prompt_list, variant_options[0])
+        else:  # ad variants sample with different seeds; same options share a model call
+            results = [None] * len(drafts)
+            by_options: dict = {}
+            for index, opts in enumerate(variant_options):
+                by_options.setdefault(opts, []).append(index)
+            for opts, indexes in by_options.items():
+                for index, result in zip(indexes, inference.get_generator().generate([prompt_list[i] for i in indexes], opts)):
+                    results[index] = result
+    except inference.ModelError as exc:
+        return _fail_or_requeue(drafts, str(exc), permanent=exc.permanent)
+    texts = [postprocess.finish(r.text, template.max_chars) for r in results]
+    vectors = _embed_or_none(texts)
+    banned = list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True))
+    counts = {"in_review": 0, "failed": 0, "requeued": 0}
+    for index, (draft, result, text, prompt, opts) in enumerate(zip(drafts, results, texts, prompt_list, variant_options)):
+        vector = vectors[index] if vectors is not None else None
+        results_of_checks = draft_checks(draft=draft, text=text, vector=vector, banned=banned, prompt=prompt)
+        updated = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING).update(
+            status=DraftStatus.IN_REVIEW, ai_text=text, model_id=result.model_id, generation_options=opts.as_dict(),
+            input_hash=prompts.input_hash(prompt, opts, settings.ECOMCMS_TEXT_MODEL), tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out, seconds=result.seconds, generated_at=timezone.now(),
+            checks=results_of_checks, checks_passed=checks.all_passed(results_of_checks),
+            embedding=vector.tobytes() if vector is not None else None, failure_reason="", updated_at=timezone.now(),
+        )
+        if updated:
+            DraftEvent.objects.create(draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=DraftStatus.IN_REVIEW)
+            counts["in_review"] += 1
+        else:
+            logger.info("draft %s was no longer generating; result dropped", draft.pk)
+    return counts
+
+
+def _variant_options(options: inference.GenerationOptions, variant: int) -> inference.GenerationOptions:
+    """Greedy decoding would give every variant the same text: later variants sample, seeded by variant."""
+    data = options.as_dict() | {"temperature": 0.8, "top_p": 0.95, "seed": variant}
+    return inference.GenerationOptions.from_dict(data)
+
+
+def _embed_or_none(texts: list[str]):
+    try:
+        return inference.get_embedder().embed(texts).vectors
+    except inference.ModelError as exc:
+        logger.warning("near-duplicate check skipped: %s", exc)
+        return None
+
+
+def draft_checks(*, draft: Draft, text: str, vector, banned: list[str], prompt=None) -> list[dict]:
+    product = draft.product
+    sources = "\n".join([prompt.system, prompt.user]) if prompt else ""
+    return checks.run_checks(
+        text, max_chars=draft.template.max_chars, attributes={k: str(v) for k, v in (product.attributes or {}).items()},
+        title=product.title, brand=product.brand, category=product.category, banned_phrases=banned,
+        sources=sources, near_duplicates=_near_duplicates(draft, vector),
+    )
+
+
+def _near_duplicates(draft: Draft, vector) -> list[tuple[str, float]]:
+    if vector is None:
+        return []
+    others = (
+        Draft.objects.filter(kind=draft.kind, embedding__isnull=False)
+        .exclude(product_id=draft.product_id)
+        .filter(status__in=[DraftStatus.IN_REVIEW, DraftStatus.APPROVED, DraftStatus.PUBLISHED])
+        .order_by("-generated_at")
+        .values_list("product__sku", "embedding")[:NEAR_DUPLICATE_POOL]
+    )
+    rows = list(others)
+    if not rows:
+        return []
+    matrix = np.frombuffer(b"".join(bytes(e) for _, e in rows), dtype=np.float32).reshape(len(rows), -1)
+    if matrix.shape[1] != vector.shape[0]:
+        return []
+    similarities = matrix @ vector
+    best = np.argsort(-similarities)[:3]
+    return [(rows[i][0], float(similarities[i])) for i in best]
+
+
+def _fail_or_requeue(drafts: list[Draft], reason: str, *, permanent: bool) -> dict[str, int]:
+    counts = {"in_review": 0, "failed": 0, "requeued": 0}
+    for draft in drafts:
+        if permanent or draft.attempts >= MAX_ATTEMPTS:
+            to_status, key = DraftStatus.FAILED, "failed"
+            updates = {"failure_reason": reason[:2000]}
+        else:
+            to_status, key = DraftStatus.QUEUED, "requeued"
+            updates = {"failure_reason": reason[:2000], "claimed_at": None}
+        if Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING).update(status=to_status, **updates):
+            DraftEvent.objects.create(draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=to_status, comment=reason[:2000])
+            counts[key] += 1
+    if counts["requeued"]:
+        _dispatch_after_commit(counts["requeued"])
+    return counts
+
+
+def drafts_process_queue(*, batch_size: int | None = None, max_batches: int = 1, worker: str = "") -> dict[str, int]:
+    """Claim and generate batches until the queue is empty or ``max_batches`` were done."""
+    batch_size = batch_size or settings.ECOMCMS_GENERATION_BATCH_SIZE
+    totals = {"in_review": 0, "failed": 0, "requeued": 0}
+    for _ in range(max_batches):
+        batch = drafts_claim(limit=batch_size, worker=worker)
+        if not batch:
+            break
+        for key, value in drafts_generate(batch).items():
+            totals[key] += value
+    return totals
+
+
+# --- Review transitions ----------------------------------------------------------------------
+
+def draft_edit(*, draft: Draft, actor, text: str, comment: str = "") -> Draft:
+    """Save the editor's version. Editing an approved draft sends it back to review."""
+    _require(actor, "change_draft")
+    clean = postprocess.sanitize(text)
+    if not clean.strip():
+        raise ContentError("the edited text is empty")
+    current = Draft.objects.select_related("product", "template").get(pk=draft.pk)
+    banned = list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True))
+    vector = _embed_or_none([clean])
+    results = draft_checks(draft=current, text=clean, vector=vector[0] if vector is not None else None, banned=banned,
+                           prompt=prompts.build_prompt(template=current.template, product=current.product))
+    updates = {"editor_text": clean, "checks": results, "checks_passed": checks.all_passed(results)}
+    if current.status == DraftStatus.APPROVED:
+        return _transition(current, actor=actor, allowed_from=[DraftStatus.APPROVED], to_status=DraftStatus.IN_REVIEW,
+                           verb="edit", comment=comment or "edited after approval: back to review", **updates)
+    with transaction.atomic():
+        locked = Draft.objects.select_for_update().get(pk=draft.pk)
+        if locked.status != DraftStatus.IN_REVIEW:
+            raise DraftStateError(f"cannot edit a draft that is {locked.get_status_display().lower()}")
+        for field, value in updates.items():
+            setattr(locked, field, value)
+        locked.save()
+        DraftEvent.objects.create(draft=locked, actor=actor, from_status=locked.status, to_status=locked.status,
+                                  comment=comment or "edited")
+    return locked
+
+
+def draft_approve(*, draft: Draft, actor, comment: str = "") -> Draft:
+    _require(actor, "review_draft")
+    return _transition(draft, actor=actor, allowed_from=[DraftStatus.IN_REVIEW], to_status=DraftStatus.APPROVED,
+                       verb="approve", comment=comment)
+
+
+def draft_reject(*, draft: Draft, actor, reason: str) -> Draft:
+    _require(actor, "review_draft")
+    if not (reason or "").strip():
+        raise ContentError("a reason is required to reject a draft")
+    return _transition(draft, actor=actor, allowed_from=[DraftStatus.IN_REVIEW], to_status=DraftStatus.REJECTED,
+                       verb="reject", comment=reason.strip())
+
+
+def draft_request_changes(*, draft: Draft, actor, comment: str, regenerate: bool = True) -> Draft:
+    """Send a draft back with a comment; by default a new draft is queued with the comment in its prompt."""
+    _require(actor, "review_draft")
+    if not (comment or "").strip():
+        raise ContentError("a comment is required to request changes")
+    with transaction.atomic():
+        changed = _transition(draft, actor=actor, allowed_from=[DraftStatus.IN_REVIEW], to_status=DraftStatus.CHANGES_REQUESTED,
+                              verb="request changes to", comment=comment.strip())
+        if regenerate:
+            draft_regenerate(draft=changed, actor=actor)
+    return changed
+
+
+def draft_regenerate(*, draft: Draft, actor) -> Draft:
+    """Queue a new draft for the same product, kind and variant, with the editor's comment in its prompt."""
+    _require(actor, "request_generation")
+    with transaction.atomic():
+        old = Draft.objects.select_for_update().get(pk=draft.pk)
+        if old.status != DraftStatus.CHANGES_REQUESTED:
+            raise DraftStateError(f"cannot regenerate a draft that is {old.get_status_display().lower()}")
+        if old.regenerations.exists():
+            raise DraftStateError("this draft was already regenerated")
+        comment = old.events.filter(to_status=DraftStatus.CHANGES_REQUESTED).order_by("-at", "-pk").values_list("comment", flat=True).first() or ""
+        new = Draft.objects.create(
+            product_id=old.product_id, kind=old.kind, variant=old.variant, template=template_active(old.kind),
+            regenerates=old, feedback=comment, due_at=old.due_at, job=old.job,
+        )
+        DraftEvent.objects.create(draft=new, actor=actor, from_status="", to_status=DraftStatus.QUEUED,
+                                  comment=f"regenerates draft {old.pk}")
+        _dispatch_after_commit(1)
+    return new
+
+
+def draft_retry(*, draft: Draft, actor) -> Draft:
+    """Put a failed draft back in the queue."""
+    _require(actor, "request_generation")
+    with transaction.atomic():
+        retried = _transition(draft, actor=actor, allowed_from=[DraftStatus.FAILED], to_status=DraftStatus.QUEUED,
+                              verb="retry", attempts=0, failure_reason="", claimed_at=None)
+        _dispatch_after_commit(1)
+    return retried
+
+
+def draft_publish(*, draft: Draft, actor, now: datetime | None = None) -> PublishedCopy:
+    """Make an approved draft the product's published copy; the previous publication is superseded."""
+    _require(actor, "publish_draft")
+    now = now or timezone.now()
+    with transaction.atomic():
+        published = _transition(draft, actor=actor, allowed_from=[DraftStatus.APPROVED], to_status=DraftStatus.PUBLISHED,
+                                verb="publish")
+        previous = list(
+            PublishedCopy.objects.select_for_update()
+            .filter(product_id=published.product_id, kind=published.kind, variant=published.variant, superseded_at__isnull=True)
+        )
+        for copy in previous:
+            PublishedCopy.objects.filter(pk=copy.pk).update(superseded_at=now)
+            if Draft.objects.filter(pk=copy.draft_id, status=DraftStatus.PUBLISHED).update(status=DraftStatus.SUPERSEDED):
+                DraftEvent.objects.create(draft_id=copy.draft_id, actor=actor, from_status=DraftStatus.PUBLISHED,
+                                          to_status=DraftStatus.SUPERSEDED, comment=f"superseded by draft {published.pk}")
+        return PublishedCopy.objects.create(
+            product_id=published.product_id, kind=published.kind, variant=published.variant, text=published.text,
+            draft=published, published_by=actor, published_at=now,
+        )
+
+
+def draft_approve_and_publish(*, draft: Draft, actor, comment: str = "") -> PublishedCopy:
+    _require(actor, "publish_draft")
+    with transaction.atomic():
+        approved = draft_approve(draft=draft, actor=actor, comment=comment)
+        return draft_publish(draft=approved, actor=actor)
+
+
+def draft_schedule(*, draft: Draft, actor, publish_at: datetime | None) -> Draft:
+    """Set (or clear) when an approved or in-review draft publishes itself once approved."""
+    _require(actor, "publish_draft")
+    updated = Draft.objects.filter(pk=draft.pk, status__in=[DraftStatus.IN_REVIEW, DraftStatus.APPROVED]).update(publish_at=publish_at)
+    if not updated:
+        raise DraftStateError("only drafts in review or approved can be scheduled")
+    DraftEvent.objects.create(draft_id=draft.pk, actor=actor, from_status=draft.status, to_status=draft.status,
+                              comment=f"scheduled to publish at {publish_at:%Y-%m-%d %H:%M %Z}" if publish_at else "schedule cleared")
+    return Draft.objects.get(pk=draft.pk)
+
+
+def drafts_publish_due(*, now: datetime | None = None) -> int:
+    """Publish approved drafts whose time has come (run by Celery beat)."""
+    now = now or timezone.now()
+    count = 0
+    for draft in Draft.objects.filter(status=DraftStatus.APPROVED, publish_at__lte=now).order_by("publish_at"):
+        try:
+            draft_publish(draft=draft, actor=None, now=now)
+            count += 1
+        except DraftStateError:
+            continue  # changed since we looked: someone edited or published it
+    return count
+
+
+def drafts_bulk_approve(*, drafts, actor) -> tuple[int, int]:
+    """Approve the drafts in review whose checks all passed; returns (approved, skipped)."""
+    _require(actor, "review_draft")
+    approved = skipped = 0
+    for draft in drafts:
+        if draft.status != DraftStatus.IN_REVIEW or not draft.checks_passed:
+            skipped += 1
+            continue
+        try:
+            draft_approve(draft=draft, actor=actor, comment="bulk approval: all checks passed")
+            approved += 1
+        except DraftStateError:
+            skipped += 1
+    return approved, skipped
+
+
+def products_matching(*, category: str | None = None, brand: str | None = None, skus: list[str] | None = None,
+                          active_only: bool = True):
+    products = Product.objects.all()
+    if active_only:
+        products = products.filter(is_active=True)
+    if category:
+        products = products.filter(category__iexact=category)
+    if brand:
+        products = products.filter(brand__iexact=brand)
+    if skus:
+        products = products.filter(sku__in=skus)
+    return products
