@@ -26,6 +26,7 @@ from content.models import (
     PromptTemplate,
     PublishedCopy,
     Review,
+    ReviewQueue,
     TemplatePreview,
 )
 
@@ -383,7 +384,7 @@ class DraftAdmin(admin.ModelAdmin):
         next_draft = selectors.drafts_for_review().exclude(pk=pk).first()
         if next_draft and decision != "retry":
             return HttpResponseRedirect(reverse("admin:content_draft_change", args=[next_draft.pk]))
-        return HttpResponseRedirect(reverse("admin:content_draft_changelist") + "?status__exact=in_review")
+        return HttpResponseRedirect(reverse("admin:content_reviewqueue_changelist"))
 
     @admin.action(description="Approve the selected drafts whose checks all passed")
     def bulk_approve(self, request, queryset):
@@ -406,6 +407,29 @@ class DraftAdmin(admin.ModelAdmin):
             except services.ContentError as exc:
                 failures.append(f"{draft}: {exc}")
         _report(self, request, done, failures, "Queued again")
+
+
+@admin.register(ReviewQueue)
+class ReviewQueueAdmin(DraftAdmin):
+    """Drafts in review, oldest due first; opening one leads to the same review page."""
+
+    list_display = ("product", "kind", "variant", "badges", "template_version", "model_id", "due_at", "generated_at")
+    list_filter = ("kind", FailedCheckFilter, "product__category", "template", "model_id")
+
+    def get_queryset(self, request):
+        return selectors.drafts_for_review()
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("content.view_draft")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("content.change_draft")
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("content.view_draft")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:content_draft_change", args=[object_id]))
 
 
 def review_context(request, draft: Draft) -> dict:

@@ -266,3 +266,12 @@ class BannedPhrase(models.Model):
 
     def __str__(self):
         return self.phrase
+
+
+class ReviewQueue(Draft):
+    """The drafts waiting for an editor, as their own page in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "draft in review"
+        verbose_name_plural = "review queue"

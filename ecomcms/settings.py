@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "ecomcms",
     "content",
     "recommender",
@@ -127,6 +128,13 @@ DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "shop@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ecomcms API",
+    "DESCRIPTION": "Storefront catalogue with published copy, shopper events, recommendations and support tickets.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -136,7 +144,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {name: {"level": LOG_LEVEL} for name in ("ecomcms", "content", "recommender", "support")},
+    "loggers": {
+        **{name: {"level": LOG_LEVEL} for name in ("ecomcms", "content", "recommender", "support")},
+        # kombu warns about the filesystem broker's empty host name on every connection.
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------

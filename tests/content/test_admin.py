@@ -176,3 +176,15 @@ def test_a_template_preview_runs_in_the_worker_and_creates_no_draft(client, edit
     preview.refresh_from_db()
     assert preview.status == "done" and preview.text.startswith("Generated copy for:")
     assert not Draft.objects.exists()
+
+
+def test_the_review_queue_lists_drafts_in_review_and_opens_the_review_page(client, editor, draft, writer):
+    other = Draft.objects.create(product=make_product(), kind="description", template=draft.template, status=DraftStatus.REJECTED)
+    client.force_login(editor)
+
+    listing = client.get(reverse("admin:content_reviewqueue_changelist"))
+    opened = client.get(reverse("admin:content_reviewqueue_change", args=[draft.pk]))
+
+    shown = list(listing.context["cl"].result_list)
+    assert shown == [draft] and other not in shown
+    assert opened.status_code == 302 and opened["Location"] == change_url(draft)

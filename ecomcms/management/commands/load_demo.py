@@ -1,25 +1,83 @@
-"""Load the demo: an admin account (printed) and the demo data of each app."""
+"""Load the demo: accounts (printed), the demo catalogue and reviews, and drafts for the workers to write.
+
+Safe to run again: it changes nothing that is already there.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+import json
+from datetime import date
+from pathlib import Path
 
-DEMO_USERNAME = "admin"
-DEMO_PASSWORD = "ecomcms-demo"
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.utils.text import slugify
+
+from content import services as content_services
+from content.models import Draft, Product, Review
+
+DEMO_DIR = Path(settings.BASE_DIR) / "demo"
+ACCOUNTS = [
+    # username, password, superuser, group
+    ("admin", "ecomcms-demo", True, None),
+    ("editor", "ecomcms-demo", False, "Editors"),
+    ("writer", "ecomcms-demo", False, "Writers"),
+]
 
 
 class Command(BaseCommand):
-    help = "Create the demo admin account and load the demo data (safe to run again)."
+    help = "Create the demo accounts and catalogue, and queue AI drafts for review (safe to run again)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--no-drafts", action="store_true", help="Do not queue AI drafts.")
+
+    def handle(self, *args, no_drafts=False, **options):
+        self._accounts()
+        products = self._catalogue()
+        if not no_drafts:
+            self._drafts(products)
+
+    def _accounts(self):
         User = get_user_model()
-        user, created = User.objects.get_or_create(
-            username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True, "email": "admin@localhost"}
+        for username, password, superuser, group in ACCOUNTS:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"is_staff": True, "is_superuser": superuser, "email": f"{username}@localhost"}
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+                if group:
+                    user.groups.add(Group.objects.get(name=group))
+            note = "" if created else " (already there; password unchanged)"
+            role = "superuser" if superuser else group
+            self.stdout.write(self.style.SUCCESS(f"demo account: {username} / {password}  [{role}]{note}"))
+
+    def _catalogue(self) -> list[Product]:
+        products = []
+        for row in json.loads((DEMO_DIR / "products.json").read_text()):
+            product, _ = Product.objects.get_or_create(
+                sku=row["sku"], defaults={**{k: v for k, v in row.items() if k != "sku"}, "slug": slugify(f"{row['title']}-{row['sku']}")}
+            )
+            products.append(product)
+        by_sku = {p.sku: p for p in products}
+        for row in json.loads((DEMO_DIR / "reviews.json").read_text()):
+            Review.objects.get_or_create(
+                product=by_sku[row["sku"]], external_id=row["external_id"],
+                defaults={"rating": row["rating"], "title": row["title"], "body": row["body"], "author": row["author"],
+                          "reviewed_at": date.fromisoformat(row["reviewed_at"])},
+            )
+        self.stdout.write(f"demo catalogue: {len(products)} products, {Review.objects.filter(product__in=products).count()} reviews")
+        return products
+
+    def _drafts(self, products: list[Product]):
+        if Draft.objects.filter(product__in=products).exists():
+            return
+        described = content_services.drafts_request(products=products, kind="description", actor=None, description="demo")
+        reviewed = [p for p in products if p.reviews.exists()]
+        summaries = content_services.drafts_request(products=reviewed, kind="review_summary", actor=None, description="demo")
+        self.stdout.write(
+            f"demo drafts: {described.total} descriptions and {summaries.total} review summaries queued; "
+            "the generation worker writes them in batches and they appear in Content > Drafts for review"
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-        self.stdout.write(self.style.SUCCESS(
-            f"demo admin account: {DEMO_USERNAME} / {DEMO_PASSWORD}" + ("" if created else " (already there; password unchanged)")
-        ))
