@@ -13,7 +13,7 @@ import logging
 import math
 import socket
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -188,12 +188,30 @@ def drafts_request(*, products, kind: str, actor, description: str = "", due_at:
 
 def _dispatch_after_commit(count: int) -> None:
     """One task per batch: idle workers share the work; surplus tasks find nothing and stop."""
-    if not count:
-        return
+    if count:
+        transaction.on_commit(lambda: dispatch_generation(count))
+
+
+def dispatch_generation(count: int) -> int:
+    """Send the tasks for ``count`` queued drafts; returns how many were sent.
+
+    The drafts are already committed, so a broker that is down loses nothing: the
+    request still succeeds and the sweeper dispatches the queued drafts once the
+    broker answers again.
+    """
+    from kombu.exceptions import OperationalError
+
     from content.tasks import generate_drafts
 
     batches = math.ceil(count / settings.ECOMCMS_GENERATION_BATCH_SIZE)
-    transaction.on_commit(lambda: [generate_drafts.delay() for _ in range(batches)])
+    sent = 0
+    try:
+        for _ in range(batches):
+            generate_drafts.apply_async(retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+            sent += 1
+    except OperationalError as exc:
+        logger.warning("broker unreachable, %s generation tasks not sent; the sweeper will retry: %s", batches - sent, exc)
+    return sent
 
 
 # --- Generation (in the worker) --------------------------------------------------------------
@@ -271,7 +289,7 @@ def _generate_group(drafts: list[Draft]) -> dict[str, int]:
     for index, (draft, result, text, prompt, opts) in enumerate(zip(drafts, results, texts, prompt_list, variant_options)):
         vector = vectors[index] if vectors is not None else None
         results_of_checks = draft_checks(draft=draft, text=text, vector=vector, banned=banned, prompt=prompt)
-        updated = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING).update(
+        updated = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at).update(
             status=DraftStatus.IN_REVIEW, ai_text=text, model_id=result.model_id, generation_options=opts.as_dict(),
             input_hash=prompts.input_hash(prompt, opts, settings.ECOMCMS_TEXT_MODEL), tokens_in=result.tokens_in,
             tokens_out=result.tokens_out, seconds=result.seconds, generated_at=timezone.now(),
@@ -340,11 +358,40 @@ def _fail_or_requeue(drafts: list[Draft], reason: str, *, permanent: bool) -> di
         else:
             to_status, key = DraftStatus.QUEUED, "requeued"
             updates = {"failure_reason": reason[:2000], "claimed_at": None}
-        if Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING).update(status=to_status, **updates):
+        claim = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at)
+        if claim.update(status=to_status, **updates):
             DraftEvent.objects.create(draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=to_status, comment=reason[:2000])
             counts[key] += 1
     if counts["requeued"]:
         _dispatch_after_commit(counts["requeued"])
+    return counts
+
+
+def drafts_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Recover work a lost worker or a lost message left behind (Celery beat runs this every minute).
+
+    - A draft ``generating`` for longer than the lease belonged to a worker that died
+      (or was killed): it goes back to the queue, or fails with the reason once it
+      has used up its attempts.
+    - Drafts ``queued`` for longer than a minute may have lost their task (a broker
+      restart, or a broker that was down at dispatch): their tasks are sent again.
+      Extra tasks are harmless: they find nothing to claim.
+    """
+    now = now or timezone.now()
+    expired = now - timedelta(seconds=settings.ECOMCMS_GENERATION_LEASE_SECONDS)
+    counts = {"requeued": 0, "failed": 0, "dispatched": 0}
+    for draft in Draft.objects.filter(status=DraftStatus.GENERATING, claimed_at__lt=expired):
+        give_up = draft.attempts >= MAX_ATTEMPTS
+        to_status = DraftStatus.FAILED if give_up else DraftStatus.QUEUED
+        reason = (f"the worker stopped while generating ({draft.attempts} attempts)" if give_up
+                  else f"claim expired after {settings.ECOMCMS_GENERATION_LEASE_SECONDS} s: the worker was lost")
+        claim = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at)
+        if claim.update(status=to_status, claimed_at=None, failure_reason=reason if give_up else draft.failure_reason):
+            DraftEvent.objects.create(draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=to_status, comment=reason)
+            counts["failed" if give_up else "requeued"] += 1
+    waiting = Draft.objects.filter(status=DraftStatus.QUEUED, updated_at__lt=now - timedelta(seconds=60)).count()
+    if waiting or counts["requeued"]:
+        counts["dispatched"] = dispatch_generation(waiting + counts["requeued"])
     return counts
 
 

@@ -27,3 +27,9 @@ def generate_preview(preview_id: int) -> None:
 def publish_due() -> int:
     """Publish approved drafts whose scheduled time has come (Celery beat, every minute)."""
     return services.drafts_publish_due()
+
+
+@shared_task(name="content.sweep")
+def sweep() -> dict:
+    """Return drafts of lost workers to the queue and resend lost tasks (Celery beat, every minute)."""
+    return services.drafts_sweep()

@@ -230,6 +230,7 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE: dict = {
     "publish-due-drafts": {"task": "content.publish_due", "schedule": 60.0},
+    "sweep-generation": {"task": "content.sweep", "schedule": 60.0},
 }
 
 # --- Model runtime --------------------------------------------------------------------------
@@ -248,6 +249,8 @@ ECOMCMS_EMBEDDING_BACKEND = env.string(
 ECOMCMS_TEXT_DTYPE = env.choice("ECOMCMS_TEXT_DTYPE", "float32", ["float32", "bfloat16"])
 ECOMCMS_TORCH_THREADS = env.integer("ECOMCMS_TORCH_THREADS", 0, minimum=0)  # 0: all cores
 ECOMCMS_GENERATION_BATCH_SIZE = env.integer("ECOMCMS_GENERATION_BATCH_SIZE", 8, minimum=1)
+# A draft generating for longer than this belonged to a lost worker: the sweeper requeues it.
+ECOMCMS_GENERATION_LEASE_SECONDS = env.integer("ECOMCMS_GENERATION_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=5)
 ECOMCMS_EMBEDDING_BATCH_SIZE = env.integer("ECOMCMS_EMBEDDING_BATCH_SIZE", 32, minimum=1)
 # Seconds after which a worker that has not reported counts as gone for /healthz.
 ECOMCMS_WORKER_HEARTBEAT_TIMEOUT = env.integer("ECOMCMS_WORKER_HEARTBEAT_TIMEOUT", 90, minimum=5)
