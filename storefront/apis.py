@@ -1,0 +1,482 @@
+"""The storefront REST API (/api/v1/): catalog, shopper events, and the staff workflow.
+
+Thin doors: each view validates its input with a nested serializer, calls one
+selector or service, and renders the result. Conventions (errors, limits, caching)
+live in ``storefront.http`` and are described in docs/api.md.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from content import services as content_services
+from content.models import CopyKind, Draft, DraftStatus
+from recommender.models import EventType
+from storefront import selectors, services
+from storefront.auth import token_of
+from storefront.errors import error_body, error_responses, field_errors, validation_message
+from storefront.http import ApiView, CatalogView, DraftPage, PageInput, Price, ProductPage, Text
+from storefront.models import Scope
+
+MAX_EVENTS = 500
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _page(name: str, item_serializer) -> serializers.Serializer:
+    return inline_serializer(name, {
+        "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last page."),
+        "previous": serializers.URLField(allow_null=True, help_text="The previous page, or null on the first page."),
+        "results": item_serializer(many=True),
+    })
+
+
+# --- Catalog ----------------------------------------------------------------------------------
+
+@extend_schema_serializer(component_name="Copy")
+class CopyOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CopyKind.choices)
+    variant = serializers.IntegerField(help_text="1, or 1 to 3 for kinds written in variants (ads, social posts).")
+    text = serializers.CharField()
+    published_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="Product")
+class ProductOutput(serializers.Serializer):
+    sku = serializers.CharField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    brand = serializers.CharField()
+    category = serializers.CharField()
+    attributes = serializers.DictField(help_text="Facts as key/value pairs: material, size, colour ...")
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    stock = serializers.IntegerField()
+    in_stock = serializers.SerializerMethodField()
+    image_urls = serializers.ListField(child=serializers.CharField())
+    updated_at = serializers.DateTimeField()
+    copy = CopyOutput(many=True, source="current_copy",
+                      help_text="The published copy of each kind and variant; text that is not published never "
+                                "appears.")
+
+    def get_in_stock(self, product) -> bool:
+        return product.stock > 0
+
+
+def _changed_at(products) -> list:
+    return [p.updated_at for p in products] + [c.published_at for p in products for c in p.current_copy]
+
+
+CATALOG_HEADERS = [
+    OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER,
+                     description="An ETag from an earlier response: 304 if the response is unchanged."),
+    OpenApiParameter("If-Modified-Since", str, OpenApiParameter.HEADER,
+                     description="An HTTP date: 304 if nothing shown changed since (ignored with If-None-Match)."),
+    OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200, 304],
+                     description="Hash of the response body."),
+    OpenApiParameter("Last-Modified", str, OpenApiParameter.HEADER, response=[200, 304],
+                     description="The latest change among the items shown."),
+    OpenApiParameter("Cache-Control", str, OpenApiParameter.HEADER, response=[200, 304],
+                     description="`public, max-age=<API_CACHE_MAX_AGE>`."),
+]
+SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$",
+                        examples=[OpenApiExample("A product", value="blue-cotton-shirt")])
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag or date sent still matches. No body.")
+
+
+class ProductListApi(CatalogView):
+    """Active products, ordered by slug, with their published copy.
+
+    No token needed. Follow `next` for more; `page_size` is 1 to 100. All filters
+    combine. Catalog reads carry an ETag, Last-Modified and Cache-Control, and
+    answer 304 to a matching If-None-Match or If-Modified-Since.
+    """
+
+    class FilterInput(PageInput):
+        category = Text(required=False, allow_blank=True, max_length=120,
+                        help_text="Exact category, as listed by /categories.")
+        brand = Text(required=False, allow_blank=True, max_length=120, help_text="Exact brand.")
+        price_min = Price(required=False)
+        price_max = Price(required=False)
+        in_stock = serializers.BooleanField(required=False, help_text="true: stock above zero; false: sold out.")
+        updated_since = serializers.DateTimeField(required=False, help_text="Products changed at or after this time.")
+        search = Text(required=False, allow_blank=True, max_length=200,
+                      help_text="Words that must all appear in the title, brand, category or equal the SKU.")
+
+        def validate(self, data):
+            if data.get("price_min") is not None and data.get("price_max") is not None \
+                    and data["price_min"] > data["price_max"]:
+                raise ValidationError({"price_max": ["Must not be below price_min."]})
+            return data
+
+    @extend_schema(
+        operation_id="products_list", tags=["catalog"], parameters=[FilterInput, *CATALOG_HEADERS],
+        responses={200: _page("ProductPage", ProductOutput), 304: NOT_MODIFIED, **error_responses(400, 401, 403)},
+        summary="List products",
+    )
+    def get(self, request):
+        filters = _valid(self.FilterInput, request.query_params.dict())
+        filters.pop("cursor", None)
+        filters.pop("page_size", None)
+        paginator = ProductPage()
+        products = paginator.paginate_queryset(selectors.catalog_products(**filters), request, view=self)
+        response = paginator.get_paginated_response(ProductOutput(products, many=True).data)
+        self.last_modified(response, _changed_at(products))
+        return response
+
+
+class ProductDetailApi(CatalogView):
+    """One active product by slug, with the published copy of each kind and variant.
+
+    No token needed. Archived products and text that is not published do not appear.
+    """
+
+    @extend_schema(
+        operation_id="products_retrieve", tags=["catalog"], parameters=[SLUG, *CATALOG_HEADERS],
+        responses={200: ProductOutput, 304: NOT_MODIFIED, **error_responses(401, 403, 404)},
+        summary="Get a product",
+    )
+    def get(self, request, slug):
+        product = selectors.catalog_product(slug=slug)
+        if product is None:
+            raise NotFound("No active product has this slug.")
+        response = Response(ProductOutput(product).data)
+        self.last_modified(response, _changed_at([product]))
+        return response
+
+
+class CategoryListApi(CatalogView):
+    """Every category that has active products, by name, with how many it has. No token needed."""
+
+    @extend_schema_serializer(component_name="Category")
+    class CategoryOutput(serializers.Serializer):
+        name = serializers.CharField(source="category")
+        products = serializers.IntegerField(help_text="How many active products it has.")
+
+    @extend_schema(
+        operation_id="categories_list", tags=["catalog"], parameters=CATALOG_HEADERS,
+        responses={200: inline_serializer("CategoryList", {"results": CategoryOutput(many=True)}),
+                   304: NOT_MODIFIED, **error_responses(401, 403)},
+        summary="List categories",
+    )
+    def get(self, request):
+        categories = list(selectors.catalog_categories())
+        response = Response({"results": self.CategoryOutput(categories, many=True).data})
+        self.last_modified(response, [c["updated_at"] for c in categories])
+        return response
+
+
+# --- Events -----------------------------------------------------------------------------------
+
+@extend_schema_serializer(component_name="EventRejection")
+class EventRejectionOutput(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the event in the request's `events`.")
+    id = serializers.CharField(allow_null=True, help_text="The event's id, when it had a valid one.")
+    code = serializers.CharField(help_text="`validation_error` or `unknown_product`.")
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                   help_text="Messages by field.")
+
+
+@extend_schema_serializer(component_name="EventsResult")
+class EventsOutput(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Events stored by this request.")
+    duplicates = serializers.IntegerField(help_text="Events whose id was already stored (a retry): nothing added.")
+    rejected = EventRejectionOutput(many=True, help_text="Events not stored, and why; the others were stored.")
+
+
+class EventsApi(ApiView):
+    """Record a batch of shopper events (token scope `events:write`).
+
+    Each event carries your `id`: an id already stored for this token is counted
+    as a duplicate and not stored again, so a batch can be retried safely. Valid
+    events are stored even when others in the batch are rejected; `rejected` says
+    which (by index) and why. An event with both `session_id` and `customer_id`
+    attributes the session's earlier events to that customer.
+    """
+
+    required_scope = Scope.EVENTS_WRITE
+
+    class EventInput(serializers.Serializer):
+        id = Text(max_length=100, help_text="Your id for the event, unique per token: a retried event is stored once.")
+        type = serializers.ChoiceField(choices=EventType.choices)
+        product = Text(required=False, max_length=200,
+                       help_text="SKU or slug; required except for `search`.")
+        query = Text(required=False, max_length=300, help_text="The search text; required for `search`.")
+        session_id = Text(max_length=100, help_text="The anonymous visitor's session.")
+        customer_id = Text(required=False, allow_blank=True, max_length=100,
+                           help_text="The customer, when known: the session's earlier events are attributed to them.")
+        order_id = Text(required=False, allow_blank=True, max_length=100, help_text="For purchases.")
+        quantity = serializers.IntegerField(required=False, default=1, min_value=-1_000_000, max_value=1_000_000,
+                                            help_text="Units; negative on a purchase for a cancellation or return.")
+        price = Price(required=False, allow_null=True, help_text="Unit price, for cart and purchase events.")
+        occurred_at = serializers.DateTimeField(help_text="When it happened, ISO 8601 with a time zone.")
+
+        def validate(self, data):
+            if data["type"] == EventType.SEARCH and not data.get("query"):
+                raise ValidationError({"query": ["Required for search events."]})
+            if data["type"] != EventType.SEARCH and not data.get("product"):
+                raise ValidationError({"product": [f"Required for {data['type']} events."]})
+            if data["quantity"] == 0 or (data["quantity"] < 0 and data["type"] != EventType.PURCHASE):
+                raise ValidationError({"quantity": ["Must be positive (negative only on a purchase: a return)."]})
+            if data["occurred_at"] > timezone.now() + timedelta(days=1):
+                raise ValidationError({"occurred_at": ["More than a day in the future."]})
+            return data
+
+    class BatchInput(serializers.Serializer):
+        # Items are validated one by one below, so one bad event does not refuse the batch.
+        events = serializers.ListField(min_length=1, max_length=MAX_EVENTS)
+
+    @extend_schema(
+        operation_id="events_create", tags=["events"],
+        request=inline_serializer("EventBatch", {
+            "events": serializers.ListField(child=EventInput(), min_length=1, max_length=MAX_EVENTS),
+        }),
+        responses={200: EventsOutput, **error_responses(400, 401, 403, 413, 415)},
+        summary=f"Record up to {MAX_EVENTS} events",
+        examples=[OpenApiExample("A view and a purchase", request_only=True, value={"events": [
+            {"id": "e-1", "type": "view", "product": "SKU-1", "session_id": "s-9",
+             "occurred_at": "2026-05-01T10:00:00Z"},
+            {"id": "e-2", "type": "purchase", "product": "SKU-1", "session_id": "s-9", "customer_id": "c-4",
+             "order_id": "o-77", "quantity": 1, "price": "19.90", "occurred_at": "2026-05-01T10:05:00Z"},
+        ]})],
+    )
+    def post(self, request):
+        batch = _valid(self.BatchInput, request.data)["events"]
+        validator = self.EventInput()  # one instance for the batch: building a serializer's fields is costly
+        valid, rejected = [], []
+        for index, item in enumerate(batch):
+            try:
+                valid.append((index, validator.run_validation(item)))
+            except ValidationError as exc:
+                event_id = item.get("id") if isinstance(item, dict) and "id" not in exc.detail else None
+                fields = field_errors(exc.detail)
+                rejected.append(services.Rejection(index, event_id, "validation_error", validation_message(fields),
+                                                   fields))
+        result = services.events_record(source=token_of(request).event_source, events=valid)
+        result.rejected = sorted(rejected + result.rejected, key=lambda rejection: rejection.index)
+        return Response(EventsOutput(result).data)
+
+
+# --- Staff ------------------------------------------------------------------------------------
+
+class StaffView(ApiView):
+    """Editors and writers, signed in to the admin (session cookie, CSRF token on writes).
+
+    The content services check each permission themselves, as they do for the admin.
+    """
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+@extend_schema_serializer(component_name="DraftProduct")
+class DraftProductOutput(serializers.Serializer):
+    sku = serializers.CharField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="Draft")
+class DraftOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = DraftProductOutput()
+    kind = serializers.ChoiceField(choices=CopyKind.choices)
+    variant = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=DraftStatus.choices)
+    ai_text = serializers.CharField(help_text="What the model wrote. Not published until an editor publishes it.")
+    editor_text = serializers.CharField(help_text="The editor's version; empty means the AI text as is.")
+    text = serializers.CharField(help_text="The text that would be published.")
+    checks = serializers.ListField(child=serializers.DictField())
+    checks_passed = serializers.BooleanField(allow_null=True)
+    failure_reason = serializers.CharField()
+    generated_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+    publish_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="PublishedCopy")
+class PublishedCopyOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    draft = serializers.IntegerField(source="draft_id")
+    product = serializers.CharField(source="product.sku", help_text="SKU")
+    kind = serializers.ChoiceField(choices=CopyKind.choices)
+    variant = serializers.IntegerField()
+    text = serializers.CharField()
+    published_at = serializers.DateTimeField()
+
+
+STAFF_TAGS = ["staff"]
+
+
+class DraftListApi(StaffView):
+    """Drafts, newest first, for editors and writers (permission: view draft)."""
+
+    class FilterInput(PageInput):
+        status = serializers.ChoiceField(required=False, choices=DraftStatus.choices)
+        kind = serializers.ChoiceField(required=False, choices=CopyKind.choices)
+        product = Text(required=False, max_length=200, help_text="SKU or slug.")
+
+    @extend_schema(
+        operation_id="staff_drafts_list", tags=STAFF_TAGS, parameters=[FilterInput],
+        responses={200: _page("DraftPage", DraftOutput), **error_responses(400, 403)},
+        summary="List drafts",
+    )
+    def get(self, request):
+        if not request.user.has_perm("content.view_draft"):
+            raise PermissionDenied("You may not view drafts.")
+        filters = _valid(self.FilterInput, request.query_params.dict())
+        filters.pop("cursor", None)
+        filters.pop("page_size", None)
+        paginator = DraftPage()
+        drafts = paginator.paginate_queryset(selectors.drafts_for_staff(**filters), request, view=self)
+        return paginator.get_paginated_response(DraftOutput(drafts, many=True).data)
+
+
+class GenerationJobCreateApi(StaffView):
+    """Queue AI drafts of one kind for some products (permission: request generation).
+
+    Products with a draft of that kind already on its way are skipped.
+    """
+
+    class GenerationJobInput(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=CopyKind.choices)
+        products = serializers.ListField(child=Text(max_length=200), min_length=1, max_length=1000,
+                                         help_text="SKUs or slugs.")
+        due_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Review deadline.")
+
+    @extend_schema_serializer(component_name="GenerationJob")
+    class GenerationJobOutput(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.ChoiceField(choices=CopyKind.choices)
+        total = serializers.IntegerField(help_text="Drafts queued (products with one already on its way are skipped).")
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(
+        operation_id="staff_generation_jobs_create", tags=STAFF_TAGS, request=GenerationJobInput,
+        responses={201: GenerationJobOutput, **error_responses(400, 403, 413, 415)},
+        summary="Request AI drafts",
+    )
+    def post(self, request):
+        data = _valid(self.GenerationJobInput, request.data)
+        references = set(data["products"])
+        product_ids = selectors.products_by_reference(references)
+        unknown = sorted(references - set(product_ids))
+        if unknown:
+            raise ValidationError({"products": [f"Unknown products: {', '.join(unknown[:20])}"]})
+        job = content_services.drafts_request(
+            products=selectors.products_by_ids(set(product_ids.values())), kind=data["kind"], actor=request.user,
+            description=f"API request: {len(product_ids)} products", due_at=data.get("due_at"),
+        )
+        return Response(self.GenerationJobOutput(job).data, status=status.HTTP_201_CREATED)
+
+
+DRAFT_ID = OpenApiParameter("draft_id", int, OpenApiParameter.PATH)
+TRANSITION_ERRORS = error_responses(400, 403, 404, 409, 413, 415)
+
+
+def _draft(draft_id: int) -> Draft:
+    return get_object_or_404(Draft, pk=draft_id)
+
+
+class DraftApproveApi(StaffView):
+    """Approve a draft in review (permission: review draft)."""
+
+    class ApproveInput(serializers.Serializer):
+        comment = Text(required=False, allow_blank=True, max_length=2000)
+
+    @extend_schema(operation_id="staff_drafts_approve", tags=STAFF_TAGS, parameters=[DRAFT_ID], request=ApproveInput,
+                   responses={200: DraftOutput, **TRANSITION_ERRORS}, summary="Approve a draft")
+    def post(self, request, draft_id):
+        data = _valid(self.ApproveInput, request.data)
+        draft = content_services.draft_approve(draft=_draft(draft_id), actor=request.user, **data)
+        return Response(DraftOutput(draft).data)
+
+
+class DraftRejectApi(StaffView):
+    """Reject a draft in review, with a reason (permission: review draft)."""
+
+    class RejectInput(serializers.Serializer):
+        reason = Text(max_length=2000)
+
+    @extend_schema(operation_id="staff_drafts_reject", tags=STAFF_TAGS, parameters=[DRAFT_ID], request=RejectInput,
+                   responses={200: DraftOutput, **TRANSITION_ERRORS}, summary="Reject a draft")
+    def post(self, request, draft_id):
+        data = _valid(self.RejectInput, request.data)
+        draft = content_services.draft_reject(draft=_draft(draft_id), actor=request.user, reason=data["reason"])
+        return Response(DraftOutput(draft).data)
+
+
+class DraftRequestChangesApi(StaffView):
+    """Send a draft in review back with a comment (permission: review draft).
+
+    By default a new draft is queued with the comment in its prompt.
+    """
+
+    class RequestChangesInput(serializers.Serializer):
+        comment = Text(max_length=2000)
+        regenerate = serializers.BooleanField(required=False, default=True,
+                                              help_text="Queue a new draft with the comment in its prompt.")
+
+    @extend_schema(operation_id="staff_drafts_request_changes", tags=STAFF_TAGS, parameters=[DRAFT_ID],
+                   request=RequestChangesInput, responses={200: DraftOutput, **TRANSITION_ERRORS},
+                   summary="Request changes to a draft")
+    def post(self, request, draft_id):
+        data = _valid(self.RequestChangesInput, request.data)
+        draft = content_services.draft_request_changes(draft=_draft(draft_id), actor=request.user, **data)
+        return Response(DraftOutput(draft).data)
+
+
+class DraftPublishApi(StaffView):
+    """Publish an approved draft: it replaces the product's current copy of that kind (permission: publish draft)."""
+
+    @extend_schema(operation_id="staff_drafts_publish", tags=STAFF_TAGS, parameters=[DRAFT_ID], request=None,
+                   responses={200: PublishedCopyOutput, **TRANSITION_ERRORS},
+                   summary="Publish a draft")
+    def post(self, request, draft_id):
+        copy = content_services.draft_publish(draft=_draft(draft_id), actor=request.user)
+        return Response(PublishedCopyOutput(copy).data)
+
+
+class DraftApproveAndPublishApi(StaffView):
+    """Approve a draft in review and publish it at once (permission: publish draft)."""
+
+    class ApproveAndPublishInput(serializers.Serializer):
+        comment = Text(required=False, allow_blank=True, max_length=2000)
+
+    @extend_schema(operation_id="staff_drafts_approve_and_publish", tags=STAFF_TAGS, parameters=[DRAFT_ID],
+                   request=ApproveAndPublishInput, responses={200: PublishedCopyOutput, **TRANSITION_ERRORS},
+                   summary="Approve and publish a draft")
+    def post(self, request, draft_id):
+        data = _valid(self.ApproveAndPublishInput, request.data)
+        copy = content_services.draft_approve_and_publish(draft=_draft(draft_id), actor=request.user, **data)
+        return Response(PublishedCopyOutput(copy).data)
+
+
+@csrf_exempt
+def not_found(request):
+    """Any other path under /api/v1/: a JSON 404 like every other API error, whatever the method."""
+    return JsonResponse(error_body("not_found", "There is no API endpoint at this path."), status=404)

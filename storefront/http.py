@@ -1,0 +1,180 @@
+"""HTTP conventions shared by every endpoint: JSON only, bounded bodies, cursor pages, conditional GETs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from django.conf import settings
+from django.http import HttpResponseNotModified
+from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from storefront import errors
+from storefront.auth import AnonThrottle, ClientThrottle, StorefrontTokenAuthentication, TokenScope
+from storefront.models import Scope
+
+
+class JsonParser(JSONParser):
+    """DRF's JSON parser, also refusing nesting too deep for Python's decoder."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply") from None
+
+
+class Text(serializers.CharField):
+    """A CharField that takes strings only, and no text a database cannot store.
+
+    DRF already refuses NUL; this also refuses lone surrogates (valid in JSON, not
+    in UTF-8). ``TextSchema`` says so in the schema.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        value = super().to_internal_value(data)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise serializers.ValidationError("Not valid Unicode text.") from None
+        return value
+
+
+class TextSchema(OpenApiSerializerFieldExtension):
+    """Text in the schema: no NUL, and something other than spaces unless blank is allowed (DRF trims spaces)."""
+
+    target_class = Text
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema["pattern"] = r"^[^\x00]*$" if self.target.allow_blank else r"^[^\x00]*[^\s\x00][^\x00]*$"
+        return schema
+
+
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$", "example": "19.90"})
+class Price(serializers.DecimalField):
+    """An amount as a string, up to 10 digits and 2 decimals ("19.90"), never negative."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+
+
+class ApiView(APIView):
+    """Base of every endpoint: JSON in and out, the project's error format, body size limit, throttles."""
+
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JsonParser]
+    authentication_classes = [StorefrontTokenAuthentication]
+    permission_classes = [TokenScope]
+    throttle_classes = [AnonThrottle, ClientThrottle]
+    allow_anonymous = False
+    required_scope = ""
+
+    def get_exception_handler(self):
+        return errors.exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        # DRF parses the body from the stream, bypassing DATA_UPLOAD_MAX_MEMORY_SIZE: check before it does.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.API_MAX_BODY_BYTES:
+            raise errors.PayloadTooLarge(
+                f"The request body is {length} bytes; the limit is {settings.API_MAX_BODY_BYTES}."
+            )
+        super().initial(request, *args, **kwargs)
+
+
+class CatalogView(ApiView):
+    """Public reads that browsers and shared caches may keep.
+
+    A 200 carries ``Cache-Control: public, max-age=API_CACHE_MAX_AGE``, an ``ETag``
+    (a hash of the body, so it changes exactly when the response does) and the
+    ``Last-Modified`` the view sets; ``If-None-Match`` (or, without it,
+    ``If-Modified-Since``) that still matches gets a 304 with no body.
+    """
+
+    allow_anonymous = True
+    required_scope = Scope.CATALOG_READ
+
+    @staticmethod
+    def last_modified(response, moments) -> None:
+        moments = [moment for moment in moments if moment]
+        if moments:
+            response["Last-Modified"] = http_date(max(moments).timestamp())
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        response.render()
+        response["ETag"] = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
+        response["Cache-Control"] = f"public, max-age={settings.API_CACHE_MAX_AGE}"
+        if not _not_modified(request, response["ETag"], response.get("Last-Modified")):
+            return response
+        not_modified = HttpResponseNotModified()
+        for header in ("ETag", "Last-Modified", "Cache-Control"):
+            if header in response:
+                not_modified[header] = response[header]
+        return not_modified
+
+
+def _not_modified(request, etag: str, last_modified: str | None) -> bool:
+    """RFC 9110 section 13.2.2: If-None-Match (weak comparison) decides; If-Modified-Since only without it."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        if if_none_match.strip() == "*":
+            return True
+        return etag.removeprefix("W/") in {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
+    modified = parse_http_date_safe(last_modified or "")
+    return since is not None and modified is not None and modified <= since
+
+
+class CursorPage(CursorPagination):
+    """Opaque cursors over a unique ordering: pages stay consistent while rows are added or removed.
+
+    ``page_size`` is validated by each view's filter serializer (1 to 100); a cursor
+    that does not decode to a position of the right shape is a 400, never a query.
+    """
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    position: re.Pattern  # what a decoded cursor position must look like
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise errors.InvalidCursor() from None
+        if cursor and cursor.position is not None and not self.position.fullmatch(cursor.position):
+            raise errors.InvalidCursor()
+        return cursor
+
+
+class ProductPage(CursorPage):
+    ordering = "slug"
+    position = re.compile(r"[-\w]{1,200}")
+
+
+class DraftPage(CursorPage):
+    ordering = "-pk"
+    position = re.compile(r"\d{1,18}")
+
+
+class PageInput(serializers.Serializer):
+    cursor = Text(required=False, help_text="The `next` or `previous` link's cursor; omit for the first page.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=CursorPage.max_page_size,
+                                         help_text=f"Items per page, 1 to {CursorPage.max_page_size} (default "
+                                                   f"{CursorPage.page_size}).")

@@ -1,0 +1,83 @@
+"""Reads of the storefront API. The catalog shows active products and current published copy only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from content.models import Draft, Product, PublishedCopy
+
+
+def _current_copy() -> Prefetch:
+    """The copy shoppers see: publications not superseded. Drafts are never read here."""
+    return Prefetch(
+        "published_copy",
+        queryset=PublishedCopy.objects.filter(superseded_at__isnull=True).order_by("kind", "variant"),
+        to_attr="current_copy",
+    )
+
+
+def catalog_products(*, category: str | None = None, brand: str | None = None, price_min: Decimal | None = None,
+                     price_max: Decimal | None = None, in_stock: bool | None = None,
+                     updated_since: datetime | None = None, search: str | None = None) -> QuerySet[Product]:
+    """Active products with their current copy in ``current_copy``; ``search`` words must all match."""
+    products = Product.objects.filter(is_active=True).prefetch_related(_current_copy())
+    if category:
+        products = products.filter(category=category)
+    if brand:
+        products = products.filter(brand=brand)
+    if price_min is not None:
+        products = products.filter(price__gte=price_min)
+    if price_max is not None:
+        products = products.filter(price__lte=price_max)
+    if in_stock is not None:
+        products = products.filter(stock__gt=0) if in_stock else products.filter(stock__lte=0)
+    if updated_since is not None:
+        products = products.filter(updated_at__gte=updated_since)
+    for word in (search or "").split():
+        products = products.filter(
+            Q(title__icontains=word) | Q(brand__icontains=word) | Q(category__icontains=word) | Q(sku__iexact=word)
+        )
+    return products
+
+
+def catalog_product(*, slug: str) -> Product | None:
+    return catalog_products().filter(slug=slug).first()
+
+
+def catalog_categories() -> QuerySet:
+    """Categories of active products: ``name``, ``products`` (how many) and ``updated_at`` (latest change)."""
+    return (
+        Product.objects.filter(is_active=True).exclude(category="")
+        .values("category").annotate(products=Count("pk"), updated_at=Max("updated_at")).order_by("category")
+    )
+
+
+def products_by_reference(references: set[str]) -> dict[str, int]:
+    """Product ids by SKU and by slug (any product, active or not); a SKU wins over another product's slug."""
+    if not references:
+        return {}
+    found = list(
+        Product.objects.filter(Q(sku__in=references) | Q(slug__in=references)).values_list("pk", "sku", "slug")
+    )
+    by_slug = {slug: pk for pk, _, slug in found if slug in references}
+    by_sku = {sku: pk for pk, sku, _ in found if sku in references}
+    return by_slug | by_sku
+
+
+def products_by_ids(ids: set[int]) -> QuerySet[Product]:
+    return Product.objects.filter(pk__in=ids)
+
+
+def drafts_for_staff(*, status: str | None = None, kind: str | None = None,
+                     product: str | None = None) -> QuerySet[Draft]:
+    drafts = Draft.objects.select_related("product")
+    if status:
+        drafts = drafts.filter(status=status)
+    if kind:
+        drafts = drafts.filter(kind=kind)
+    if product:
+        drafts = drafts.filter(Q(product__sku=product) | Q(product__slug=product))
+    return drafts

@@ -1,0 +1,117 @@
+"""Writes of the storefront API: app tokens and shopper events."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from recommender.models import Event
+from storefront import selectors
+from storefront.models import Scope, StorefrontToken
+
+TOKEN_PREFIX = "sf_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # at most one write per token per minute
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(*, name: str, scopes: list[str], created_by=None) -> tuple[StorefrontToken, str]:
+    """Create a token and return it with its secret, which is stored only as a SHA-256 hash."""
+    unknown = set(scopes) - set(Scope.values)
+    if unknown:
+        raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = StorefrontToken.objects.create(
+        name=name, prefix=secret[:12], key_hash=_hash(secret), scopes=sorted(set(scopes)), created_by=created_by,
+    )
+    return token, secret
+
+
+def token_revoke(*, token: StorefrontToken) -> bool:
+    """Revoke a token for good; returns False if it already was."""
+    return bool(StorefrontToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+
+
+def token_authenticate(*, secret: str) -> StorefrontToken | None:
+    """The live token with this secret, or None. Records when it was last used, to the minute."""
+    token = StorefrontToken.objects.filter(key_hash=_hash(secret), revoked_at__isnull=True).first()
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        StorefrontToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+# --- Events -----------------------------------------------------------------------------------
+
+@dataclass
+class Rejection:
+    index: int
+    id: str | None
+    code: str
+    message: str
+    fields: dict = field(default_factory=dict)
+
+
+@dataclass
+class EventsRecorded:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecorded:
+    """Store a batch of validated events, each ``(index in the request, data)``, once per ``(source, id)``.
+
+    An id already stored for this source, or repeated in the batch, counts as a
+    duplicate, so a retried batch adds nothing; a concurrent retry is absorbed by
+    the unique constraint (``ignore_conflicts``). Events naming no known product
+    (by SKU or slug) are rejected. When an event carries both a session and a
+    customer, the session's events without a customer get that customer, in one
+    UPDATE for the whole batch (the latest such event of a session wins).
+    """
+    result = EventsRecorded()
+    products = selectors.products_by_reference({data["product"] for _, data in events if data.get("product")})
+    stored = set(
+        Event.objects.filter(source=source, client_id__in=[data["id"] for _, data in events])
+        .values_list("client_id", flat=True)
+    )
+    rows, links = [], {}
+    for index, data in sorted(events, key=lambda item: item[1]["occurred_at"]):
+        if data["id"] in stored:
+            result.duplicates += 1
+            continue
+        product_id = products.get(data.get("product"))
+        if data.get("product") and product_id is None:
+            message = f"No product has the SKU or slug {data['product']!r}."
+            result.rejected.append(Rejection(index, data["id"], "unknown_product", message, {"product": [message]}))
+            continue
+        stored.add(data["id"])
+        rows.append(Event(
+            source=source, client_id=data["id"], type=data["type"], product_id=product_id, query=data.get("query", ""),
+            session_id=data["session_id"], customer_id=data.get("customer_id", ""), order_id=data.get("order_id", ""),
+            quantity=data["quantity"], price=data.get("price"), occurred_at=data["occurred_at"],
+        ))
+        if data.get("customer_id"):
+            links[data["session_id"]] = data["customer_id"]
+    with transaction.atomic():
+        Event.objects.bulk_create(rows, ignore_conflicts=True)
+        if links:
+            customers = [When(session_id=session, then=Value(customer)) for session, customer in links.items()]
+            Event.objects.filter(source=source, customer_id="", session_id__in=list(links)).update(
+                customer_id=Case(*customers)
+            )
+    result.accepted = len(rows)
+    result.rejected.sort(key=lambda rejection: rejection.index)
+    return result
+
