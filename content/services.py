@@ -437,6 +437,27 @@ def draft_edit(*, draft: Draft, actor, text: str, comment: str = "") -> Draft:
     return locked
 
 
+def draft_write(*, product: Product, kind: str, text: str, actor, variant: int = 1) -> Draft:
+    """A draft written by a person instead of the model: it goes straight to review, like any other."""
+    _require(actor, "change_draft")
+    clean = postprocess.sanitize(text)
+    if not clean.strip():
+        raise ContentError("the text is empty")
+    template = template_active(kind)
+    with transaction.atomic():
+        draft = Draft.objects.create(
+            product=product, kind=kind, variant=variant, template=template, status=DraftStatus.IN_REVIEW,
+            editor_text=clean, model_id="", generated_at=None,
+        )
+        draft.checks = draft_checks(draft=draft, text=clean, vector=None,
+                                    banned=list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True)))
+        draft.checks_passed = checks.all_passed(draft.checks)
+        draft.save(update_fields=["checks", "checks_passed"])
+        DraftEvent.objects.create(draft=draft, actor=actor, from_status="", to_status=DraftStatus.IN_REVIEW,
+                                  comment="written by hand")
+    return draft
+
+
 def draft_approve(*, draft: Draft, actor, comment: str = "") -> Draft:
     _require(actor, "review_draft")
     return _transition(draft, actor=actor, allowed_from=[DraftStatus.IN_REVIEW], to_status=DraftStatus.APPROVED,

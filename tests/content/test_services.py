@@ -421,3 +421,21 @@ def test_a_new_template_version_becomes_the_active_one(editor):
 def test_template_options_are_validated_before_saving(editor):
     with pytest.raises(ValueError, match="unknown generation options"):
         services.template_save_version(kind="description", system="S", user="U", options={"beams": 3}, max_chars=300, actor=editor)
+
+
+def test_a_person_can_write_copy_that_goes_through_review_like_ai_copy(writer, editor):
+    product = make_product(attributes={"material": "polyester"})
+
+    draft = services.draft_write(product=product, kind="description", text="A <b>light</b> polyester shirt.", actor=writer)
+    services.draft_approve_and_publish(draft=draft, actor=editor)
+
+    assert PublishedCopy.objects.get(product=product).text == "A <b>light</b> polyester shirt."
+    assert draft.model_id == "" and draft.ai_text == ""
+    assert statuses(draft) == [("", "in_review"), ("in_review", "approved"), ("approved", "published")]
+
+
+def test_an_outsider_cannot_write_copy(outsider):
+    with pytest.raises(services.NotAllowed):
+        services.draft_write(product=make_product(), kind="description", text="Mine.", actor=outsider)
+
+    assert not Draft.objects.exists()
