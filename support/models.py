@@ -7,8 +7,10 @@ until a staff member accepts, edits or rejects it.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Confidence(models.TextChoices):
@@ -19,6 +21,7 @@ class Confidence(models.TextChoices):
 
 class SetBy(models.TextChoices):
     MODEL = "model", "Model"
+    RULE = "rule", "Rule"
     STAFF = "staff", "Staff"
 
 
@@ -36,11 +39,19 @@ class Channel(models.TextChoices):
     API = "api", "API"
 
 
+#: The channels a customer may name when opening a ticket through the API (email tickets come by import).
+CUSTOMER_CHANNELS = [(Channel.WEB.value, Channel.WEB.label), (Channel.API.value, Channel.API.label)]
+
+
 class Priority(models.TextChoices):
     URGENT = "urgent", "Urgent"
     HIGH = "high", "High"
     NORMAL = "normal", "Normal"
     LOW = "low", "Low"
+
+
+#: Sort rank (0 first) for queues ordered by priority.
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 
 
 class Sentiment(models.TextChoices):
@@ -49,24 +60,41 @@ class Sentiment(models.TextChoices):
     POSITIVE = "positive", "Positive"
 
 
+class TriageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+def _require_text_list(value, field: str) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValidationError({field: 'A JSON list of texts, e.g. ["first", "second"].'})
+
+
 class Queue(models.Model):
     """A team's queue, with its service-level targets in hours."""
 
     name = models.CharField(max_length=100, unique=True)
     first_response_hours = models.PositiveIntegerField(default=24)
     resolution_hours = models.PositiveIntegerField(default=72)
+    is_default = models.BooleanField(default=False, help_text="New tickets start here until triage routes them.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_queue")]
 
     def __str__(self):
         return self.name
 
 
 class Intent(models.Model):
-    """The intent taxonomy: what customers want. Descriptions feed the zero-shot fallback."""
+    """The intent taxonomy: what customers want. Descriptions and examples feed the zero-shot fallback."""
 
     name = models.CharField(max_length=100, unique=True)
     category = models.CharField(max_length=100, blank=True)
     description = models.TextField(blank=True)
-    examples = models.JSONField(default=list, blank=True)
+    examples = models.JSONField(default=list, blank=True, help_text="A few example customer messages (a JSON list).")
     queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, help_text="Where its tickets go.")
     is_active = models.BooleanField(default=True)
 
@@ -76,14 +104,21 @@ class Intent(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        _require_text_list(self.examples, "examples")
+
 
 class KnowledgeArticle(models.Model):
+    """A help-centre article. Published ones ground the suggested replies; embeddings are refreshed lazily."""
+
     title = models.CharField(max_length=300)
     body = models.TextField()
+    url = models.URLField(blank=True, help_text="Where customers can read it (cited in replies).")
     tags = models.JSONField(default=list, blank=True)
     is_published = models.BooleanField(default=True)
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     embedding_model = models.CharField(max_length=200, blank=True, editable=False)
+    embedding_hash = models.CharField(max_length=64, blank=True, editable=False, help_text="Hash of the embedded text.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -92,16 +127,58 @@ class KnowledgeArticle(models.Model):
     def __str__(self):
         return self.title
 
+    def embedding_text(self) -> str:
+        return f"{self.title}\n{self.body}"
+
 
 class CannedResponse(models.Model):
+    """A reply template staff reuse; global (no queue) or for one queue."""
+
     queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses")
     title = models.CharField(max_length=200)
     body = models.TextField()
+    is_active = models.BooleanField(default=True)
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     embedding_model = models.CharField(max_length=200, blank=True, editable=False)
+    embedding_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["title"]
 
     def __str__(self):
         return self.title
+
+    def embedding_text(self) -> str:
+        return f"{self.title}\n{self.body}"
+
+
+class PriorityRule(models.Model):
+    """One editable priority rule. Every condition that is set must hold; the highest matching priority wins.
+
+    A ticket matching no rule is Normal. Conditions read the predictions (intent,
+    sentiment), the order context (an order reference) and the customer's words.
+    """
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=100, help_text="Rules are listed (and explained) in this order.")
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    intents = models.JSONField(default=list, blank=True, help_text='Any of these intents, e.g. ["payment_issue"].')
+    sentiments = models.JSONField(default=list, blank=True, help_text='Any of these sentiments, e.g. ["negative"].')
+    requires_order_reference = models.BooleanField(default=False, help_text="Only tickets that name an order.")
+    keywords = models.JSONField(default=list, blank=True, help_text='Any of these words or phrases, e.g. ["chargeback"].')
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        for field in ("intents", "sentiments", "keywords"):
+            _require_text_list(getattr(self, field), field)
+        if not (self.intents or self.sentiments or self.requires_order_reference or self.keywords):
+            raise ValidationError("Set at least one condition; a rule without any would match every ticket.")
 
 
 class Ticket(models.Model):
@@ -109,18 +186,22 @@ class Ticket(models.Model):
     access_token_hash = models.CharField(max_length=64, help_text="SHA-256 of the customer's access token.")
     customer_email = models.EmailField()
     customer_name = models.CharField(max_length=200, blank=True)
-    customer_id = models.CharField(max_length=100, blank=True, db_index=True)
+    customer_id = models.CharField(max_length=100, blank=True, db_index=True, help_text="As given; not verified.")
     order_reference = models.CharField(max_length=100, blank=True)
     subject = models.CharField(max_length=300)
+    redacted_subject = models.CharField(max_length=400, blank=True, help_text="What models see.")
+    redactions = models.JSONField(default=dict, blank=True, help_text="Subject and customer placeholders -> originals.")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW, db_index=True)
     queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
 
-    first_response_due = models.DateTimeField(null=True, blank=True)
+    first_response_due = models.DateTimeField(null=True, blank=True, db_index=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    first_response_breached = models.BooleanField(default=False)
+    resolution_breached = models.BooleanField(default=False)
 
     # Predictions: value, confidence bucket, raw score, and who set it (a staff override is a label).
     intent = models.CharField(max_length=100, blank=True, db_index=True)
@@ -139,10 +220,18 @@ class Ticket(models.Model):
     language = models.CharField(max_length=10, blank=True)
     language_confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
     language_set_by = models.CharField(max_length=10, choices=SetBy.choices, blank=True)
+    triage_details = models.JSONField(default=dict, blank=True, help_text="Why: classifier, scores, rules that matched.")
 
     needs_human_triage = models.BooleanField(default=False, db_index=True, help_text="The model was not confident enough.")
+    triage_status = models.CharField(max_length=10, choices=TriageStatus.choices, default=TriageStatus.PENDING)
+    triage_attempts = models.PositiveSmallIntegerField(default=0)
+    triage_claimed_at = models.DateTimeField(null=True, blank=True)
+    triage_error = models.TextField(blank=True)
+    triage_seconds = models.FloatField(null=True, blank=True)
     triaged_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    embedding = models.BinaryField(null=True, blank=True, editable=False, help_text="Of the redacted text.")
+    embedding_model = models.CharField(max_length=200, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -151,6 +240,28 @@ class Ticket(models.Model):
 
     def __str__(self):
         return f"{self.public_id}: {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
+
+    def sla_breached(self, now=None) -> bool:
+        """Breached already, or overdue now (first response or resolution)."""
+        now = now or timezone.now()
+        if self.first_response_breached or self.resolution_breached:
+            return True
+        if self.first_responded_at is None and self.first_response_due and self.first_response_due < now:
+            return True
+        return self.resolved_at is None and self.is_open and bool(self.resolution_due and self.resolution_due < now)
+
+
+class TriageQueue(Ticket):
+    """Tickets the model was not sure about, waiting for a person to set the intent."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "ticket needing human triage"
+        verbose_name_plural = "human triage queue"
 
 
 class Message(models.Model):
@@ -162,11 +273,13 @@ class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     author_kind = models.CharField(max_length=10, choices=Author.choices)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    body = models.TextField(help_text="As written; shown to staff only.")
+    body = models.TextField(help_text="As written; shown to staff (and, unless a note, the customer).")
     redacted_body = models.TextField(blank=True, help_text="What models see: personal data replaced by placeholders.")
     redactions = models.JSONField(default=dict, blank=True, help_text="placeholder -> original value")
+    suggestion = models.ForeignKey("ReplySuggestion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   help_text="The suggestion this reply was sent from.")
     emailed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -178,6 +291,7 @@ class ReplySuggestion(models.Model):
         GENERATING = "generating", "Generating"
         READY = "ready", "Ready"
         FAILED = "failed", "Failed"
+        SUPERSEDED = "superseded", "Superseded"
 
     class Decision(models.TextChoices):
         ACCEPTED = "accepted", "Accepted"
@@ -185,33 +299,54 @@ class ReplySuggestion(models.Model):
         REJECTED = "rejected", "Rejected"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="suggestions")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    text = models.TextField(blank=True, help_text="The suggested reply, personal data restored.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    based_on = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 help_text="The latest customer message when the reply was written.")
+    text = models.TextField(blank=True, help_text="The suggested reply, personal data restored (staff only).")
     redacted_text = models.TextField(blank=True, help_text="What the model wrote, with placeholders.")
-    articles = models.ManyToManyField(KnowledgeArticle, blank=True, related_name="suggestions")
+    articles = models.ManyToManyField(KnowledgeArticle, blank=True, related_name="suggestions",
+                                      help_text="The knowledge-base articles given to the model.")
     canned_responses = models.ManyToManyField(CannedResponse, blank=True, related_name="suggestions")
+    sources = models.JSONField(default=list, blank=True, help_text="Numbered sources in the prompt, with similarity.")
+    citations = models.JSONField(default=list, blank=True, help_text="Article ids the reply cites.")
     model_id = models.CharField(max_length=200, blank=True)
     prompt_version = models.CharField(max_length=50, blank=True)
+    options = models.JSONField(default=dict, blank=True)
     tokens_in = models.PositiveIntegerField(null=True, blank=True)
     tokens_out = models.PositiveIntegerField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
     flags = models.JSONField(default=list, blank=True, help_text="Checks the reviewer should see (links, instructions ...).")
     failure_reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True, db_index=True)
     reject_reason = models.TextField(blank=True)
     sent_text = models.TextField(blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["ticket"], condition=Q(status__in=["pending", "generating"]), name="one_open_suggestion_per_ticket"
             ),
         ]
+
+    def __str__(self):
+        return f"suggestion {self.pk} for {self.ticket_id}"
+
+
+class SuggestionRates(ReplySuggestion):
+    """Acceptance, edit and rejection rates of suggested replies per intent (a report in the admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "suggestion rates per intent"
+        verbose_name_plural = "suggestion rates per intent"
 
 
 class IntentLabel(models.Model):
@@ -226,13 +361,16 @@ class IntentLabel(models.Model):
     intent = models.CharField(max_length=100, db_index=True)
     source = models.CharField(max_length=10, choices=Source.choices)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
 
 
 class IntentModel(models.Model):
     """A trained intent classifier: metrics, artifact path, and which one is active."""
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     embedding_model = models.CharField(max_length=200)
     n_train = models.PositiveIntegerField()
     labels = models.JSONField(default=list)
@@ -240,19 +378,36 @@ class IntentModel(models.Model):
     threshold = models.FloatField()
     artifact = models.CharField(max_length=500, help_text="Path of the saved classifier.")
     is_active = models.BooleanField(default=False)
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_intent_model")]
+
+    def __str__(self):
+        return f"intent model {self.pk} ({len(self.labels)} intents, {self.n_train} examples)"
 
 
 class TicketEvent(models.Model):
     """Append-only history of a ticket: status changes, assignments, overrides, decisions."""
 
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS = "status", "Status"
+        ASSIGNED = "assigned", "Assigned"
+        QUEUE = "queue", "Queue"
+        OVERRIDE = "override", "Prediction overridden"
+        TRIAGED = "triaged", "Triaged"
+        TRIAGE_FAILED = "triage_failed", "Triage failed"
+        SUGGESTED = "suggested", "Reply suggested"
+        DECISION = "decision", "Suggestion decided"
+        MESSAGE = "message", "Message"
+        SLA_BREACH = "sla_breach", "SLA breached"
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    kind = models.CharField(max_length=30)
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
     from_value = models.CharField(max_length=200, blank=True)
     to_value = models.CharField(max_length=200, blank=True)
     comment = models.TextField(blank=True)

@@ -1,0 +1,173 @@
+"""Pure functions: tidy a model-written reply, find its citations, and flag what staff must look at.
+
+A suggestion is never sent without a person, so the checks do not block: they
+say what looks wrong (a link or a figure the sources do not give, a code the
+model made up, a reply that follows the customer's instructions) and the
+reviewer decides. Each flag is ``{"code", "message"}``; ``code`` is stable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from support.prompts import Source
+
+MAX_REPLY_CHARS = 1500
+
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+_\d+\]")
+_BRACKETED = re.compile(r"\[[^\[\]\n]{2,40}\]")
+_NAME_GUESSES = re.compile(
+    r"\[(?:the\s+)?(?:customer(?:'s|’s)?\s*(?:first\s+|full\s+)?name|name|customer|client(?:'s)?\s*name|recipient)\]",
+    re.IGNORECASE,
+)
+_SIGNER_GUESSES = re.compile(r"^\s*\[(?:your|agent(?:'s)?|my|support agent(?:'s)?)\s*name\]\s*$", re.IGNORECASE | re.MULTILINE)
+_LEADING_LABEL = re.compile(r"^\s*(?:reply|response|answer|email)\s*:\s*", re.IGNORECASE)
+#: Where a small model stops replying and starts rambling: separators, a P.S., a fake chat log.
+_RAMBLE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,}|P\.\s?S\.?|Chat History\b|Acknowledg|This response\b)",
+                     re.IGNORECASE | re.MULTILINE)
+_SIGN_OFF = re.compile(r"^\s*(?:best|kind|warm)?\s*regards,?.*$|^\s*sincerely,?.*$", re.IGNORECASE | re.MULTILINE)
+
+_LINK = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+"
+    r"|(?<![\w@./-])(?:[a-z0-9-]+\.)+(?:com|net|org|io|co|uk|de|fr|nl|eu|shop|info|biz)\b(?:/[^\s<>\"')\]]*)?",
+    re.IGNORECASE,
+)
+INSTRUCTION_LIKE = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\s+(?:(?:all|any|the|your|my|these|those|previous|prior|above|earlier)\s+)*"
+    r"(?:instructions|rules|prompt|guidelines)\b"
+    r"|\bsystem\s+prompt\b|\byou\s+are\s+now\b|\bnew\s+instructions\b|\bdeveloper\s+mode\b"
+    r"|\bact\s+as\s+(?:a|an|my)\b|\bpretend\s+(?:to\s+be|you\s+are)\b"
+    r"|\bas\s+an\s+ai\b|\bas\s+a\s+(?:large\s+)?language\s+model\b|\bi(?:\s+am|'m|’m)\s+an\s+ai\b|\bchatbot\b",
+    re.IGNORECASE,
+)
+_COMMITMENT = re.compile(
+    r"\b(?:refund|discount|voucher|coupon|promo|promotion|gift)\s*(?:card\s*)?codes?\b|\bgift\s+cards?\b"
+    r"|\b\d{1,3}\s?%\s*(?:off|discount)\b|\bfree\s+of\s+charge\b|\bcompensation\b|\bstore\s+credit\b",
+    re.IGNORECASE,
+)
+#: A made-up code: 6+ characters of capitals and digits with at least one digit and one capital ("REFUND2024").
+_CODE = re.compile(r"(?<![\w\[-])(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,}[A-Z0-9](?![\w\]-])")
+_FIGURE = re.compile(r"(?<![\w\[])\d+(?:[.,]\d+)?(?![\w\]])")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def clean_reply(text: str, *, customer_placeholder: str = "") -> str:
+    """Tidy what a small model writes around the reply; the wording itself is left alone.
+
+    Drops a "Reply:" label and surrounding quotes, puts the known customer
+    placeholder where the model guessed one ("[Customer's name]"), removes a
+    "[Your Name]" line, stops at a separator line, a "P.S." or a made-up chat
+    log, and after the sign-off line and the line that follows it (small models
+    keep writing), and trims to ``MAX_REPLY_CHARS`` at a sentence end.
+    """
+    text = _LEADING_LABEL.sub("", text.strip()).strip().strip('"“”').strip()
+    text = _NAME_GUESSES.sub(customer_placeholder or "", text)
+    text = _SIGNER_GUESSES.sub("", text)
+    ramble = _RAMBLE.search(text)
+    if ramble and ramble.start() > 0:
+        text = text[: ramble.start()]
+    sign_off = _SIGN_OFF.search(text)
+    if sign_off:
+        rest = text[sign_off.end():].lstrip("\n")
+        next_line = rest.split("\n", 1)[0] if rest else ""
+        keep = next_line if 0 < len(next_line) <= 60 and not re.search(r"[.?!:]\s*$", next_line[:-1] or "x") else ""
+        text = text[: sign_off.end()] + ("\n" + keep if keep else "")
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if len(text) > MAX_REPLY_CHARS:
+        cut = text[:MAX_REPLY_CHARS]
+        end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind("\n"))
+        text = cut[: end + 1].rstrip() if end > MAX_REPLY_CHARS // 2 else cut.rstrip() + "…"
+    return text
+
+
+def cited_numbers(text: str) -> list[int]:
+    return list(dict.fromkeys(int(n) for n in _CITATION.findall(text)))
+
+
+def reply_flags(text: str, *, sources: Sequence[Source], ticket_text: str, mapping: dict[str, str],
+                shop_texts: Sequence[str] = ()) -> list[dict]:
+    """What the reviewer should check in a (redacted) reply, judged against everything the model was given."""
+    flags: list[dict] = []
+
+    def flag(code: str, message: str) -> None:
+        if all(f["message"] != message for f in flags):
+            flags.append({"code": code, "message": message})
+
+    if not text.strip():
+        flag("empty", "The model wrote nothing usable; write the reply yourself.")
+        return flags
+    given = _norm("\n".join([s.title + "\n" + s.body + "\n" + s.url for s in sources] + [ticket_text, *shop_texts]))
+    articles = {s.number for s in sources if s.kind == "article"}
+    numbers = cited_numbers(text)
+    for number in numbers:
+        if number not in articles:
+            flag("bad_citation", f"Cites [{number}], which is not one of the articles it was given.")
+    if articles and not set(numbers) & articles:
+        flag("no_citation", "The model cited no article: the most relevant sentences of the best-matching article "
+                            "were added to its reply. Check that they answer the question.")
+    if not articles:
+        flag("no_article", "No published article matched this ticket: the reply is not grounded in the knowledge base.")
+    for match in _LINK.finditer(text):
+        if _norm(match.group().rstrip(".,;:")) not in given:
+            flag("link", f'Contains "{match.group()}", which is not in the articles or the ticket.')
+    for match in INSTRUCTION_LIKE.finditer(text):
+        flag("instruction", f'Contains "{match.group()}": the reply may follow instructions or talk about itself.')
+    for match in _COMMITMENT.finditer(text):
+        if _norm(match.group()) not in given:
+            flag("commitment", f'Promises "{match.group()}", which the articles do not offer.')
+    for match in _CODE.finditer(text):
+        if _norm(match.group()) not in given:
+            flag("code", f'Contains the code "{match.group()}", which is not in the articles or the ticket.')
+    without_markup = _PLACEHOLDER.sub(" ", _CITATION.sub(" ", text))
+    for match in _FIGURE.finditer(without_markup):
+        if not re.search(rf"(?<![\d.,]){re.escape(match.group())}(?![\d])", given):
+            flag("figure", f'Mentions "{match.group()}", a figure the articles and the ticket do not give.')
+    for match in _PLACEHOLDER.finditer(text):
+        if match.group() not in mapping:
+            flag("placeholder", f"Contains {match.group()}, which stands for nothing; replace it.")
+    for match in _BRACKETED.finditer(text):
+        if not _PLACEHOLDER.fullmatch(match.group()) and not _CITATION.fullmatch(match.group()):
+            flag("placeholder", f"Contains {match.group()}, a gap the model left; fill it in or remove it.")
+    if INSTRUCTION_LIKE.search(ticket_text):
+        flag("ticket_instructions", "The customer's message contains instruction-like text; it was treated as data. "
+                                    "Check that the reply does not do what it asks.")
+    return flags
+
+
+def ticket_has_instructions(text: str) -> bool:
+    return bool(INSTRUCTION_LIKE.search(text))
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“(])")
+
+
+def sentences(text: str) -> list[str]:
+    """An article body as sentences (for quoting the relevant ones)."""
+    return [s.strip() for s in _SENTENCE_SPLIT.split(" ".join(text.split())) if s.strip()]
+
+
+def with_quote(reply: str, source: Source, quoted: Sequence[str]) -> str:
+    """Add the article's most relevant sentences, cited, before the reply's sign-off (or at its end)."""
+    if not quoted:
+        return reply
+    quote = f'From our help article "{source.title}" [{source.number}]: ' + " ".join(quoted)
+    if not reply:
+        return quote
+    sign_off = _SIGN_OFF.search(reply)
+    if sign_off and sign_off.start() > 0:
+        head = reply[: sign_off.start()].rstrip()
+        return f"{head}\n\n{quote}\n\n{reply[sign_off.start():].lstrip()}"
+    return f"{reply}\n\n{quote}"
+
+
+def related_articles_footer(sources: Sequence[Source]) -> str:
+    """The cited articles as a short list the customer can follow."""
+    lines = [f"[{s.number}] {s.title}" + (f": {s.url}" if s.url else "") for s in sources]
+    if not lines:
+        return ""
+    return ("Related help article:\n" if len(lines) == 1 else "Related help articles:\n") + "\n".join(lines)

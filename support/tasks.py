@@ -1,0 +1,62 @@
+"""Celery doors to the support services: fetch by id, call one service, nothing else.
+
+``support.triage_ticket`` runs on the ``default`` queue (embeddings); names
+``support.suggest_*`` are routed to the ``generation`` queue (the LLM).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from support import services
+
+
+@shared_task(name="support.triage_ticket", acks_late=True, autoretry_for=(services.TriageRetry,), retry_backoff=5,
+             retry_backoff_max=120, max_retries=services.MAX_ATTEMPTS)
+def triage_ticket(ticket_id: int) -> str:
+    """Predict intent, sentiment, priority and language, then queue the suggested reply.
+
+    Redelivery is harmless: the ticket is claimed with a compare-and-set, so a
+    second copy of the task finds it running or done and stops.
+    """
+    ticket = services.ticket_triage(ticket_id)
+    return "triaged" if ticket is not None else "nothing to do"
+
+
+@shared_task(name="support.suggest_reply", acks_late=True)
+def suggest_reply(suggestion_id: int | None = None) -> dict:
+    """Write one batch of pending suggested replies (this one first) in one model call."""
+    worker = f"{suggest_reply.request.hostname or ''}"
+    return services.suggestions_process(first_id=suggestion_id, worker=worker)
+
+
+@shared_task(name="support.embed_knowledge", acks_late=True)
+def embed_knowledge() -> int:
+    """Embed articles and canned responses whose text changed (after an edit in the admin)."""
+    return services.knowledge_refresh_embeddings()
+
+
+@shared_task(name="support.flag_sla_breaches")
+def flag_sla_breaches() -> int:
+    """Flag overdue first responses and resolutions (Celery beat, every minute)."""
+    return services.sla_flag_breaches()
+
+
+@shared_task(name="support.retrain_intents", acks_late=True)
+def retrain_intents() -> int | None:
+    """Retrain the intent classifier when enough staff corrections arrived (Celery beat, daily)."""
+    model = services.intent_model_retrain_if_needed()
+    return model.pk if model else None
+
+
+@shared_task(name="support.train_intents", acks_late=True)
+def train_intents(actor_id: int | None = None) -> int | None:
+    """Train and activate a new intent classifier from every label (the admin's "Train" button)."""
+    from django.contrib.auth import get_user_model
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        return services.intent_model_train(actor=actor).pk
+    except services.SupportError as exc:  # too few labels, or not allowed: nothing to retry
+        services.logger.warning("intent training refused: %s", exc)
+        return None

@@ -1,0 +1,28 @@
+"""Recording fakes: they prove what the models were given, never how good a model is."""
+
+from __future__ import annotations
+
+from ecomcms.inference.base import Generation
+from ecomcms.inference.fake import FakeEmbedder, FakeGenerator
+
+
+class RecordingEmbedder(FakeEmbedder):
+    """The hashed bag-of-words fake, remembering every text it embedded (class-wide, reset per test)."""
+
+    seen: list[str] = []
+
+    def embed(self, texts):
+        RecordingEmbedder.seen.extend(texts)
+        return super().embed(texts)
+
+
+class ScriptedGenerator(FakeGenerator):
+    """Answers every prompt with ``reply`` and remembers every prompt (class-wide, reset per test)."""
+
+    reply = "Hello [NAME_1], you can return any item within 30 days [1].\nBest regards, the shop team"
+    prompts: list = []
+
+    def generate(self, prompts, options):
+        ScriptedGenerator.prompts.extend(prompts)
+        return [Generation(text=self.reply, model_id="scripted-generator", tokens_in=len(p.user.split()), tokens_out=12,
+                           seconds=0.01, batch_size=len(prompts)) for p in prompts]

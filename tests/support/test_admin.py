@@ -1,0 +1,178 @@
+"""The support admin: the queue and its filters, the ticket page and its buttons, bulk assign, rates."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from support.models import IntentLabel, ReplySuggestion, Ticket, TicketStatus
+from tests.support.factories import make_agent, make_taxonomy, make_ticket
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:support_ticket_changelist")
+
+
+@pytest.fixture
+def signed_in(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def page(client, ticket):
+    return client.get(reverse("admin:support_ticket_change", args=[ticket.pk]))
+
+
+def act(client, ticket, **data):
+    return client.post(reverse("admin:support_ticket_act", args=[ticket.pk]), data)
+
+
+@pytest.mark.parametrize("query", [
+    "", "?status__exact=new", "?priority__exact=urgent", "?intent=track_order", "?intent=__none__",
+    "?confidence=low", "?sla=breached", "?sla=ok", "?sla=due_4h", "?needs_human_triage__exact=1",
+    "?assignee__id__exact=1", "?q=anna", "?o=4",
+])
+def test_the_queue_renders_with_every_filter_in_a_fixed_number_of_queries(signed_in, query,
+                                                                           django_assert_max_num_queries):
+    for n in range(12):
+        make_ticket(subject=f"Ticket {n}")
+
+    with django_assert_max_num_queries(20):
+        response = signed_in.get(CHANGELIST + query)
+
+    assert response.status_code == 200
+
+
+def test_the_queue_puts_urgent_tickets_first(signed_in):
+    normal, _ = make_ticket(subject="Normal one")
+    urgent, _ = make_ticket(subject="Urgent one")
+    Ticket.objects.filter(pk=urgent.pk).update(priority="urgent")
+
+    content = signed_in.get(CHANGELIST).content.decode()
+
+    assert content.index("Urgent one") < content.index("Normal one")
+
+
+def test_customer_text_is_escaped_everywhere(signed_in):
+    ticket, _ = make_ticket(subject="<script>alert(1)</script>", body="<img src=x onerror=alert(2)>",
+                            name="<b>Eve</b>")
+    ReplySuggestion.objects.create(ticket=ticket, status="ready", text="<script>alert(3)</script>",
+                                   flags=[{"code": "x", "message": "<i>flag</i>"}])
+
+    for response in (signed_in.get(CHANGELIST), page(signed_in, ticket)):
+        content = response.content.decode()
+        assert "<script>alert" not in content and "<img src=x" not in content and "<b>Eve" not in content
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+
+
+def test_the_ticket_page_shows_thread_predictions_and_the_suggestion_with_its_buttons(signed_in):
+    ticket, _ = make_ticket()
+    Ticket.objects.filter(pk=ticket.pk).update(intent="track_order", intent_confidence="medium", intent_set_by="model")
+    ReplySuggestion.objects.create(ticket=ticket, status="ready", text="It ships today [1].",
+                                   flags=[{"code": "figure", "message": "Mentions 7"}])
+
+    content = page(signed_in, ticket).content.decode()
+
+    assert "Hi, where is my parcel? It has not arrived." in content
+    assert 'id="predictions"' in content and "track_order" in content and "Medium" in content
+    assert "It ships today [1]." in content and "Mentions 7" in content
+    for button in ('value="accept"', 'value="edit"', 'value="reject"', 'value="reply"', 'value="note"'):
+        assert button in content
+    assert 'name="_save"' not in content  # decisions only through the buttons
+
+
+def test_accept_and_send_from_the_ticket_page(signed_in, agent):
+    ticket, _ = make_ticket()
+    suggestion = ReplySuggestion.objects.create(ticket=ticket, status="ready", text="It ships today.")
+
+    response = act(signed_in, ticket, action="accept", suggestion=suggestion.pk, status_after="solved")
+
+    assert response.status_code == 302
+    suggestion.refresh_from_db()
+    assert (suggestion.decision, suggestion.decided_by) == ("accepted", agent)
+    assert mail.outbox[0].body.startswith("It ships today.")
+    assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.SOLVED
+    assert "It ships today." in page(signed_in, ticket).content.decode()
+
+
+def test_edit_reject_override_and_refusals_from_the_ticket_page(signed_in):
+    make_taxonomy()
+    ticket, _ = make_ticket()
+    first = ReplySuggestion.objects.create(ticket=ticket, status="ready", text="Draft")
+
+    act(signed_in, ticket, action="edit", suggestion=first.pk, text="Edited text")
+    act(signed_in, ticket, action="override", field="intent", value="track_order")
+    refused = act(signed_in, ticket, action="reject", suggestion=first.pk, reason="too late")
+
+    first.refresh_from_db()
+    assert (first.decision, first.sent_text) == ("edited", "Edited text")
+    assert IntentLabel.objects.get().intent == "track_order"
+    messages = [str(m) for m in refused.wsgi_request._messages]
+    assert any("already edited" in m for m in messages)
+
+
+def test_someone_without_the_permission_cannot_use_the_buttons(client, outsider):
+    ticket, _ = make_ticket()
+    suggestion = ReplySuggestion.objects.create(ticket=ticket, status="ready", text="x")
+    outsider.is_staff = True
+    outsider.save()
+    client.force_login(outsider)
+
+    response = act(client, ticket, action="accept", suggestion=suggestion.pk)
+
+    assert response.status_code == 403 and mail.outbox == []
+
+
+def test_bulk_assign_from_the_queue(signed_in):
+    colleague = make_agent()
+    tickets = [make_ticket()[0] for _ in range(3)]
+    ids = [t.pk for t in tickets]
+
+    form = signed_in.post(CHANGELIST, {"action": "assign_selected", "_selected_action": ids})
+    done = signed_in.post(CHANGELIST, {"action": "assign_selected", "_selected_action": ids, "apply": "1",
+                                       "assignee": colleague.pk})
+
+    assert form.status_code == 200 and b"Assign 3 selected tickets" in form.content
+    assert done.status_code == 302
+    assert set(Ticket.objects.values_list("assignee", flat=True)) == {colleague.pk}
+
+
+def test_the_human_triage_queue_lists_only_unsure_open_tickets(signed_in):
+    unsure, _ = make_ticket(subject="Unsure one")
+    make_ticket(subject="Sure one")
+    Ticket.objects.filter(pk=unsure.pk).update(needs_human_triage=True)
+
+    content = signed_in.get(reverse("admin:support_triagequeue_changelist")).content.decode()
+
+    assert "Unsure one" in content and "Sure one" not in content
+
+
+def test_the_rates_page_shows_a_table_and_bars_per_intent(signed_in):
+    for decision in ("accepted", "edited", "rejected", "accepted"):
+        ticket, _ = make_ticket()
+        Ticket.objects.filter(pk=ticket.pk).update(intent="track_<order>")
+        ReplySuggestion.objects.create(ticket=ticket, status="ready", text="x", decision=decision)
+
+    content = signed_in.get(reverse("admin:support_suggestionrates_changelist")).content.decode()
+
+    assert "track_&lt;order&gt;" in content and "<svg" in content
+    assert "2 (50%)" in content and "1 (25%)" in content
+    assert content.count("<rect") == 3
+
+
+def test_a_priority_rule_needs_lists_of_texts_and_a_condition(client):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    url = reverse("admin:support_priorityrule_add")
+    base = {"name": "x", "position": 1, "priority": "high", "intents": "[]", "sentiments": "[]", "keywords": "[]",
+            "is_active": "on"}
+
+    not_a_list = client.post(url, base | {"keywords": '"chargeback"'})
+    no_condition = client.post(url, base)
+    ok = client.post(url, base | {"keywords": '["chargeback"]'})
+
+    assert not_a_list.status_code == 200 and "A JSON list of texts" in not_a_list.content.decode()
+    assert no_condition.status_code == 200 and "at least one condition" in no_condition.content.decode()
+    assert ok.status_code == 302
