@@ -9,10 +9,12 @@ README; a bad value fails at start-up with a message naming the variable.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from ecomcms import env
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "content",
     "recommender",
     "support",
+    "storefront",
 ]
 
 MIDDLEWARE = [
@@ -140,18 +143,52 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 EMAIL_BACKEND = env.string("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "shop@localhost")
+# SMTP, for EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend (password: EMAIL_HOST_PASSWORD_FILE).
+EMAIL_HOST = env.string("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.integer("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 20, minimum=1)
+
+
+def _throttle_rate(name: str, default: str) -> str:
+    value = env.string(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}: expected requests per period such as 120/min (s, min, hour, day), "
+                                   f"got {value!r}")
+    return value
 
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Storefront API limits: per client IP without credentials, per token (or staff user) with them.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": _throttle_rate("API_THROTTLE_ANON", "120/min"),
+        "token": _throttle_rate("API_THROTTLE_TOKEN", "1200/min"),
+    },
+    # Reverse proxies in front of the app: the client IP is taken this many hops from the
+    # right of X-Forwarded-For; 0 uses the connection's address (a client cannot spoof it).
+    "NUM_PROXIES": env.integer("API_TRUSTED_PROXIES", 0, minimum=0),
 }
+API_CACHE_MAX_AGE = env.integer("API_CACHE_MAX_AGE", 60, minimum=0)  # seconds, on catalog reads
+API_MAX_BODY_BYTES = env.integer("API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ecomcms API",
     "DESCRIPTION": "Storefront catalogue with published copy, shopper events, recommendations and support tickets.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "CopyKind": "content.models.CopyKind",
+        "DraftStatus": "content.models.DraftStatus",
+        "EventType": "recommender.models.EventType",
+        "TicketStatus": "support.models.TicketStatus",
+        "TicketChannel": "support.models.Channel",
+        "CustomerChannel": "support.models.CUSTOMER_CHANNELS",
+        "SuggestionStatus": "support.models.ReplySuggestion.Status",
+    },
 }
 
 LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -231,7 +268,27 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE: dict = {
     "publish-due-drafts": {"task": "content.publish_due", "schedule": 60.0},
     "sweep-generation": {"task": "content.sweep", "schedule": 60.0},
+    "support-sla-breaches": {"task": "support.flag_sla_breaches", "schedule": 60.0},
+    "support-retrain-intents": {"task": "support.retrain_intents", "schedule": 24 * 3600.0},
+    # Nightly at 03:30 UTC: a new recommender version from the stored events (activated if it passes the
+    # sanity check and the shop setting allows; see docs/recommender.md).
+    "recommender-train-nightly": {"task": "recommender.train", "schedule": crontab(minute=30, hour=3)},
 }
+
+# --- Support (tickets, triage, suggested replies) ---------------------------------------------
+# The shop's own order numbers as regexes separated by spaces (a regex may hold commas), e.g.
+# "\bORD-\d{6,}\b": redacted before any model sees a ticket. Empty: order numbers are not personal data.
+SUPPORT_ORDER_NUMBER_PATTERNS = (env.string("SUPPORT_ORDER_NUMBER_PATTERNS", "") or "").split()
+for _pattern in SUPPORT_ORDER_NUMBER_PATTERNS:
+    try:
+        re.compile(_pattern)
+    except re.error as _exc:
+        raise ImproperlyConfigured(f"SUPPORT_ORDER_NUMBER_PATTERNS: {_pattern!r} is not a regex: {_exc}") from None
+# The shop's own contact details (comma-separated): never redacted, so a suggested reply may quote them.
+SUPPORT_REDACTION_KEEP = env.items("SUPPORT_REDACTION_KEEP", [DEFAULT_FROM_EMAIL])
+SUPPORT_SHOP_NAME = env.string("SUPPORT_SHOP_NAME", "our shop")
+SUPPORT_REPLY_MAX_NEW_TOKENS = env.integer("SUPPORT_REPLY_MAX_NEW_TOKENS", 120, minimum=16)
+SUPPORT_API_THROTTLE_TICKETS = _throttle_rate("API_THROTTLE_TICKETS", "20/hour")  # new tickets per client IP
 
 # --- Model runtime --------------------------------------------------------------------------
 ECOMCMS_MODEL_CACHE = Path(

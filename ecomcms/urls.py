@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("content.urls")),
     path("api/v1/", include("recommender.urls")),
     path("api/v1/", include("support.urls")),
+    path("api/v1/", include("storefront.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
 ]

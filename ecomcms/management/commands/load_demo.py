@@ -17,6 +17,8 @@ from django.utils.text import slugify
 
 from content import services as content_services
 from content.models import Draft, Product, Review
+from recommender.demo import load_demo_events
+from support.demo import load_demo_support
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 ACCOUNTS = [
@@ -36,8 +38,11 @@ class Command(BaseCommand):
     def handle(self, *args, no_drafts=False, **options):
         self._accounts()
         products = self._catalogue()
+        self._published_copy(products)
+        load_demo_events(self.stdout)
         if not no_drafts:
             self._drafts(products)
+        load_demo_support(self.stdout)
 
     def _accounts(self):
         User = get_user_model()
@@ -71,8 +76,21 @@ class Command(BaseCommand):
         self.stdout.write(f"demo catalogue: {len(products)} products, {Review.objects.filter(product__in=products).count()} reviews")
         return products
 
+    def _published_copy(self, products: list[Product]):
+        """Human-written descriptions, published, so the storefront and recommendations have something to show."""
+        from content.models import PublishedCopy
+
+        by_sku = {p.sku: p for p in products}
+        if PublishedCopy.objects.filter(product__in=products).exists():
+            return
+        editor = get_user_model().objects.get(username="editor")
+        for row in json.loads((DEMO_DIR / "copy.json").read_text()):
+            draft = content_services.draft_write(product=by_sku[row["sku"]], kind=row["kind"], text=row["text"], actor=editor)
+            content_services.draft_approve_and_publish(draft=draft, actor=editor, comment="demo copy")
+        self.stdout.write(f"demo copy: {PublishedCopy.objects.filter(product__in=products).count()} descriptions published")
+
     def _drafts(self, products: list[Product]):
-        if Draft.objects.filter(product__in=products).exists():
+        if Draft.objects.filter(product__in=products, job__isnull=False).exists():  # AI drafts already requested
             return
         described = content_services.drafts_request(products=products, kind="description", actor=None, description="demo")
         reviewed = [p for p in products if p.reviews.exists()]
