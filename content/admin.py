@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from ecomcms.admin_utils import report_outcome
 from content import checks, selectors, services
 from content.diffs import word_diff
 from content.models import (
@@ -29,15 +30,6 @@ from content.models import (
     ReviewQueue,
     TemplatePreview,
 )
-
-
-def _report(modeladmin, request, done: int, failures: list[str], verb: str) -> None:
-    if done:
-        modeladmin.message_user(request, f"{verb}: {done}.", messages.SUCCESS)
-    for failure in failures[:20]:
-        modeladmin.message_user(request, failure, messages.ERROR)
-    if len(failures) > 20:
-        modeladmin.message_user(request, f"... and {len(failures) - 20} more failures.", messages.ERROR)
 
 
 # --- Products -------------------------------------------------------------------------------
@@ -406,7 +398,7 @@ class DraftAdmin(admin.ModelAdmin):
                 done += 1
             except services.ContentError as exc:
                 failures.append(f"{draft}: {exc}")
-        _report(self, request, done, failures, "Queued again")
+        report_outcome(self, request, done, failures, "Queued again")
 
 
 @admin.register(ReviewQueue)

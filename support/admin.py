@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from ecomcms.admin_utils import report_outcome
 from support import selectors, services
 from support.models import (
     CannedResponse,
@@ -41,15 +42,6 @@ from support.models import (
     TicketStatus,
     TriageQueue,
 )
-
-
-def _report(modeladmin, request, done: int, failures: list[str], verb: str) -> None:
-    if done:
-        modeladmin.message_user(request, f"{verb}: {done}.", messages.SUCCESS)
-    for failure in failures[:20]:
-        modeladmin.message_user(request, failure, messages.ERROR)
-    if len(failures) > 20:
-        modeladmin.message_user(request, f"... and {len(failures) - 20} more failures.", messages.ERROR)
 
 
 def handlers():
@@ -311,7 +303,7 @@ class TicketAdmin(admin.ModelAdmin):
                 done += 1
             except services.SupportError as exc:
                 failures.append(f"{ticket.public_id}: {exc}")
-        _report(self, request, done, failures, "Queued for triage")
+        report_outcome(self, request, done, failures, "Queued for triage")
 
     @admin.action(description="Mark the selected tickets solved")
     def solve_selected(self, request, queryset):
@@ -322,7 +314,7 @@ class TicketAdmin(admin.ModelAdmin):
                 done += 1
             except services.SupportError as exc:
                 failures.append(f"{ticket.public_id}: {exc}")
-        _report(self, request, done, failures, "Solved")
+        report_outcome(self, request, done, failures, "Solved")
 
     # --- the ticket page ---
 
