@@ -63,8 +63,8 @@ def test_an_unreachable_broker_is_503_with_the_error(client, monkeypatch):
 
     beat(loaded=READY)
     unreachable = "amqp://guest:guest@127.0.0.1:1//"
-    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)  # Celery reads the variable before its config
-    original = app.conf.broker_url
+    original = app.conf.broker_url  # read before the variable changes: Celery prefers the variable
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
     app.conf.broker_url = unreachable
     try:
         response = client.get("/healthz")
