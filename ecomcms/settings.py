@@ -269,6 +269,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "publish-due-drafts": {"task": "content.publish_due", "schedule": 60.0},
     "sweep-generation": {"task": "content.sweep", "schedule": 60.0},
     "support-sla-breaches": {"task": "support.flag_sla_breaches", "schedule": 60.0},
+    "support-sweep": {"task": "support.sweep", "schedule": 60.0},
     "support-retrain-intents": {"task": "support.retrain_intents", "schedule": 24 * 3600.0},
     # Nightly at 03:30 UTC: a new recommender version from the stored events (activated if it passes the
     # sanity check and the shop setting allows; see docs/recommender.md).
@@ -306,7 +307,8 @@ ECOMCMS_EMBEDDING_BACKEND = env.string(
 ECOMCMS_TEXT_DTYPE = env.choice("ECOMCMS_TEXT_DTYPE", "float32", ["float32", "bfloat16"])
 ECOMCMS_TORCH_THREADS = env.integer("ECOMCMS_TORCH_THREADS", 0, minimum=0)  # 0: all cores
 ECOMCMS_GENERATION_BATCH_SIZE = env.integer("ECOMCMS_GENERATION_BATCH_SIZE", 8, minimum=1)
-# A draft generating for longer than this belonged to a lost worker: the sweeper requeues it.
+# Work claimed for longer than this (a draft generating, a ticket in triage, a reply being written)
+# belonged to a lost worker: the sweepers (content.sweep, support.sweep) requeue it.
 ECOMCMS_GENERATION_LEASE_SECONDS = env.integer("ECOMCMS_GENERATION_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=5)
 ECOMCMS_EMBEDDING_BATCH_SIZE = env.integer("ECOMCMS_EMBEDDING_BATCH_SIZE", 32, minimum=1)
 # Seconds after which a worker that has not reported counts as gone for /healthz.

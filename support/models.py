@@ -399,6 +399,7 @@ class TicketEvent(models.Model):
         OVERRIDE = "override", "Prediction overridden"
         TRIAGED = "triaged", "Triaged"
         TRIAGE_FAILED = "triage_failed", "Triage failed"
+        TRIAGE_REQUEUED = "triage_requeued", "Triage requeued (worker lost)"
         SUGGESTED = "suggested", "Reply suggested"
         DECISION = "decision", "Suggestion decided"
         MESSAGE = "message", "Message"

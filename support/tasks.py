@@ -36,6 +36,12 @@ def embed_knowledge() -> int:
     return services.knowledge_refresh_embeddings()
 
 
+@shared_task(name="support.sweep")
+def sweep() -> dict:
+    """Return lost workers' triage and suggestions to the queue; resend lost tasks (Celery beat, every minute)."""
+    return services.support_sweep()
+
+
 @shared_task(name="support.flag_sla_breaches")
 def flag_sla_breaches() -> int:
     """Flag overdue first responses and resolutions (Celery beat, every minute)."""

@@ -92,6 +92,25 @@ class WorkerProcess:
 
 
 @pytest.fixture
+def broker_down(monkeypatch):
+    """Point the app at a port where no broker listens, as if the broker were down; restored afterwards."""
+    from ecomcms.celery import app
+
+    unreachable = "amqp://guest:guest@127.0.0.1:1//"
+    original = app.conf.broker_url  # read before the variable changes: Celery prefers the variable
+
+    def use(url):
+        app.conf.broker_url = url
+        app._pool = None  # drop pooled connections to the old broker
+        app.amqp._producer_pool = None
+
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
+    use(unreachable)
+    yield lambda: (monkeypatch.setenv("CELERY_BROKER_URL", original), use(original))
+    use(original)
+
+
+@pytest.fixture
 def start_worker(transactional_db, tmp_path):
     """Start real worker processes; they are stopped (and their queues purged) afterwards."""
     from ecomcms.celery import app
