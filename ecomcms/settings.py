@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "recommender",
     "support",
     "storefront",
+    "axes",  # staff login lockout; last, as django-axes asks
 ]
 
 MIDDLEWARE = [
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out login with the lockout page
 ]
 
 ROOT_URLCONF = "ecomcms.urls"
@@ -136,6 +139,19 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", True)  # only the header; listing is a manual step
     if env.boolean("SECURE_PROXY_SSL_HEADER", False):  # behind a TLS-terminating proxy that sets it
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Staff login brute-force protection (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one client address, that pair is locked out for LOGIN_LOCKOUT_MINUTES (HTTP 429), even
+# with the right password. Failures and lockouts are stored in the database (all processes share them)
+# and listed in the admin, where a superuser can lift a lockout; `manage.py axes_reset` lifts all.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.integer("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "ecomcms.security.client_ip"  # honours API_TRUSTED_PROXIES, as the API throttles do
+AXES_SENSITIVE_PARAMETERS = ["password"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
