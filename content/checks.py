@@ -437,16 +437,36 @@ def _in_sources(found: str, sources: str) -> bool:
     return " ".join(found.lower().split()) in " ".join(sources.lower().split())
 
 
-def _check_links_and_scripts(text: str, sources: str) -> dict:
-    """Copy is published as is: links, HTML and leaked prompt text must not slip through unseen."""
+# Never fine in shop copy, wherever they came from: the product data may be the attack.
+_ALWAYS_FLAGGED = frozenset({"the script link", "the event handler", "the instruction-like phrase"})
+_INSTRUCTION_RE = dict(_UNSAFE_RES)["the instruction-like phrase"]
+
+
+def _check_links_and_scripts(text: str, sources: str, data: str = "") -> dict:
+    """Copy is published as is: links, HTML and leaked prompt text must not slip through unseen.
+
+    A link or tag that the sources contain (a care-page URL in the product data) is
+    allowed, unless the data itself holds instruction-like text (a prompt
+    injection): then everything it could have smuggled in is flagged, and so is
+    the injection. Script links, event handlers and instruction-like phrases are
+    flagged wherever they came from.
+    """
+    injections = list(_INSTRUCTION_RE.finditer(data))
+    findings = [
+        Finding(f'The product data contains the instruction-like phrase "{_quote(match.group())}", a possible prompt '
+                "injection: check the text closely.")
+        for match in injections[:1]
+    ]
     found = [(_LINK_KINDS[match.lastgroup], match) for match in _LINK_RE.finditer(text)]
     found += [(kind, match) for kind, pattern in _UNSAFE_RES for match in pattern.finditer(text)]
-    findings = [
-        Finding(f'Contains {kind} "{_quote(match.group())}", which is not in the product data or template.',
-                match.span())
-        for kind, match in sorted(found, key=lambda item: item[1].start())
-        if not _in_sources(match.group(), sources)
-    ]
+    for kind, match in sorted(found, key=lambda item: item[1].start()):
+        if not _in_sources(match.group(), sources):
+            where = "which is not in the product data or template."
+        elif kind in _ALWAYS_FLAGGED or injections:
+            where = "copied from the product data."
+        else:
+            continue
+        findings.append(Finding(f'Contains {kind} "{_quote(match.group())}", {where}', match.span()))
     return _result("links_and_scripts", findings, "No links, email addresses, HTML or instruction-like phrases.")
 
 
@@ -480,6 +500,7 @@ def run_checks(
     category: str = "",
     banned_phrases: Sequence[str] = (),
     sources: str = "",
+    data: str = "",
     near_duplicates: Sequence[tuple[str, float]] = (),
     near_duplicate_threshold: float = 0.92,
 ) -> list[dict]:
@@ -490,7 +511,7 @@ def run_checks(
         _check_empty_or_repeated(text),
         _check_banned_phrases(text, banned_phrases),
         _check_facts(text, facts),
-        _check_links_and_scripts(text, sources),
+        _check_links_and_scripts(text, sources, data),
         _check_near_duplicate(near_duplicates, near_duplicate_threshold),
     ]
 

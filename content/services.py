@@ -324,7 +324,7 @@ def draft_checks(*, draft: Draft, text: str, vector, banned: list[str], prompt=N
     return checks.run_checks(
         text, max_chars=draft.template.max_chars, attributes={k: str(v) for k, v in (product.attributes or {}).items()},
         title=product.title, brand=product.brand, category=product.category, banned_phrases=banned,
-        sources=sources, near_duplicates=_near_duplicates(draft, vector),
+        sources=sources, data=prompt.user if prompt else "", near_duplicates=_near_duplicates(draft, vector),
     )
 
 

@@ -8,8 +8,11 @@ reviewer decides. Each flag is ``{"code", "message"}``; ``code`` is stable.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
+
+import nh3
 
 from support.prompts import Source
 
@@ -56,6 +59,24 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def plain_text(text: str) -> str:
+    """Replies are plain-text emails: HTML tags go (scripts and styles with their content), the words stay.
+
+    Repeated until stable, so markup smuggled in as entities (``&lt;script&gt;``)
+    cannot come back as a tag once unescaped.
+    """
+    for _ in range(5):
+        cleaned = html.unescape(nh3.clean(text, tags=set(), attributes={}, strip_comments=True))
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
+def has_markup(text: str) -> bool:
+    return plain_text(text) != text
+
+
 def clean_reply(text: str, *, customer_placeholder: str = "") -> str:
     """Tidy what a small model writes around the reply; the wording itself is left alone.
 
@@ -65,7 +86,7 @@ def clean_reply(text: str, *, customer_placeholder: str = "") -> str:
     log, and after the sign-off line and the line that follows it (small models
     keep writing), and trims to ``MAX_REPLY_CHARS`` at a sentence end.
     """
-    text = _LEADING_LABEL.sub("", text.strip()).strip().strip('"“”').strip()
+    text = _LEADING_LABEL.sub("", plain_text(text).strip()).strip().strip('"“”').strip()
     text = _NAME_GUESSES.sub(customer_placeholder or "", text)
     text = _SIGNER_GUESSES.sub("", text)
     ramble = _RAMBLE.search(text)
@@ -112,9 +133,16 @@ def reply_flags(text: str, *, sources: Sequence[Source], ticket_text: str, mappi
                             "were added to its reply. Check that they answer the question.")
     if not articles:
         flag("no_article", "No published article matched this ticket: the reply is not grounded in the knowledge base.")
+    injected = bool(INSTRUCTION_LIKE.search(ticket_text))
+    # A link the customer wrote is fine to repeat, unless their message tries to instruct the model.
+    linkable = _norm("\n".join([s.title + "\n" + s.body + "\n" + s.url for s in sources] + [*shop_texts])) \
+        if injected else given
     for match in _LINK.finditer(text):
-        if _norm(match.group().rstrip(".,;:")) not in given:
-            flag("link", f'Contains "{match.group()}", which is not in the articles or the ticket.')
+        link = _norm(match.group().rstrip(".,;:"))
+        if link not in linkable:
+            where = ("comes from a message that tries to instruct the model" if link in given
+                     else "is not in the articles or the ticket")
+            flag("link", f'Contains "{match.group()}", which {where}.')
     for match in INSTRUCTION_LIKE.finditer(text):
         flag("instruction", f'Contains "{match.group()}": the reply may follow instructions or talk about itself.')
     for match in _COMMITMENT.finditer(text):
@@ -133,7 +161,7 @@ def reply_flags(text: str, *, sources: Sequence[Source], ticket_text: str, mappi
     for match in _BRACKETED.finditer(text):
         if not _PLACEHOLDER.fullmatch(match.group()) and not _CITATION.fullmatch(match.group()):
             flag("placeholder", f"Contains {match.group()}, a gap the model left; fill it in or remove it.")
-    if INSTRUCTION_LIKE.search(ticket_text):
+    if injected:
         flag("ticket_instructions", "The customer's message contains instruction-like text; it was treated as data. "
                                     "Check that the reply does not do what it asks.")
     return flags

@@ -389,6 +389,9 @@ def _send_staff_reply(ticket: Ticket, *, actor, text: str, status_after: str, su
     if ticket.status == TicketStatus.CLOSED:
         raise StateError("cannot reply to a closed ticket")
     now = timezone.now()
+    text = checks.plain_text(text).strip()  # an email in plain text: markup a person pasted goes too
+    if not text:
+        raise SupportError("the reply is empty")
     redacted = redact_text(text, customer_name=ticket.customer_name)
     message = Message.objects.create(
         ticket=ticket, author_kind=Message.Author.STAFF, author=actor, body=text, redacted_body=redacted.text,
@@ -937,6 +940,8 @@ def _suggestion_save(context: _Context, result: inference.Generation, options: i
     reply = checks.clean_reply(result.text, customer_placeholder=context.customer)
     flags = checks.reply_flags(reply, sources=context.sources, ticket_text=context.ticket_text, mapping=context.mapping,
                                shop_texts=[settings.DEFAULT_FROM_EMAIL, *settings.SUPPORT_REDACTION_KEEP])
+    if checks.has_markup(result.text):
+        flags.append({"code": "markup", "message": "The model wrote HTML or a script; it was removed from the reply."})
     articles = [s for s in context.sources if s.kind == "article"]
     cited = [s for s in articles if s.number in checks.cited_numbers(reply)]
     if reply and articles and not cited:
@@ -997,6 +1002,7 @@ def suggestions_process(*, first_id: int | None = None, batch_size: int | None =
 def _decide(suggestion: ReplySuggestion, *, actor, decision: str, text: str = "", reason: str = "",
             status_after: str = TicketStatus.WAITING) -> ReplySuggestion:
     _require(actor)
+    text = checks.plain_text(text).strip() if text else text
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=suggestion.ticket_id)
         now = timezone.now()

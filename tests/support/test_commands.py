@@ -93,7 +93,7 @@ def test_import_tickets_as_labels_reports_bad_rows_and_trains(tmp_path, fake_mod
 @pytest.mark.django_db
 def test_import_tickets_as_tickets_redacts_and_keeps_labels(tmp_path, django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr("support.tasks.triage_ticket.delay", queued.append)
+    monkeypatch.setattr("support.tasks.triage_ticket.apply_async", lambda args, **options: queued.append(*args))
     path = write_csv(tmp_path / "tickets.csv", [
         ("Refund please, card 4111 1111 1111 1111", "get_refund", "a@example.com", "Refund"),
         ("Where is it?", "track_order", "not-an-email", ""),

@@ -37,7 +37,7 @@ def ready_suggestion(ticket: Ticket, text: str = "Hello Anna, it is on its way."
 def test_creating_a_ticket_stores_the_message_redacted_and_the_token_hashed_and_queues_triage(
         django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr("support.tasks.triage_ticket.delay", queued.append)
+    monkeypatch.setattr("support.tasks.triage_ticket.apply_async", lambda args, **options: queued.append(*args))
 
     with django_capture_on_commit_callbacks(execute=True):
         ticket, token = services.ticket_create(
