@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from recommender.engine.data import NON_PRODUCT_CODES
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M")
 MAX_SKU = 64
+_SURROGATE = re.compile("[\udc80-\udcff]")
+MAX_FIELD = 10_000  # longer values are not order lines but damage (a runaway quote, a pasted document)
 MAX_ID = 90  # invoice and customer ids: the event's client id adds the SKU and a counter to the invoice
 CENT = Decimal("0.01")
 PRICE_LIMIT = Decimal(10) ** 10  # Event.price: 12 digits, 2 after the point
@@ -75,7 +78,8 @@ def _open(path: Path) -> tuple[io.TextIOBase, Callable[[], int], int, io.Buffere
         raise FileRefused(f"cannot open it: {exc.strerror or exc}") from exc
     size = path.stat().st_size
     binary = gzip.GzipFile(fileobj=raw) if path.name.endswith(".gz") else raw
-    text = io.TextIOWrapper(binary, encoding="utf-8", errors="strict", newline="")
+    # Bytes that are not UTF-8 become lone surrogates: their line is refused, the others import.
+    text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
     return text, raw.tell, size, raw
 
 
@@ -101,7 +105,7 @@ def read_online_retail(path: str | Path, stats: ReadStats, progress: Progress | 
             raise FileRefused(f"not the Online Retail format: no {', '.join(missing)} column (header: {', '.join(header[:10])})")
         index = [header.index(name) for name in COLUMNS]
         width = max(index) + 1
-        for number, row in enumerate(reader, start=2):
+        for number, row in _rows(reader, stats):
             stats.lines += 1
             if progress and number % 20_000 == 0:
                 progress(position(), size)
@@ -109,6 +113,10 @@ def read_online_retail(path: str | Path, stats: ReadStats, progress: Progress | 
                 stats.errors.append(LineError(number, f"{len(row)} columns, expected at least {width}"))
                 continue
             invoice, sku, description, quantity, when, price, customer = (row[i].strip() for i in index)
+            problem = _unreadable(row, header)
+            if problem:
+                stats.errors.append(LineError(number, problem))
+                continue
             try:
                 line = _clean(number, invoice, sku, description, quantity, when, price, customer, dates, stats)
             except ValueError as exc:
@@ -118,13 +126,38 @@ def read_online_retail(path: str | Path, stats: ReadStats, progress: Progress | 
                 yield line
         if progress:
             progress(size, size)
-    except UnicodeDecodeError as exc:
-        raise FileRefused(f"not UTF-8 text near byte {exc.start} of a line") from exc
     except (OSError, EOFError, zlib.error, csv.Error) as exc:  # gzip.BadGzipFile is an OSError
         raise FileRefused(f"cannot read it: {exc}") from exc
     finally:
         stream.close()
         raw.close()  # a GzipFile given a file object leaves it open
+
+
+def _rows(reader, stats: ReadStats) -> Iterator[tuple[int, list[str]]]:
+    """Numbered rows; a row the CSV reader refuses (a field over its size limit) is reported, not fatal."""
+    while True:
+        number = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            stats.lines += 1
+            stats.errors.append(LineError(number, f"cannot read the line as CSV: {exc}"))
+            continue
+        yield number, row
+
+
+def _unreadable(row: list[str], header: list[str]) -> str:
+    """Why a line cannot be stored as it is: bytes that were not UTF-8, or a field no column holds."""
+    for position, value in enumerate(row):
+        name = header[position] if position < len(header) else f"column {position + 1}"
+        bad = _SURROGATE.search(value)
+        if bad:
+            return f"{name} is not UTF-8 text (byte 0x{ord(bad.group()) - 0xDC00:02x})"
+        if len(value) > MAX_FIELD:
+            return f"{name} is {len(value):,} characters long, at most {MAX_FIELD:,}"
+    return ""
 
 
 def _clean(number, invoice, sku, description, quantity, when, price, customer, dates, stats) -> Line | None:

@@ -111,3 +111,24 @@ def test_a_file_that_is_not_online_retail_is_refused_whole(tmp_path, content, me
 
     assert not Event.objects.exists()
     assert not Product.objects.exists()
+
+
+def test_broken_encoding_and_huge_fields_are_refused_by_line_and_the_good_lines_import(tmp_path):
+    from tests.recommender.factories import HEADER
+
+    good = "536365,85123A,WHITE HANGING HEART,6,2010-12-01 08:26:00,2.55,17850,UK\n"
+    path = tmp_path / "orders.csv"
+    path.write_bytes(
+        (",".join(HEADER) + "\n" + good).encode()
+        + "536366,71053,LANTERN \xe9t\xe9,6,2010-12-01 08:26:00,3.39,17850,UK\n".encode("latin-1")  # not UTF-8
+        + f"536367,22041,{'X' * 200_000},1,2010-12-01 08:26:00,2.10,15311,UK\n".encode()
+        + "536368,22042,FRAME,1,2010-12-01 08:26:00,2.10,15311,UK\n".encode()
+    )
+
+    result = services.events_import_online_retail(path=path)
+
+    assert [line for line, _ in result.errors] == [3, 4], result.errors
+    assert "UTF-8" in result.errors[0][1] or "encoding" in result.errors[0][1].lower(), result.errors
+    assert set(Event.objects.values_list("order_id", flat=True)) == {"536365", "536368"}
+    assert Event.objects.count() == 2
+    assert services.events_import_online_retail(path=path).created == 0  # a re-run adds nothing
