@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "recommender",
     "support",
     "storefront",
+    "privacy",
     "axes",  # staff login lockout; last, as django-axes asks
 ]
 

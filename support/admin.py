@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from ecomcms.admin_utils import report_outcome
+from privacy.admin import CustomerDataActions
 from support import selectors, services
 from support.models import (
     CannedResponse,
@@ -195,7 +196,7 @@ class TicketEventInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(CustomerDataActions, admin.ModelAdmin):
     list_display = ("public_id", "short_subject", "status", "priority_badge", "intent_badge", "sentiment", "language",
                     "queue", "assignee", "sla", "suggestion_state", "created_at")
     list_display_links = ("public_id", "short_subject")
@@ -203,7 +204,7 @@ class TicketAdmin(admin.ModelAdmin):
                    ("assignee", admin.RelatedOnlyFieldListFilter), "queue", "channel", "sentiment", "language")
     search_fields = ("public_id", "subject", "customer_email", "customer_name", "order_reference", "customer_id")
     list_per_page = 50
-    actions = ["assign_selected", "retriage_selected", "solve_selected"]
+    actions = ["assign_selected", "retriage_selected", "solve_selected", "export_customer_data", "erase_customer_data"]
     inlines = [TicketEventInline]
     change_form_template = "admin/support/ticket/change_form.html"
 

@@ -76,9 +76,21 @@ def redact_text(text: str, *, customer_name: str = "") -> Redacted:
     return Redacted(redacted, mapping)
 
 
-def log_safe(text: str) -> str:
-    """For log lines: kinds without numbers, no mapping, so a log can never be undone."""
-    return redact_for_log(text, **_options())
+def log_safe(text: str, *, customer_name: str | Sequence[str] = "") -> str:
+    """For log lines: kinds without numbers, no mapping, so a log can never be undone.
+
+    With ``customer_name`` (one name, or several for a line about several
+    tickets) the customers' known names go too (``[NAME]``): names have no
+    pattern, so only a name we know can be taken out.
+    """
+    safe = redact_for_log(text, **_options())
+    for name in [customer_name] if isinstance(customer_name, str) else customer_name:
+        if name:
+            mapping: dict[str, str] = {}
+            safe = _replace_name(safe, mapping, name)
+            if mapping:
+                safe = re.sub("|".join(map(re.escape, mapping)), "[NAME]", safe)
+    return safe
 
 
 def thread_redaction(parts: Sequence[tuple[str, dict[str, str]]]) -> tuple[list[str], dict[str, str]]:

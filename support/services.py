@@ -659,13 +659,14 @@ def _triage_failed(ticket: Ticket, claimed_at: datetime, reason: str, *, permane
     if not permanent and ticket.triage_attempts < MAX_ATTEMPTS:
         Ticket.objects.filter(pk=ticket.pk, triage_status=TriageStatus.RUNNING, triage_claimed_at=claimed_at).update(
             triage_status=TriageStatus.PENDING, triage_error=reason[:2000])
-        raise TriageRetry(reason)
+        # Celery logs a retry's exception message: it is a log line like any other.
+        raise TriageRetry(log_safe(reason, customer_name=ticket.customer_name))
     with transaction.atomic():
         updated = Ticket.objects.filter(pk=ticket.pk, triage_status=TriageStatus.RUNNING, triage_claimed_at=claimed_at).update(
             triage_status=TriageStatus.FAILED, triage_error=reason[:2000], needs_human_triage=True)
         if updated:
             _event(ticket, TicketEvent.Kind.TRIAGE_FAILED, comment=reason[:2000])
-            logger.error("ticket %s: triage failed: %s", ticket.pk, log_safe(reason))
+            logger.error("ticket %s: triage failed: %s", ticket.pk, log_safe(reason, customer_name=ticket.customer_name))
     return None
 
 
@@ -989,7 +990,8 @@ def _suggestions_fail_or_requeue(batch: list[ReplySuggestion], reason: str, *, p
             requeued.append(suggestion.pk)
     for pk in requeued:
         _send("suggest_reply", pk, countdown=30)
-    logger.warning("suggestions %s: %s", [s.pk for s in batch], log_safe(reason))
+    logger.warning("suggestions %s: %s", [s.pk for s in batch],
+                   log_safe(reason, customer_name=[s.ticket.customer_name for s in batch]))
     return counts
 
 
