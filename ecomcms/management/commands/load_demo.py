@@ -1,5 +1,7 @@
 """Load the demo: accounts (printed), the demo catalogue and reviews, and drafts for the workers to write.
 
+With the `cms` extra installed, also a django CMS page using the product copy and recommendation plugins.
+
 Safe to run again: it changes nothing that is already there.
 """
 
@@ -9,6 +11,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -43,6 +46,10 @@ class Command(BaseCommand):
         if not no_drafts:
             self._drafts(products)
         load_demo_support(self.stdout)
+        if apps.is_installed("cmsplugins"):  # the optional `cms` extra
+            from cmsplugins.demo import load_demo_page
+
+            load_demo_page(self.stdout)
 
     def _accounts(self):
         User = get_user_model()
