@@ -59,6 +59,7 @@ class Visitor:
     session_id: str = ""
     customer_id: str = ""
     editing: bool = False
+    staff: bool = False  # editors and agents looking at the site are not shoppers: no views recorded
     viewed: set[int] = field(default_factory=set)  # products whose view this request has recorded
 
 
@@ -77,6 +78,7 @@ def visitor_of(request) -> Visitor:
     visitor = Visitor(
         customer_id=str(user.pk) if user is not None and user.is_authenticated else "",
         editing=cms_editing(request),
+        staff=bool(user is not None and user.is_authenticated and user.is_staff),
     )
     session = getattr(request, "session", None)
     if session is not None:
@@ -143,7 +145,7 @@ def _html(text: str) -> str:
 
 def _record_view(visitor: Visitor, product: Product) -> None:
     """One ``view`` event per product and request, through the storefront's event service (idempotent per id)."""
-    if visitor.editing or not visitor.session_id or product.pk in visitor.viewed:
+    if visitor.editing or visitor.staff or not visitor.session_id or product.pk in visitor.viewed:
         return
     visitor.viewed.add(product.pk)
     services.events_record(source=VIEW_SOURCE, events=[(0, {
