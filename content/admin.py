@@ -143,12 +143,16 @@ class PromptTemplateAdmin(admin.ModelAdmin):
         self.message_user(request, f"Saved as version {obj.version}; it is now the active {obj.get_kind_display()} template.")
         return HttpResponseRedirect(reverse("admin:content_prompttemplate_change", args=[obj.pk]))
 
-    @admin.action(description="Make the selected version active")
+    @admin.action(description="Make the selected version active", permissions=["change"])
     def activate(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
             return
-        template = services.template_activate(template=queryset.get(), actor=request.user)
+        try:
+            template = services.template_activate(template=queryset.get(), actor=request.user)
+        except services.ContentError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
         self.message_user(request, f"{template} is now active.", messages.SUCCESS)
 
     def get_urls(self):

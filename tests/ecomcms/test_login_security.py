@@ -109,3 +109,22 @@ def test_admin_posts_without_the_token_are_refused(staff):
     assert b"csrfmiddlewaretoken" in client.get("/admin/auth/user/add/").content
     assert Client(enforce_csrf_checks=True).post("/admin/login/", {"username": staff.username,
                                                                    "password": PASSWORD}).status_code == 403
+
+
+def test_a_superuser_lifts_a_lockout_in_the_admin(staff, settings):
+    from axes.models import AccessAttempt
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(Client(), staff.username, "guess")
+    admin_user = User.objects.create_superuser("root", "root@shop.example", "root-pw")
+    client = Client()
+    client.force_login(admin_user)
+    attempt = AccessAttempt.objects.get(username=staff.username)
+
+    page = client.get("/admin/axes/accessattempt/").content.decode()
+    assert "Locked Out" in page and "cleanup_expired_attempts" not in page
+    client.post("/admin/axes/accessattempt/", {"action": "delete_selected", "_selected_action": [attempt.pk],
+                                               "post": "yes"})
+
+    assert not AccessAttempt.objects.exists()
+    assert login(Client(), staff.username, PASSWORD).status_code == 302
