@@ -376,6 +376,7 @@ class DraftAdmin(admin.ModelAdmin):
         done = {"approve": "Approved", "approve_publish": "Approved and published", "publish": "Published",
                 "request_changes": "Changes requested; a new draft is queued with your comment",
                 "reject": "Rejected", "retry": "Queued again"}[decision]
+        draft.refresh_from_db()  # the message names the draft's new status, not the one it had
         self.message_user(request, f"{done}: {draft}.", messages.SUCCESS)
         next_draft = selectors.drafts_for_review().exclude(pk=pk).first()
         if next_draft and decision != "retry":

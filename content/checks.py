@@ -473,8 +473,11 @@ def _check_links_and_scripts(text: str, sources: str, data: str = "") -> dict:
 # --- near duplicate -------------------------------------------------------------------------------
 
 
-def _check_near_duplicate(near_duplicates: Sequence[tuple[str, float]], threshold: float) -> dict:
+def _check_near_duplicate(near_duplicates: Sequence[tuple[str, float]], threshold: float, pending: bool = False) -> dict:
     """Copy nearly identical to another product's hurts search ranking and tells shoppers nothing."""
+    if pending:
+        return _result("near_duplicate", [], "Not compared yet: a worker compares this text with other products' "
+                                             "copy in a moment (reload the page).")
     if not near_duplicates:
         return _result("near_duplicate", [], "No other product's copy to compare with.")
     label, similarity = max(near_duplicates, key=lambda pair: pair[1])
@@ -503,6 +506,7 @@ def run_checks(
     data: str = "",
     near_duplicates: Sequence[tuple[str, float]] = (),
     near_duplicate_threshold: float = 0.92,
+    near_duplicate_pending: bool = False,
 ) -> list[dict]:
     """Run every check on one draft; one JSON-ready result per check, in CHECK_NAMES order."""
     facts = _facts(attributes, title, brand, category)
@@ -512,8 +516,13 @@ def run_checks(
         _check_banned_phrases(text, banned_phrases),
         _check_facts(text, facts),
         _check_links_and_scripts(text, sources, data),
-        _check_near_duplicate(near_duplicates, near_duplicate_threshold),
+        _check_near_duplicate(near_duplicates, near_duplicate_threshold, near_duplicate_pending),
     ]
+
+
+def near_duplicate_result(near_duplicates: Sequence[tuple[str, float]], threshold: float = 0.92) -> dict:
+    """The near-duplicate check alone, for a text whose embedding was computed later (in a worker)."""
+    return _check_near_duplicate(near_duplicates, threshold)
 
 
 def all_passed(results: list[dict]) -> bool:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from content import checks, postprocess, prompts
@@ -318,14 +318,54 @@ def _embed_or_none(texts: list[str]):
         return None
 
 
-def draft_checks(*, draft: Draft, text: str, vector, banned: list[str], prompt=None) -> list[dict]:
+def draft_checks(*, draft: Draft, text: str, vector, banned: list[str], prompt=None,
+                 compare_later: bool = False) -> list[dict]:
+    """Every check of a draft's text; ``compare_later``: the near-duplicate check waits for a worker."""
     product = draft.product
     sources = "\n".join([prompt.system, prompt.user]) if prompt else ""
     return checks.run_checks(
         text, max_chars=draft.template.max_chars, attributes={k: str(v) for k, v in (product.attributes or {}).items()},
         title=product.title, brand=product.brand, category=product.category, banned_phrases=banned,
         sources=sources, data=prompt.user if prompt else "", near_duplicates=_near_duplicates(draft, vector),
+        near_duplicate_pending=compare_later,
     )
+
+
+def _compare_after_commit(draft_id: int) -> None:
+    """Web requests never run a model: the embedding of a text a person wrote is computed by a worker."""
+    from kombu.exceptions import OperationalError
+
+    from content.tasks import compare_draft
+
+    def send():
+        try:
+            compare_draft.apply_async((draft_id,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2})
+        except OperationalError as exc:  # the check stays "not compared yet"; the text is saved
+            logger.warning("broker unreachable, near-duplicate check of draft %s not sent: %s", draft_id, exc)
+
+    transaction.on_commit(send)
+
+
+def draft_compare(draft_id: int) -> Draft | None:
+    """In a worker: embed the draft's current text and fill in its near-duplicate check.
+
+    Saved only if the text is still the one that was embedded (a newer edit sends its own task).
+    """
+    draft = Draft.objects.select_related("product").filter(pk=draft_id).first()
+    if draft is None:
+        return None
+    text = draft.editor_text or draft.ai_text
+    vectors = _embed_or_none([text])
+    if vectors is None:
+        return None
+    result = checks.near_duplicate_result(_near_duplicates(draft, vectors[0]))
+    results = [result if c["name"] == "near_duplicate" else c for c in draft.checks]
+    if not any(c["name"] == "near_duplicate" for c in results):
+        results.append(result)
+    same_text = Q(editor_text=draft.editor_text) if draft.editor_text else Q(editor_text="", ai_text=draft.ai_text)
+    Draft.objects.filter(same_text, pk=draft.pk).update(
+        checks=results, checks_passed=checks.all_passed(results), embedding=vectors[0].tobytes())
+    return Draft.objects.get(pk=draft.pk)
 
 
 def _near_duplicates(draft: Draft, vector) -> list[tuple[str, float]]:
@@ -418,14 +458,17 @@ def draft_edit(*, draft: Draft, actor, text: str, comment: str = "") -> Draft:
         raise ContentError("the edited text is empty")
     current = Draft.objects.select_related("product", "template").get(pk=draft.pk)
     banned = list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True))
-    vector = _embed_or_none([clean])
-    results = draft_checks(draft=current, text=clean, vector=vector[0] if vector is not None else None, banned=banned,
+    results = draft_checks(draft=current, text=clean, vector=None, banned=banned, compare_later=True,
                            prompt=prompts.build_prompt(template=current.template, product=current.product))
     updates = {"editor_text": clean, "checks": results, "checks_passed": checks.all_passed(results)}
     if current.status == DraftStatus.APPROVED:
-        return _transition(current, actor=actor, allowed_from=[DraftStatus.APPROVED], to_status=DraftStatus.IN_REVIEW,
-                           verb="edit", comment=comment or "edited after approval: back to review", **updates)
+        with transaction.atomic():
+            _compare_after_commit(current.pk)
+            return _transition(current, actor=actor, allowed_from=[DraftStatus.APPROVED],
+                               to_status=DraftStatus.IN_REVIEW, verb="edit",
+                               comment=comment or "edited after approval: back to review", **updates)
     with transaction.atomic():
+        _compare_after_commit(current.pk)
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
         if locked.status != DraftStatus.IN_REVIEW:
             raise DraftStateError(f"cannot edit a draft that is {locked.get_status_display().lower()}")
@@ -449,8 +492,9 @@ def draft_write(*, product: Product, kind: str, text: str, actor, variant: int =
             product=product, kind=kind, variant=variant, template=template, status=DraftStatus.IN_REVIEW,
             editor_text=clean, model_id="", generated_at=None,
         )
-        draft.checks = draft_checks(draft=draft, text=clean, vector=None,
+        draft.checks = draft_checks(draft=draft, text=clean, vector=None, compare_later=True,
                                     banned=list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True)))
+        _compare_after_commit(draft.pk)
         draft.checks_passed = checks.all_passed(draft.checks)
         draft.save(update_fields=["checks", "checks_passed"])
         DraftEvent.objects.create(draft=draft, actor=actor, from_status="", to_status=DraftStatus.IN_REVIEW,

@@ -23,6 +23,12 @@ def generate_preview(preview_id: int) -> None:
     services.template_preview_run(preview_id)
 
 
+@shared_task(name="content.compare_draft", acks_late=True)
+def compare_draft(draft_id: int) -> None:
+    """Embed a text a person wrote and fill in its near-duplicate check (the web request runs no model)."""
+    services.draft_compare(draft_id)
+
+
 @shared_task(name="content.publish_due")
 def publish_due() -> int:
     """Publish approved drafts whose scheduled time has come (Celery beat, every minute)."""
