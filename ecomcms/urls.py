@@ -4,15 +4,17 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from ecomcms.health import healthz
-from ecomcms.views import favicon
+from ecomcms.views import favicon, home
 
 admin.site.site_header = "ecomcms"
 admin.site.site_title = "ecomcms"
+admin.site.site_url = "/pages/" if apps.is_installed("cms") else None  # "View site": only where there is one
 
 # django CMS pages, when the `cms` extra is on (settings); before the API's catch-all JSON 404.
 cms_urlpatterns = [path("pages/", include("cms.urls"))] if apps.is_installed("cms") else []
 
 urlpatterns = [
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),

@@ -173,6 +173,7 @@ ROUTES: dict[str, Route] = {
     # --- the project ---
     "healthz": Route(EVERYONE, ok=(503,), note="503 while no worker has loaded the models"),
     "favicon": Route(EVERYONE, follow=False, note="a redirect to the static icon"),
+    "home": Route(EVERYONE, follow=False, note="a redirect to the CMS pages or the admin"),
     "api-schema": Route(EVERYONE),
     "api-docs": Route(EVERYONE),
     "api-not-found": Route(NOBODY, note="any other /api/v1/ path: a JSON 404"),

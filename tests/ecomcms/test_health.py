@@ -83,3 +83,12 @@ def test_a_missing_model_is_named(client, settings):
 
     assert body["models"]["text"]["status"] == "error"
     assert "ECOMCMS_TEXT_MODEL" in body["models"]["text"]["error"]
+
+
+def test_the_root_leads_to_the_cms_pages_or_the_admin(client):
+    from django.apps import apps
+
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == ("/pages/" if apps.is_installed("cms") else "/admin/")
