@@ -56,6 +56,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ("sku", "title", "brand", "category", "price", "currency", "stock", "is_active", "published_kinds")
     list_filter = ("is_active", "category", "brand")
     search_fields = ("sku", "title", "brand", "category")
+    ordering = ("title", "pk")  # explicit: the model's Meta.ordering does not apply to the annotated (grouped) list
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("created_at", "updated_at")
     inlines = [ReviewInline]
