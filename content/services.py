@@ -35,7 +35,7 @@ from content.models import (
     PublishedCopy,
     TemplatePreview,
 )
-from ecomcms import inference
+from ecomcms import inference, queueing
 
 logger = logging.getLogger(__name__)
 
@@ -199,18 +199,13 @@ def dispatch_generation(count: int) -> int:
     request still succeeds and the sweeper dispatches the queued drafts once the
     broker answers again.
     """
-    from kombu.exceptions import OperationalError
-
     from content.tasks import generate_drafts
 
-    batches = math.ceil(count / settings.ECOMCMS_GENERATION_BATCH_SIZE)
     sent = 0
-    try:
-        for _ in range(batches):
-            generate_drafts.apply_async(retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
-            sent += 1
-    except OperationalError as exc:
-        logger.warning("broker unreachable, %s generation tasks not sent; the sweeper will retry: %s", batches - sent, exc)
+    for _ in range(math.ceil(count / settings.ECOMCMS_GENERATION_BATCH_SIZE)):
+        if not queueing.send(generate_drafts):
+            break  # the broker is down: the sweeper sends the rest
+        sent += 1
     return sent
 
 
@@ -333,17 +328,10 @@ def draft_checks(*, draft: Draft, text: str, vector, banned: list[str], prompt=N
 
 def _compare_after_commit(draft_id: int) -> None:
     """Web requests never run a model: the embedding of a text a person wrote is computed by a worker."""
-    from kombu.exceptions import OperationalError
-
     from content.tasks import compare_draft
 
-    def send():
-        try:
-            compare_draft.apply_async((draft_id,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2})
-        except OperationalError as exc:  # the check stays "not compared yet"; the text is saved
-            logger.warning("broker unreachable, near-duplicate check of draft %s not sent: %s", draft_id, exc)
-
-    transaction.on_commit(send)
+    # Unsent (broker down), the check stays "not compared yet"; the text is saved either way.
+    transaction.on_commit(lambda: queueing.send(compare_draft, (draft_id,)))
 
 
 def draft_compare(draft_id: int) -> Draft | None:

@@ -40,7 +40,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ecomcms import inference
+from ecomcms import inference, queueing
 from support import checks, prompts, triage
 from support.intent import IntentClassifier, IntentSpec, ZeroShotIntent
 from support.models import (
@@ -217,18 +217,9 @@ def _send(task_name: str, *args, countdown: int | None = None) -> bool:
     pending suggestion), so nothing is lost: ``support_sweep`` sends it again
     once the broker answers. The customer's request succeeds either way.
     """
-    from kombu.exceptions import OperationalError
-
     from support import tasks
 
-    try:
-        getattr(tasks, task_name).apply_async(
-            args, countdown=countdown, retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
-        return True
-    except OperationalError as exc:
-        logger.warning("broker unreachable, %s%s not sent; the sweeper will retry: %s", task_name, list(args), exc)
-        return False
+    return queueing.send(getattr(tasks, task_name), args, countdown=countdown)
 
 
 def _dispatch_triage(ticket_id: int) -> None:
