@@ -15,7 +15,7 @@ from django.contrib.admin.sites import all_sites
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import LocalePrefixPattern, RegexPattern
 
-from tests.permissions_matrix import ADMIN_ACTIONS, ADMIN_MODELS, KWARGS, ROUTES, Ops, Route
+from tests.permissions_matrix import ADMIN_ACTIONS, ADMIN_MODELS, ROUTES, Ops, Route
 
 # The standard ModelAdmin views (ModelAdmin.get_urls wraps each with ``model_admin``), by view name.
 MODEL_VIEWS = {"changelist_view": "changelist", "add_view": "add", "change_view": "change",

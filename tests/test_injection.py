@@ -18,7 +18,6 @@ from ecomcms import inference
 from support import services as support
 from support.models import Message, ReplySuggestion
 from tests.content.factories import make_product, make_user
-from tests.fakes import ObedientFakeGenerator
 from tests.support.factories import make_agent, make_knowledge, make_taxonomy, make_ticket
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,7 @@ def own_artifacts(settings, tmp_path):
     artifacts.forget()
 
 
-def test_a_shopper_sees_the_plugins_on_a_cms_page_and_an_editor_edits_it(open_browser, catalogue, own_artifacts):
+def test_a_shopper_sees_the_plugins_on_a_cms_page_and_an_editor_edits_it(open_browser, catalogue, own_artifacts):  # noqa: F811
     from cms.api import add_plugin, create_page
 
     train()

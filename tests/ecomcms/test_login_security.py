@@ -4,7 +4,8 @@ import pytest
 from django.contrib.admin.sites import site
 from django.contrib.auth.models import User
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.permissions_routes import walk
 
 pytestmark = pytest.mark.django_db
 
@@ -75,16 +76,7 @@ def test_a_spoofed_forwarded_for_header_does_not_reset_the_count(staff, settings
 
 def admin_patterns():
     """(route, view) for every URL under the admin site, the apps' custom admin pages included."""
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                yield prefix + str(pattern.pattern), pattern.callback
-
-    admin = [p for p in get_resolver().url_patterns if isinstance(p, URLResolver) and p.app_name == "admin"]
-    assert len(admin) == 1
-    yield from walk(admin[0].url_patterns, "/" + str(admin[0].pattern))
+    return [(found.pattern, found.callback) for found in walk() if found.site is not None and found.site.name == site.name]
 
 
 def test_no_admin_view_is_exempt_from_csrf():
