@@ -1,7 +1,11 @@
-"""/healthz: is the database up, does the broker answer, are the models loaded in a live worker?
+"""Health probes: liveness (/healthz/live) and readiness (/healthz/ready, also /healthz).
 
-Answers 200 when every part is ready and 503 otherwise, always with JSON that
-says which part is wrong and why. It never loads a model itself.
+Liveness only says that this web process answers (200, touching nothing else): what a load
+balancer needs, so a working web node stays in service while a worker restarts. Readiness asks
+whether the database is up, the broker answers and the models are loaded in a live worker;
+it answers 200 when every part is ready and 503 otherwise, always with JSON that says which
+part is wrong and why. Which worker (host name and pid) reported a model is shown to staff
+only. Neither probe ever loads a model.
 """
 
 from __future__ import annotations
@@ -85,12 +89,28 @@ def _kinds(queues: list[str]) -> list[str]:
     return models_for_queues(queues)
 
 
+def _hide_workers(models: dict) -> None:
+    """Worker node names carry host names and pids: internal topology an anonymous caller does not need."""
+    for entry in models.values():
+        entry.pop("worker", None)
+
+
+@never_cache
+@require_GET
+def healthz_live(request):
+    """Liveness: the web process answers. Checks nothing else, so it never fails because of a worker."""
+    return JsonResponse({"status": "alive"})
+
+
 @never_cache
 @require_GET
 def healthz(request):
+    """Readiness: database, broker and a live worker with each model loaded."""
     database = check_database()
     broker = check_broker()
     models = check_models(database["status"] == "ready")
+    if not (request.user.is_authenticated and request.user.is_staff):
+        _hide_workers(models)
     parts = [database, broker, *models.values()]
     ok = all(part["status"] == "ready" for part in parts)
     body = {"status": "ready" if ok else "unavailable", "database": database, "broker": broker, "models": models}

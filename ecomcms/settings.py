@@ -160,9 +160,10 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]  # load balancers probe over plain HTTP
+    # Browsers send Secure cookies over HTTPS only. COOKIE_SECURE=false is for browsers that reach the site
+    # over plain HTTP (an internal network behind a proxy that is not TLS): the session then travels in clear.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.boolean("COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", True)  # only the header; listing is a manual step

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from ecomcms.health import healthz
+from ecomcms.health import healthz, healthz_live
 from ecomcms.views import favicon, home
 
 admin.site.site_header = "ecomcms"
@@ -15,7 +15,9 @@ cms_urlpatterns = [path("pages/", include("cms.urls"))] if apps.is_installed("cm
 
 urlpatterns = [
     path("", home, name="home"),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),  # readiness, as /healthz/ready (kept for existing probes)
+    path("healthz/ready", healthz, name="healthz-ready"),
+    path("healthz/live", healthz_live, name="healthz-live"),
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     *cms_urlpatterns,

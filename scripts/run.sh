@@ -28,7 +28,7 @@ $PY -m celery -A ecomcms beat --loglevel INFO --schedule var/celerybeat-schedule
 echo
 echo "  ecomcms is starting on http://$HOST:$PORT/"
 echo "  admin:   http://$HOST:$PORT/admin/   (demo account printed above)"
-echo "  health:  http://$HOST:$PORT/healthz (models are ready once the workers have loaded them)"
+echo "  health:  http://$HOST:$PORT/healthz (models are ready once the workers have loaded them; /healthz/live: the web server answers)"
 echo "  logs:    var/log/worker-generation.log var/log/worker-default.log var/log/beat.log"
 echo "  Ctrl-C stops the web server and the workers."
 echo

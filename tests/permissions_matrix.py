@@ -172,6 +172,8 @@ def _event(world) -> dict:
 ROUTES: dict[str, Route] = {
     # --- the project ---
     "healthz": Route(EVERYONE, ok=(503,), note="503 while no worker has loaded the models"),
+    "healthz-ready": Route(EVERYONE, ok=(503,), note="the same readiness probe as /healthz"),
+    "healthz-live": Route(EVERYONE, note="liveness: the web process answers"),
     "favicon": Route(EVERYONE, follow=False, note="a redirect to the static icon"),
     "home": Route(EVERYONE, follow=False, note="a redirect to the CMS pages or the admin"),
     "api-schema": Route(EVERYONE),

@@ -43,3 +43,26 @@ def test_production_responses_carry_the_security_headers(tmp_path):
     secure, plain = result.stdout.strip().splitlines()
     assert secure == "200 max-age=31536000; includeSubDomains; preload DENY nosniff True True"
     assert plain == "301 https://shop.example/admin/login/"
+
+
+def _production_settings(tmp_path, names: str, **env_overrides) -> str:
+    script = f"import django; django.setup(); from django.conf import settings; print({names})"
+    env = {**os.environ, **PRODUCTION, "ECOMCMS_DATA_DIR": str(tmp_path), **env_overrides}
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_cookie_secure_off_turns_off_secure_session_and_csrf_cookies(tmp_path):
+    names = "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE"
+
+    assert _production_settings(tmp_path, names) == "True True"
+    assert _production_settings(tmp_path, names, COOKIE_SECURE="false") == "False False"
+
+
+def test_health_probes_are_exempt_from_the_https_redirect(tmp_path):
+    paths = ("healthz", "healthz/live", "healthz/ready", "admin/", "healthzx")
+    names = f"[any(__import__('re').search(p, path) for p in settings.SECURE_REDIRECT_EXEMPT) for path in {paths!r}]"
+
+    assert _production_settings(tmp_path, names) == "[True, True, True, False, False]"

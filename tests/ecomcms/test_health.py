@@ -92,3 +92,34 @@ def test_the_root_leads_to_the_cms_pages_or_the_admin(client):
 
     assert response.status_code == 302
     assert response["Location"] == ("/pages/" if apps.is_installed("cms") else "/admin/")
+
+
+def test_anonymous_callers_do_not_see_worker_hosts_and_pids_staff_do(client, django_user_model):
+    beat(name="generation@db-host-7", loaded=READY)
+
+    anonymous = client.get("/healthz").content.decode()
+    client.force_login(django_user_model.objects.create_user("ops", is_staff=True))
+    staff = client.get("/healthz").json()
+
+    assert "db-host-7" not in anonymous and "pid" not in anonymous
+    assert staff["models"]["text"]["worker"] == "generation@db-host-7 pid 1"
+
+
+def test_readiness_is_also_at_healthz_ready(client):
+    beat(loaded=READY)
+
+    response = client.get("/healthz/ready")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    assert "worker" not in response.json()["models"]["text"]
+
+
+def test_liveness_is_200_while_no_worker_is_ready_and_reads_nothing(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz/live")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "alive"}
+    assert response["Cache-Control"].startswith("max-age=0")
+    assert client.get("/healthz/ready").status_code == 503
