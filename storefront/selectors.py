@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from content.models import Draft, Product, PublishedCopy
+from storefront.models import StorefrontToken
 
 
 def _current_copy() -> Prefetch:
@@ -81,3 +82,16 @@ def drafts_for_staff(*, status: str | None = None, kind: str | None = None,
     if product:
         drafts = drafts.filter(Q(product__sku=product) | Q(product__slug=product))
     return drafts
+
+
+def tokens_listed(*, include_revoked: bool = False) -> QuerySet[StorefrontToken]:
+    """Storefront tokens, newest first; live ones only unless ``include_revoked``."""
+    tokens = StorefrontToken.objects.select_related("created_by").order_by("-created_at", "-pk")
+    return tokens if include_revoked else tokens.filter(revoked_at__isnull=True)
+
+
+def tokens_named(reference: str) -> list[StorefrontToken]:
+    """The tokens a person means by ``reference``: the one with this id, else the live ones with this exact name."""
+    if reference.isdigit():
+        return list(StorefrontToken.objects.filter(pk=int(reference)))
+    return list(StorefrontToken.objects.filter(name=reference, revoked_at__isnull=True))
