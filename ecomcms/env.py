@@ -8,6 +8,7 @@ mounted as files).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -69,3 +70,29 @@ def choice(name: str, default: str, choices: list[str]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def number(name: str, default: float, *, minimum: float | None = None) -> float:
+    value = raw(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        result = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected a number, got {value!r}") from None
+    if result != result or minimum is not None and result < minimum:  # NaN, or too small
+        raise ImproperlyConfigured(f"{name}: must be a number of at least {minimum}, got {value!r}")
+    return result
+
+
+def json_object(name: str, default: dict | None = None) -> dict:
+    value = raw(name)
+    if value is None or value.strip() == "":
+        return dict(default or {})
+    try:
+        data = json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: expected a JSON object, got {value!r}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ImproperlyConfigured(f"{name}: expected a JSON object such as {{\"key\": 1}}, got {value!r}")
+    return data

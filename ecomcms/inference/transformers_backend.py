@@ -42,6 +42,16 @@ def _file_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def resolve_device(setting: str) -> str:
+    """``ECOMCMS_DEVICE``: ``auto`` is CUDA when torch sees a GPU, else the CPU."""
+    if setting == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if setting.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelUnavailable(f"ECOMCMS_DEVICE={setting}, but torch {torch.__version__} sees no CUDA GPU "
+                               "(install a CUDA build of torch on GPU hosts, or use auto or cpu)")
+    return setting
+
+
 def converted_folder(source: ModelSource, cache_dir: Path) -> Path:
     stem = Path(source.gguf_file).stem
     return cache_dir / "text" / f"{stem}-{gguf_fingerprint(source)}"
@@ -93,9 +103,11 @@ class TransformersGenerator:
     ``ModelError`` when a batch fails.
     """
 
-    def __init__(self, source: ModelSource, *, cache_dir: Path, dtype: str = "float32", threads: int = 0):
+    def __init__(self, source: ModelSource, *, cache_dir: Path, dtype: str = "float32", threads: int = 0,
+                 device: str = "auto"):
         if threads:
             torch.set_num_threads(threads)
+        self.device = resolve_device(device)
         self.source = source
         self.model_id = source.model_id
         self._lock = threading.Lock()
@@ -109,6 +121,7 @@ class TransformersGenerator:
             )
         except (OSError, ValueError) as exc:
             raise ModelUnavailable(f"cannot load the text model from {folder}: {exc}") from exc
+        self.model.to(self.device)
         self.model.eval()
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
@@ -145,7 +158,7 @@ class TransformersGenerator:
         if options.stop:
             kwargs.update(stop_strings=list(options.stop), tokenizer=self.tokenizer)
         with self._lock:  # one generate at a time per process: torch already uses every thread
-            encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+            encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
             if options.seed is not None:
                 torch.manual_seed(options.seed)
             started = time.perf_counter()
