@@ -58,12 +58,17 @@ def _as_api_exception(exc: Exception) -> Exception:
     return exc
 
 
+def printable(text) -> str:
+    r"""``text`` as a string UTF-8 can hold: a lone surrogate echoed from the input becomes ``\ud800``."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def field_errors(detail, path: str = "") -> dict[str, list[str]]:
     """DRF's nested error structure as ``{"dotted.path": [messages]}``; valid list items leave no entry."""
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            flat.update(field_errors(value, f"{path}.{key}" if path else str(key)))
+            flat.update(field_errors(value, f"{path}.{printable(key)}" if path else printable(key)))
         return flat
     if isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
         flat = {}
@@ -71,11 +76,11 @@ def field_errors(detail, path: str = "") -> dict[str, list[str]]:
             flat.update(field_errors(item, f"{path}.{index}" if path else str(index)))
         return flat
     messages = detail if isinstance(detail, list) else [detail]
-    return {path or "non_field_errors": [str(message) for message in messages]}
+    return {path or "non_field_errors": [printable(message) for message in messages]}
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    body = {"code": code, "message": message}
+    body = {"code": code, "message": printable(message)}
     if fields:
         body["fields"] = fields
     return {"error": body}

@@ -31,6 +31,26 @@ class JsonParser(JSONParser):
             raise exceptions.ParseError("JSON parse error - nested too deeply") from None
 
 
+class JsonRenderer(JSONRenderer):
+    """DRF's JSON renderer, never failing on text UTF-8 cannot hold.
+
+    Error messages echo input ("<U+D800>" is not a valid choice); JSON may carry a lone
+    surrogate, UTF-8 may not. ``storefront.errors.printable`` writes such characters as a
+    backslash escape in the text; should one still reach here, the body is rendered with
+    ASCII escapes instead of failing.
+    """
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            return _AsciiJsonRenderer().render(data, accepted_media_type, renderer_context)
+
+
+class _AsciiJsonRenderer(JSONRenderer):
+    ensure_ascii = True
+
+
 class Text(serializers.CharField):
     """A CharField that takes strings only, and no text a database cannot store.
 
@@ -71,7 +91,7 @@ class Price(serializers.DecimalField):
 class ApiView(APIView):
     """Base of every endpoint: JSON in and out, the project's error format, body size limit, throttles."""
 
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [JsonRenderer]
     parser_classes = [JsonParser]
     authentication_classes = [StorefrontTokenAuthentication]
     permission_classes = [TokenScope]
