@@ -147,6 +147,10 @@ if CMS_ENABLED:
         "cms.context_processors.cms_settings",
     ]
     SITE_ID = 1
+    # The site's domain and name (django.contrib.sites), written to the Site row at every `migrate`
+    # (cmsplugins/site.py): the CMS toolbar shows the name, cross-site links use the domain.
+    SITE_DOMAIN = env.string("SITE_DOMAIN", next((h.lstrip(".") for h in ALLOWED_HOSTS if h != "*"), "localhost"))
+    SITE_NAME = env.string("SITE_NAME", "ecomcms")
     LANGUAGES = [(LANGUAGE_CODE, "English")]  # one language: pages are not translated
     CMS_TEMPLATES = [("cmsplugins/page.html", "Page with one content area")]
     # django CMS 5.1's page manager is not yet the one treebeard 6 will demand; the pin keeps treebeard 5.

@@ -11,5 +11,20 @@ def favicon(request):
 
 
 def home(request):
-    """The site's root: the CMS pages when django CMS is on, else the admin (the product has no shop front)."""
-    return HttpResponseRedirect("/pages/" if apps.is_installed("cms") else "/admin/")
+    """The site's root: a public CMS page when django CMS is on and has one, else the admin.
+
+    Not ``/pages/`` blindly: without a CMS home page django CMS sends that address to its admin,
+    so an anonymous visitor would end at the staff login instead of the shop.
+    """
+    return HttpResponseRedirect(_public_cms_page_url(request) or "/admin/")
+
+
+def _public_cms_page_url(request) -> str | None:
+    if not apps.is_installed("cms"):
+        return None
+    from cms.models import Page
+    from django.contrib.sites.shortcuts import get_current_site
+
+    pages = Page.objects.on_site(get_current_site(request)).filter(login_required=False)
+    page = pages.filter(is_home=True).first() or pages.filter(depth=1).order_by("path").first()
+    return page.get_absolute_url() if page is not None else None

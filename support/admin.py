@@ -393,6 +393,16 @@ class TicketAdmin(CustomerDataActions, admin.ModelAdmin):
         return back
 
 
+def suggestion_grounding(suggestion: ReplySuggestion | None) -> list[tuple]:
+    """The articles a suggestion is grounded in, with their source entry, best retrieval score first."""
+    if suggestion is None:
+        return []
+    sources = {s.get("id"): s for s in suggestion.sources if s.get("kind") == "article"}
+    pairs = [(article, sources.get(article.pk, {})) for article in suggestion.articles.all()]
+    return sorted(pairs, key=lambda pair: (pair[1].get("similarity") is None, -(pair[1].get("similarity") or 0),
+                                           pair[0].title))
+
+
 def ticket_context(request, ticket: Ticket) -> dict:
     """Everything the ticket page shows above the (read-only) form."""
     suggestion = selectors.ticket_latest_suggestion(ticket)
@@ -406,13 +416,12 @@ def ticket_context(request, ticket: Ticket) -> dict:
             "confidence_key": getattr(ticket, f"{field}_confidence"), "set_by": getattr(ticket, f"{field}_set_by"),
             "choices": choices.get(field),
         })
-    sources = {s.get("id"): s for s in (suggestion.sources if suggestion else []) if s.get("kind") == "article"}
     return {
         "ticket": ticket,
         "thread": selectors.ticket_thread(ticket, include_notes=True),
         "predictions": predictions,
         "suggestion": suggestion,
-        "suggestion_articles": [(a, sources.get(a.pk, {})) for a in suggestion.articles.all()] if suggestion else [],
+        "suggestion_articles": suggestion_grounding(suggestion),
         "can_handle": can_handle,
         "can_decide": can_handle and suggestion is not None and suggestion.status == ReplySuggestion.Status.READY
                       and not suggestion.decision and ticket.status != TicketStatus.CLOSED,

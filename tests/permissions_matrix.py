@@ -175,7 +175,7 @@ ROUTES: dict[str, Route] = {
     "healthz-ready": Route(EVERYONE, ok=(503,), note="the same readiness probe as /healthz"),
     "healthz-live": Route(EVERYONE, note="liveness: the web process answers"),
     "favicon": Route(EVERYONE, follow=False, note="a redirect to the static icon"),
-    "home": Route(EVERYONE, follow=False, note="a redirect to the CMS pages or the admin"),
+    "home": Route(EVERYONE, follow=False, note="a redirect to a public CMS page or the admin"),
     "api-schema": Route(EVERYONE),
     "api-docs": Route(EVERYONE),
     "api-not-found": Route(NOBODY, note="any other /api/v1/ path: a JSON 404"),

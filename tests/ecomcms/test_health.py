@@ -85,15 +85,6 @@ def test_a_missing_model_is_named(client, settings):
     assert "ECOMCMS_TEXT_MODEL" in body["models"]["text"]["error"]
 
 
-def test_the_root_leads_to_the_cms_pages_or_the_admin(client):
-    from django.apps import apps
-
-    response = client.get("/")
-
-    assert response.status_code == 302
-    assert response["Location"] == ("/pages/" if apps.is_installed("cms") else "/admin/")
-
-
 def test_anonymous_callers_do_not_see_worker_hosts_and_pids_staff_do(client, django_user_model):
     beat(name="generation@db-host-7", loaded=READY)
 

@@ -176,3 +176,21 @@ def test_a_priority_rule_needs_lists_of_texts_and_a_condition(client):
     assert not_a_list.status_code == 200 and "A JSON list of texts" in not_a_list.content.decode()
     assert no_condition.status_code == 200 and "at least one condition" in no_condition.content.decode()
     assert ok.status_code == 302
+
+
+def test_grounded_in_lists_the_articles_best_score_first(signed_in):
+    from support.models import KnowledgeArticle
+
+    ticket, _ = make_ticket()
+    scores = {"Alpha returns": 0.31, "Beta shipping": 0.82, "Gamma sizes": 0.55}
+    articles = [KnowledgeArticle.objects.create(title=title, body="Text.") for title in scores]
+    suggestion = ReplySuggestion.objects.create(ticket=ticket, status="ready", text="It ships today [1].", sources=[
+        {"number": n, "kind": "article", "id": a.pk, "title": a.title, "similarity": scores[a.title]}
+        for n, a in enumerate(articles, 1)])
+    suggestion.articles.set(articles)
+
+    content = page(signed_in, ticket).content.decode()
+    grounded = content[content.index("Grounded in:"):]
+
+    positions = [grounded.index(f"{title}</a> ({score:.2f})") for title, score in scores.items()]
+    assert positions[1] < positions[2] < positions[0]

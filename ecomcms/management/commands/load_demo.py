@@ -104,5 +104,5 @@ class Command(BaseCommand):
         summaries = content_services.drafts_request(products=reviewed, kind="review_summary", actor=None, description="demo")
         self.stdout.write(
             f"demo drafts: {described.total} descriptions and {summaries.total} review summaries queued; "
-            "the generation worker writes them in batches and they appear in Content > Drafts for review"
+            "the generation worker writes them in batches and they appear in Content > Review queue"
         )
