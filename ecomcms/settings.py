@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+import phonenumbers
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -338,6 +339,14 @@ for _pattern in SUPPORT_ORDER_NUMBER_PATTERNS:
         raise ImproperlyConfigured(f"SUPPORT_ORDER_NUMBER_PATTERNS: {_pattern!r} is not a regex: {_exc}") from None
 # The shop's own contact details (comma-separated): never redacted, so a suggested reply may quote them.
 SUPPORT_REDACTION_KEEP = env.items("SUPPORT_REDACTION_KEEP", [DEFAULT_FROM_EMAIL])
+# Regions (ISO 3166 codes, comma-separated) whose national phone formats redaction recognises, e.g. a Spanish
+# "612 34 56 78" (ES) or a Brazilian "11 91234-5678" (BR); numbers written with "+" or "00" are recognised anyway.
+# Denmark, Norway and Luxembourg are left out of the default: almost any 8 digits are valid numbers there.
+SUPPORT_REDACTION_PHONE_REGIONS = [code.upper() for code in env.items(
+    "SUPPORT_REDACTION_PHONE_REGIONS", "GB,IE,US,DE,AT,CH,FR,BE,NL,ES,PT,IT,PL,SE,FI,BR,MX".split(","))]
+_unknown_regions = sorted(set(SUPPORT_REDACTION_PHONE_REGIONS) - phonenumbers.SUPPORTED_REGIONS)
+if _unknown_regions:
+    raise ImproperlyConfigured(f"SUPPORT_REDACTION_PHONE_REGIONS: unknown region code(s) {_unknown_regions}")
 SUPPORT_SHOP_NAME = env.string("SUPPORT_SHOP_NAME", "our shop")
 SUPPORT_REPLY_MAX_NEW_TOKENS = env.integer("SUPPORT_REPLY_MAX_NEW_TOKENS", 120, minimum=16)
 SUPPORT_API_THROTTLE_TICKETS = _throttle_rate("API_THROTTLE_TICKETS", "20/hour")  # new tickets per client IP

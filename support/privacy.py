@@ -33,6 +33,7 @@ def _options() -> dict:
     return {
         "order_number_patterns": tuple(settings.SUPPORT_ORDER_NUMBER_PATTERNS),
         "keep": tuple(settings.SUPPORT_REDACTION_KEEP),
+        "phone_regions": tuple(settings.SUPPORT_REDACTION_PHONE_REGIONS),
     }
 
 

@@ -13,14 +13,16 @@ Kinds, in priority order (where two detections overlap, the earlier kind wins):
 * ``EMAIL``
 * ``ORDER`` - only for the shop's own ``order_number_patterns`` (regexes); the
   shop decides whether its order numbers count as personal data.
-* ``IBAN`` - country code, check digits, the country's length, mod-97 checksum.
-* ``CARD`` - 13-19 digits starting 2-6, Luhn checksum.
+* ``IBAN`` - validated by ``python-stdnum`` (the country's length and layout, mod-97 checksum).
+* ``CARD`` - 13-19 digits starting 2-6, Luhn checksum (``python-stdnum``).
 * ``ADDRESS`` - one street line: house number + street (English, French and
   German word order), optionally followed on the same line by unit, postcode,
   city, state or country.
-* ``PHONE`` - 7-15 digits shaped like a phone number (international prefix,
-  national trunk ``0``, North American grouping) or announced by a word such as
-  "call"/"Telefon"; dates, prices, quantities and numbers announced as order,
+* ``PHONE`` - a number Google's ``phonenumbers`` (libphonenumber) finds VALID for
+  one of the ``phone_regions`` (national formats such as a Spanish ``612 34 56 78``
+  or a Brazilian ``11 91234-5678``; a ``+`` or ``00`` prefix names its own
+  country), or one it finds POSSIBLE when a word such as "call"/"Telefon"
+  announces it; dates, prices, quantities and numbers announced as order,
   tracking or invoice numbers are left alone.
 
 Placeholders are ``[KIND_N]``, numbered per kind in order of appearance; the same
@@ -39,6 +41,10 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import phonenumbers
+from stdnum import iban, luhn
+from stdnum.exceptions import ValidationError
 
 KINDS = ("URL_WITH_TOKEN", "EMAIL", "ORDER", "IBAN", "CARD", "ADDRESS", "PHONE")
 _PRIORITY = {kind: rank for rank, kind in enumerate(KINDS)}
@@ -60,43 +66,23 @@ class Redaction:
 
 def luhn_valid(digits: str) -> bool:
     """The Luhn checksum every payment card number carries; random digit strings pass only 1 time in 10."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
+    return digits.isascii() and digits.isdigit() and luhn.is_valid(digits)
 
 
-#: IBAN lengths per country (SWIFT IBAN registry). Countries not listed are accepted at 15-34 characters.
-IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
-    "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "ES": 24, "FI": 18,
-    "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28,
-    "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20,
-    "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
-    "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24,
-    "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
-}  # fmt: skip
-
-
-_IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
-
-
-def iban_valid(iban: str) -> bool:
-    """ISO 13616: right length for the country, and mod 97 of the rearranged number is 1.
+def iban_valid(value: str) -> bool:
+    """ISO 13616 as ``python-stdnum`` checks it: the country's length and layout, and mod 97 of the
+    rearranged number is 1.
 
     The checksum catches every single typo and almost every transposition, so a
-    pasted reference that merely looks like an IBAN is not flagged.
+    pasted reference that merely looks like an IBAN is not flagged. The national checks
+    (``check_country``) are off: they consult a list of bank codes, and an account at a
+    bank missing from that list (the Belgian ``BE68 5390 0754 7034``) must still be redacted.
     """
-    compact = iban.replace(" ", "").upper()
-    if not _IBAN_SHAPE.fullmatch(compact):
+    try:
+        iban.validate(value, check_country=False)
+    except ValidationError:
         return False
-    if len(compact) != IBAN_LENGTHS.get(compact[:2], len(compact)):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+    return True
 
 
 # --- detectors: each yields (start, end, kind) candidates; overlaps are settled later -------------------------
@@ -265,22 +251,12 @@ def _addresses(text: str) -> Iterator[Span]:
         yield match.start(), match.end(), "ADDRESS"
 
 
-_PHONE_CANDIDATE = re.compile(
-    r"""(?<![\w@/=#&+.,-])
-    (?:\+[ \t]?)?(?:\(\+?\d{1,4}\)|\d+)
-    (?:(?:[ \t]?[-./][ \t]?|[ \t])?\(\d{1,5}\)|(?:[ \t]?[-./][ \t]?|[ \t])\d+|(?<=\))\d+)*
-    (?![\w@])""",
-    re.VERBOSE,
-)
 #: Dates (12.10.2023, 12 10 2023, 2023-10-12), year ranges (2019-2023) and opening hours (9.30-17.30).
 _DATE_OR_RANGE = re.compile(
     r"\d{1,2}([./ -])\d{1,2}\1(?:19|20)?\d{2}|\d{4}([./-])\d{1,2}\2\d{1,2}"
     r"|(?:19|20)\d{2}[ \t]?[-/][ \t]?(?:19|20)?\d{2}|\d{1,2}[.:]\d{2}[ \t]?-[ \t]?\d{1,2}[.:]\d{2}"
 )
 _DECIMAL = re.compile(r"\d+[.,]\d{1,2}")
-_INTERNATIONAL = re.compile(r"\(?\+")
-_NATIONAL = re.compile(r"\(?0")
-_NORTH_AMERICAN = re.compile(r"(?:1[ .-]?)?(?:\([2-9]\d{2}\)|[2-9]\d{2})[ .-]?[2-9]\d{2}[ .-]\d{4}")
 _MONEY_BEFORE = re.compile(r"(?:[€$£¥]|\b(?:EUR|USD|GBP|CHF))[ \t]?$")
 _MONEY_OR_UNIT_AFTER = re.compile(
     r"[ \t]?(?:[€$£¥%]|(?:EUR|USD|GBP|CHF|euros?|dollars?|pounds?|ml|l|kg|g|cm|mm|m|x|pcs|units|items|Stück)\b)",
@@ -289,10 +265,12 @@ _MONEY_OR_UNIT_AFTER = re.compile(
 #: The nearest of these words before a number says what it is ("order 0123456", "call 0123456").
 _NUMBER_CUE = re.compile(
     r"\b(?:(?P<phone>phone|phones|tel|telephone|telefon\w*|mobile|mobil\w*|cell|fax|sms|text|call|calling|called|"
-    r"ring|reach|contact|whats\s?app|handy|rückruf|anruf\w*|erreich\w*|téléphone|portable|appele[rz]|joindre)"
+    r"ring|reach|contact|whats\s?app|handy|rückruf|anruf\w*|erreich\w*|téléphone|portable|appele[rz]|joindre|"
+    r"tel[eé]fono|telefone|m[oó]vil|celular|cellulare|telem[oó]vel|llam\w*|ligar|chiama\w*)"
     r"|(?P<other>orders?|invoice|tracking|track|shipment|parcel|package|ref|reference|ticket|customer|"
     r"account|sku|item|article|product|model|serial|voucher|coupon|receipt|transaction|id|ean|gtin|isbn|barcode|"
-    r"bestell\w*|rechnung\w*|sendung\w*|kunden\w*|artikel\w*|commande|facture|colis|suivi))\b",
+    r"bestell\w*|rechnung\w*|sendung\w*|kunden\w*|artikel\w*|commande|facture|colis|suivi|"
+    r"pedido|encomenda|rastreio|referencia|referência|factura|fatura|fattura|ordine|bestelling|factuur))\b",
     re.IGNORECASE,
 )
 
@@ -310,29 +288,84 @@ def _nearest_cue(text: str, start: int) -> str | None:
     return cues[-1].lastgroup
 
 
-def _is_phone(candidate: str, text: str, start: int, end: int) -> bool:
-    """Shape and context rules that separate phone numbers from the many other numbers in a support ticket."""
+#: A run of digit groups as phone numbers are written ("+49 (0)89 1234-567", "(11) 91234-5678"): only
+#: finds the whole run cheaply; whether it is a phone number is libphonenumber's call (``_phone_verdict``).
+_PHONE_CANDIDATE = re.compile(
+    r"""(?<![\w@/=#&+.,-])
+    (?:\+[ \t]?)?(?:\(\+?\d{1,4}\)|\d+)
+    (?:(?:[ \t]?[-./][ \t]?|[ \t])?\(\d{1,5}\)|(?:[ \t]?[-./][ \t]?|[ \t])\d+|(?<=\))\d+)*
+    (?![\w@])""",
+    re.VERBOSE,
+)
+#: A ``+`` or ``00`` country prefix: the writer said it is a phone number in another country's format
+#: (the UK's reserved drama range ``+44 7700 900123`` is not VALID, only POSSIBLE).
+_INTERNATIONAL = re.compile(r"\(?(?:\+|00[1-9])")
+VALID, POSSIBLE = "valid", "possible"
+
+
+def _is_phone(candidate: str, text: str, start: int, end: int, regions: tuple[str, ...]) -> bool:
+    """Context rules that separate phone numbers from the many other numbers in a support ticket.
+
+    A number libphonenumber finds VALID for one of ``regions`` counts; one it finds
+    only POSSIBLE counts with a ``+``/``00`` country prefix or a phone word before it
+    ("call", "Telefon"). Dates, prices, quantities and numbers announced as order,
+    tracking or invoice numbers never count.
+    """
     if not 7 <= sum(char.isdigit() for char in candidate) <= 15:
         return False
     if _DATE_OR_RANGE.fullmatch(candidate) or _DECIMAL.fullmatch(candidate):
         return False
     if _MONEY_BEFORE.search(text, max(0, start - 4), start) or _MONEY_OR_UNIT_AFTER.match(text, end):
         return False
-    if _INTERNATIONAL.match(candidate):
-        return True
     cue = _nearest_cue(text, start)
     if cue == "other":
         return False
-    return cue == "phone" or bool(_NATIONAL.match(candidate) or _NORTH_AMERICAN.fullmatch(candidate))
+    verdict = _phone_verdict(candidate, regions)
+    if verdict == VALID:
+        return True
+    return verdict == POSSIBLE and (cue == "phone" or bool(_INTERNATIONAL.match(candidate)))
 
 
-def _phones(text: str) -> Iterator[Span]:
+#: Regions whose national formats count when ``detect`` is not told otherwise (the app passes the
+#: ``SUPPORT_REDACTION_PHONE_REGIONS`` setting). Numbers with a ``+`` or ``00`` prefix are read whatever the
+#: list. Not in the default: regions where almost any 8 digits form a valid number (Denmark, Norway,
+#: Luxembourg), which would take serial and invoice numbers for phones.
+DEFAULT_PHONE_REGIONS = ("GB", "IE", "US", "DE", "AT", "CH", "FR", "BE", "NL", "ES", "PT", "IT", "PL", "SE",
+                         "FI", "BR", "MX")
+
+
+@lru_cache(maxsize=4096)
+def _phone_verdict(candidate: str, regions: tuple[str, ...]) -> str | None:
+    """VALID if libphonenumber parses ``candidate`` as a valid number of one of ``regions`` (or of the
+    country its ``+``/``00`` prefix names), else POSSIBLE if the length fits, else None."""
+    possible = False
+    for region in regions or ("ZZ",):
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(number):
+            possible = possible or phonenumbers.is_possible_number(number)
+            continue
+        # Valid digits; the matcher's VALID also wants the national prefix where the region's format needs
+        # it: a German "20240315-7781" (no leading 0) is not a German phone number, a Brazilian
+        # "11 91234-5678" is a Brazilian one.
+        for match in phonenumbers.PhoneNumberMatcher(candidate, region, leniency=phonenumbers.Leniency.VALID):
+            if match.start == 0 and match.end == len(candidate):
+                return VALID
+        possible = True
+    if possible:
+        return POSSIBLE
+    return None
+
+
+def _phones(text: str, regions: tuple[str, ...]) -> Iterator[Span]:
     for match in _PHONE_CANDIDATE.finditer(text):
-        if _is_phone(match.group(), text, match.start(), match.end()):
+        if _is_phone(match.group(), text, match.start(), match.end(), regions):
             yield match.start(), match.end(), "PHONE"
 
 
-_DETECTORS = (_token_urls, _emails, _ibans, _cards, _addresses, _phones)
+_DETECTORS = (_token_urls, _emails, _ibans, _cards, _addresses)
 
 
 # --- combining detections ----------------------------------------------------------------------------------
@@ -359,13 +392,15 @@ def _resolve(candidates: list[Span]) -> list[Span]:
     return chosen
 
 
-def detect(text: str, *, order_number_patterns: Sequence[str] = (), keep: Sequence[str] = ()) -> list[Span]:
+def detect(text: str, *, order_number_patterns: Sequence[str] = (), keep: Sequence[str] = (),
+           phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> list[Span]:
     """Every piece of personal data in ``text`` as sorted, non-overlapping ``(start, end, kind)`` spans.
 
     ``keep`` is applied after overlaps are settled, so a kept value stays whole
     instead of a lower-priority detection taking part of it.
     """
     candidates = [span for detector in _DETECTORS for span in detector(text)]
+    candidates += _phones(text, tuple(phone_regions))
     candidates += _order_numbers(text, tuple(order_number_patterns))
     kept = {_canonical(value) for value in keep}
     return [span for span in _resolve(candidates) if _canonical(text[span[0] : span[1]]) not in kept]
@@ -397,9 +432,10 @@ def _number_placeholders(text: str, spans: list[Span]) -> list[str]:
     return [assigned[(kind, text[start:end])] for start, end, kind in spans]
 
 
-def redact(text: str, *, order_number_patterns: Sequence[str] = (), keep: Sequence[str] = ()) -> Redaction:
+def redact(text: str, *, order_number_patterns: Sequence[str] = (), keep: Sequence[str] = (),
+           phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> Redaction:
     """Replace personal data by numbered placeholders; ``restore`` with the mapping undoes it."""
-    spans = detect(text, order_number_patterns=order_number_patterns, keep=keep)
+    spans = detect(text, order_number_patterns=order_number_patterns, keep=keep, phone_regions=phone_regions)
     placeholders = _number_placeholders(text, spans)
     mapping = {placeholder: text[start:end] for (start, end, _), placeholder in zip(spans, placeholders)}
     return Redaction(text=_substitute(text, spans, placeholders), mapping=mapping, spans=spans)
@@ -415,7 +451,8 @@ def restore(text: str, mapping: dict[str, str]) -> str:
     return _PLACEHOLDER_LIKE.sub(lambda match: mapping.get(match.group(), match.group()), text)
 
 
-def redact_for_log(text: str, *, order_number_patterns: Sequence[str] = (), keep: Sequence[str] = ()) -> str:
+def redact_for_log(text: str, *, order_number_patterns: Sequence[str] = (), keep: Sequence[str] = (),
+                   phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> str:
     """The same detection with bare ``[KIND]`` placeholders: logs show what was there, never which value."""
-    spans = detect(text, order_number_patterns=order_number_patterns, keep=keep)
+    spans = detect(text, order_number_patterns=order_number_patterns, keep=keep, phone_regions=phone_regions)
     return _substitute(text, spans, [f"[{kind}]" for _, _, kind in spans])

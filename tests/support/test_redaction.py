@@ -184,6 +184,37 @@ def test_a_number_without_phone_shape_counts_when_a_phone_word_announces_it():
     assert replaced_values("My phone 13812345678 (China mobile).") == ["13812345678"]
 
 
+@pytest.mark.parametrize(
+    "phone",
+    ["612 34 56 78", "11 91234-5678", "(21) 98765-4321", "347 123 4567", "912 345 678", "06 12345678", "55 1234 5678"],
+)
+def test_national_formats_without_a_trunk_zero_are_replaced_by_the_regions_rules(phone):
+    """Spain, Brazil, Italy, Portugal, Mexico write mobiles without a leading 0 or +: libphonenumber knows them."""
+    assert replaced_values(f"Mi número es {phone}, gracias.") == [phone]
+
+
+def test_phone_regions_decide_which_national_formats_count():
+    text = "Segue o número 11 91234-5678."
+    assert replaced_values(text, phone_regions=("BR",)) == ["11 91234-5678"]
+    assert replaced_values(text, phone_regions=("GB", "DE")) == []
+    assert replaced_values("Ring +55 11 91234-5678 please", phone_regions=("GB",)) == ["+55 11 91234-5678"]
+
+
+def test_a_number_valid_only_without_its_trunk_prefix_is_not_a_phone():
+    """German numbers need their leading 0 when written nationally: a reorder code is not one."""
+    assert redact("Reorder code 20240315-7781 from your newsletter didn't work.").mapping == {}
+    assert replaced_values("Bitte rufen Sie 0202 4031577 an.") == ["0202 4031577"]
+
+
+def test_the_app_passes_the_phone_regions_setting(settings):
+    from support.privacy import redact_text
+
+    settings.SUPPORT_REDACTION_PHONE_REGIONS = ["GB"]
+    assert redact_text("Llámame al 612 34 56 78.").mapping == {}
+    settings.SUPPORT_REDACTION_PHONE_REGIONS = ["ES"]
+    assert list(redact_text("Llámame al 612 34 56 78.").mapping.values()) == ["612 34 56 78"]
+
+
 def test_a_cue_word_names_only_the_next_number():
     """The word "order" belongs to #100777; the phone number after it is judged on its own shape."""
     assert replaced_values("Please update phone for order #100777 to 0151 23456789.") == ["0151 23456789"]
@@ -234,6 +265,8 @@ def test_a_security_code_written_after_the_card_number_is_not_part_of_it():
         "GB29NWBK60161331926819",
         "FR14 2004 1010 0505 0001 3M02 606",
         "de89370400440532013000",
+        "BE68 5390 0754 7034",  # a bank code absent from python-stdnum's Belgian list: still an IBAN
+        "BR18 0036 0305 0000 1000 9795 493C 1",
     ],
 )
 def test_iban_checksum_accepts_valid_ibans(iban):
