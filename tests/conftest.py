@@ -44,7 +44,7 @@ def database_url(settings_dict: dict) -> str:
 class WorkerProcess:
     """A real `celery worker` subprocess on the configured broker and the test database."""
 
-    def __init__(self, queues: str, log_path: Path, extra_env: dict | None = None):
+    def __init__(self, queues: str, log_path: Path, extra_env: dict | None = None, name: str = ""):
         from django.db import connection
 
         env = dict(os.environ)
@@ -59,7 +59,7 @@ class WorkerProcess:
         self._log = log_path.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "ecomcms", "worker", "-Q", queues, "--concurrency", "1",
-             "--pool", "prefork", "-n", f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+             "--pool", "prefork", "-n", name or f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
              "--loglevel", "INFO"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -80,9 +80,13 @@ class WorkerProcess:
             time.sleep(0.5)
         raise TimeoutError(f"worker did not load {kinds} in {timeout} s:\n{self.log()[-4000:]}")
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.terminate()
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -119,11 +123,14 @@ def start_worker(transactional_db, tmp_path):
     workers: list[WorkerProcess] = []
 
     def start(queues: str = "generation,default", **extra_env) -> WorkerProcess:
-        worker = WorkerProcess(queues, tmp_path / f"worker-{len(workers)}.log", extra_env)
+        worker = WorkerProcess(queues, tmp_path / f"worker-{len(workers)}.log", extra_env,
+                               name=f"test-{os.getpid()}-{len(workers)}@%h")
         workers.append(worker)
         return worker
 
     yield start
+    for worker in workers:  # all at once: each takes a few seconds to shut down
+        worker.terminate()
     for worker in workers:
         worker.stop()
     app.control.purge()

@@ -47,3 +47,20 @@ class ObedientFakeGenerator(FakeGenerator):
         results = super().generate(prompts, options)
         return [Generation(text=self.reply, model_id=self.model_id, tokens_in=r.tokens_in, tokens_out=30,
                            seconds=0.0, batch_size=r.batch_size) for r in results]
+
+
+class RecordingFakeGenerator(FakeGenerator):
+    """Appends one line per prompt it generates (process id, the prompt) to the file named by
+    ECOMCMS_TEST_GENERATION_LOG, and takes a moment per batch so that several workers interleave."""
+
+    model_id = "recording-fake-generator"
+
+    def generate(self, prompts, options):
+        import json
+        import os
+
+        time.sleep(0.2)
+        with open(os.environ["ECOMCMS_TEST_GENERATION_LOG"], "a") as log:
+            for prompt in prompts:  # one write per line, appended: lines of concurrent workers do not mix
+                log.write(json.dumps({"pid": os.getpid(), "user": prompt.user}) + "\n")
+        return super().generate(prompts, options)
