@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Value, When
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from recommender.models import Event
@@ -105,13 +106,34 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
         if data.get("customer_id"):
             links[data["session_id"]] = data["customer_id"]
     with transaction.atomic():
-        Event.objects.bulk_create(rows, ignore_conflicts=True)
+        inserted = _events_insert_new(rows)
         if links:
             customers = [When(session_id=session, then=Value(customer)) for session, customer in links.items()]
             Event.objects.filter(source=source, customer_id="", session_id__in=list(links)).update(
                 customer_id=Case(*customers)
             )
-    result.accepted = len(rows)
+    result.accepted = len(inserted)
+    # A concurrent request stored the others first (the same batch retried at once): duplicates, as for a retry.
+    result.duplicates += len(rows) - len(inserted)
     result.rejected.sort(key=lambda rejection: rejection.index)
     return result
+
+
+def _events_insert_new(rows: list[Event]) -> list[int]:
+    """Insert the rows whose ``(source, client_id)`` is not stored yet; the ids of the rows really inserted.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL, SQLite 3.35+):
+    a row a concurrent request inserted first returns nothing, so the count is true
+    under concurrency. ``bulk_create(ignore_conflicts=True)`` cannot say which rows it skipped.
+    """
+    if not rows:
+        return []
+    fields = [field for field in Event._meta.concrete_fields if not field.primary_key]
+    batch = max(1, connection.ops.bulk_batch_size(fields, rows))
+    inserted = []
+    for start in range(0, len(rows), batch):
+        returned = Event.objects._insert(rows[start:start + batch], fields=fields, on_conflict=OnConflict.IGNORE,
+                                         returning_fields=[Event._meta.pk])
+        inserted += [row[0] for row in returned if row]  # one row skipped on a conflict comes back as None
+    return inserted
 
