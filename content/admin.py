@@ -481,3 +481,5 @@ class BannedPhraseAdmin(admin.ModelAdmin):
     list_display = ("phrase", "note", "is_active")
     list_filter = ("is_active",)
     search_fields = ("phrase",)
+
+from content import admin_analytics  # noqa: E402,F401  (registers Content > Editor decisions)

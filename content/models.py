@@ -275,3 +275,12 @@ class ReviewQueue(Draft):
         proxy = True
         verbose_name = "draft in review"
         verbose_name_plural = "review queue"
+
+
+class EditorDecisions(Draft):
+    """The editor-decision report (content.analytics) as its own page in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "editor decisions"
+        verbose_name_plural = "editor decisions"

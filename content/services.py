@@ -9,6 +9,7 @@ append-only ``DraftEvent``. ``actor=None`` means the system (a worker or the sch
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import socket
@@ -100,6 +101,15 @@ def template_active(kind: str) -> PromptTemplate:
         )
 
 
+def template_version(*, kind: str, version: int) -> PromptTemplate:
+    """One version of a kind's template, or a ContentError naming what exists."""
+    template = PromptTemplate.objects.filter(kind=kind, version=version).first()
+    if template is None:
+        known = list(PromptTemplate.objects.filter(kind=kind).values_list("version", flat=True))
+        raise ContentError(f"no version {version} of the {kind} template (versions: {known or 'none'})")
+    return template
+
+
 def template_save_version(*, kind: str, system: str, user: str, options: dict, max_chars: int, actor, activate: bool = True) -> PromptTemplate:
     """Save an edit as a new version (old versions stay, with the drafts made from them)."""
     _require(actor, "add_prompttemplate")
@@ -154,16 +164,23 @@ def template_preview_run(preview_id: int) -> TemplatePreview | None:
 
 # --- Requesting generation -------------------------------------------------------------------
 
-def drafts_request(*, products, kind: str, actor, description: str = "", due_at: datetime | None = None) -> GenerationJob:
+def drafts_request(*, products, kind: str, actor, description: str = "", due_at: datetime | None = None,
+                   challenger: PromptTemplate | None = None) -> GenerationJob:
     """Queue drafts of one kind for many products, as one job.
 
     Products that already have a draft of that kind on its way are skipped, so a
     double click or a repeated command never queues the same work twice.
+    With a ``challenger`` template version, the job is split: each product goes to the
+    active template or the challenger by a hash of job and product (about half each, all
+    variants of a product on the same side), so editors' decisions compare the two
+    (content.analytics.compare_templates).
     """
     _require(actor, "request_generation")
     if kind not in CopyKind.values:
         raise ContentError(f"unknown kind of copy: {kind!r}")
     template = template_active(kind)
+    if challenger is not None and (challenger.kind != kind or challenger.pk == template.pk):
+        raise ContentError("the challenger must be another version of the same kind's template")
     variants = range(1, KIND_VARIANTS.get(kind, 1) + 1)
     product_ids = list(products.values_list("pk", flat=True)) if hasattr(products, "values_list") else [p.pk for p in products]
     with transaction.atomic():
@@ -173,7 +190,8 @@ def drafts_request(*, products, kind: str, actor, description: str = "", due_at:
         )
         job = GenerationJob.objects.create(kind=kind, description=description[:300], requested_by=actor)
         drafts = Draft.objects.bulk_create([
-            Draft(product_id=pid, kind=kind, variant=v, template=template, job=job, due_at=due_at)
+            Draft(product_id=pid, kind=kind, variant=v, template=_split_arm(job, pid, template, challenger), job=job,
+                  due_at=due_at)
             for pid in product_ids for v in variants if (pid, v) not in busy
         ])
         drafts = list(Draft.objects.filter(job=job).only("pk"))  # ids on every database
@@ -184,6 +202,13 @@ def drafts_request(*, products, kind: str, actor, description: str = "", due_at:
         job.save(update_fields=["total"])
         _dispatch_after_commit(len(drafts))
     return job
+
+
+def _split_arm(job: GenerationJob, product_id: int, active: PromptTemplate, challenger: PromptTemplate | None):
+    if challenger is None:
+        return active
+    digest = hashlib.sha256(f"{job.pk}:{product_id}".encode()).digest()
+    return challenger if digest[0] & 1 else active
 
 
 def _dispatch_after_commit(count: int) -> None:

@@ -75,6 +75,7 @@ ADMIN_MODELS: dict[str, Ops] = {
     "content.generationjob": Ops(view=CONTENT, delete=ONLY_SUPERUSER),
     "content.draft": Ops(view=CONTENT, change=CONTENT),
     "content.reviewqueue": Ops(view=CONTENT, change=CONTENT),
+    "content.editordecisions": Ops(view=CONTENT),  # the read-only report page
     "content.publishedcopy": Ops(view=CONTENT),
     "content.bannedphrase": Ops(view=CONTENT, add=EDITORS, change=EDITORS, delete=EDITORS),
     # Support: agents handle tickets and write the knowledge base; configuration (queues, intents,
@@ -226,6 +227,7 @@ ROUTES: dict[str, Route] = {
     "admin:autocomplete": Route(derived="autocomplete", note="per autocomplete field: who may view the target"),
     "admin/(?P<url>.*)$": Route(NOBODY, note="the admin's catch-all: login, or a 404"),
     # --- custom admin views (ModelAdmin.get_urls) ---
+    "admin:content_editordecisions_changelist": Route(CONTENT, note="the editor-decision report: view_draft"),
     "admin:content_prompttemplate_preview": Route(CONTENT, note="runs a template: request_generation"),
     "admin:content_draft_decide": Route(EDITORS, method="POST", body={"decision": "approve", "comment": "ok"}),
     "admin:support_ticket_act": Route(SUPPORT, method="POST", body={"action": "note", "body": "A note"}),

@@ -24,8 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--as-user", help="Username to record as the requester (must be allowed to request drafts).")
         parser.add_argument("--no-wait", action="store_true", help="Queue and return without following progress.")
         parser.add_argument("--timeout", type=int, default=0, help="Stop following after this many seconds (0: no limit).")
+        parser.add_argument("--challenger", type=int, metavar="VERSION",
+                            help="Split the job: about half the products get this template version instead of the "
+                                 "active one (compare them with `content_report --compare`).")
 
-    def handle(self, *args, kind, category, brand, sku, include_archived, as_user, no_wait, timeout, **options):
+    def handle(self, *args, kind, category, brand, sku, include_archived, as_user, no_wait, timeout, challenger=None,
+               **options):
         actor = None
         if as_user:
             actor = get_user_model().objects.filter(username=as_user).first()
@@ -37,7 +41,9 @@ class Command(BaseCommand):
             raise CommandError("no product matches the filter")
         described = ", ".join(f"{k}={v}" for k, v in (("category", category), ("brand", brand), ("sku", sku)) if v) or "all products"
         try:
-            job = services.drafts_request(products=products, kind=kind, actor=actor, description=f"command: {described}")
+            challenger_template = services.template_version(kind=kind, version=challenger) if challenger else None
+            job = services.drafts_request(products=products, kind=kind, actor=actor, description=f"command: {described}",
+                                          challenger=challenger_template)
         except services.ContentError as exc:
             raise CommandError(str(exc)) from exc
         skipped = count * KIND_VARIANTS.get(kind, 1) - job.total

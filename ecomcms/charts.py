@@ -1,0 +1,98 @@
+"""Server-side SVG charts for admin pages: no JavaScript, nothing fetched from another host.
+
+Every piece of text that comes from data goes through ``escape``; numbers are formatted here.
+Colours: the Okabe-Ito palette (colour-blind safe).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000")
+
+
+def _svg(width: int, height: int, label: str, parts: list[str]) -> SafeString:
+    return mark_safe(  # every piece of data in ``parts`` is a number or escaped
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(label)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" style="font-family:sans-serif;background:#fff">'
+        f'{"".join(parts)}</svg>'
+    )
+
+
+def _legend(names: Sequence[str], colours: Sequence[str], top: int, left: int = 8, column: int = 200) -> list[str]:
+    parts = []
+    for i, (name, colour) in enumerate(zip(names, colours)):
+        x, y = left + (i % 4) * column, top + 18 * (i // 4)
+        parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{x + 14}" y="{y + 9}" font-size="11">{escape(name)}</text>')
+    return parts
+
+
+def stacked_shares(rows: Sequence[tuple[str, dict[str, int]]], segments: Sequence[tuple[str, str]],
+                   *, label: str, width: int = 760) -> SafeString:
+    """One horizontal bar per row, split into the shares of its segments (``segments``: (key, caption)).
+
+    ``rows`` is ``[(row caption, {segment key: count})]``; the count is shown on hover and at the right.
+    """
+    if not rows:
+        return mark_safe("<p>No data for this period.</p>")
+    bar, gap, left, right, top = 18, 8, 220, 60, 8
+    plot = width - left - right
+    colours = PALETTE[:len(segments)]
+    parts = []
+    for r, (caption, counts) in enumerate(rows):
+        y = top + r * (bar + gap)
+        total = sum(counts.get(key, 0) for key, _ in segments)
+        parts.append(f'<text x="{left - 6}" y="{y + 13}" font-size="11" text-anchor="end">{escape(caption[:34])}</text>')
+        x = float(left)
+        for (key, name), colour in zip(segments, colours):
+            count = counts.get(key, 0)
+            share = count / total if total else 0.0
+            if share:
+                parts.append(f'<rect x="{x:.1f}" y="{y}" width="{plot * share:.1f}" height="{bar}" fill="{colour}">'
+                             f'<title>{escape(caption)}: {escape(name)} {count} ({share:.0%})</title></rect>')
+            x += plot * share
+        parts.append(f'<text x="{left + plot + 6}" y="{y + 13}" font-size="11" fill="#444">n={total}</text>')
+    legend_top = top + len(rows) * (bar + gap) + 6
+    parts += _legend([name for _, name in segments], colours, legend_top)
+    height = legend_top + 18 * ((len(segments) + 3) // 4) + 4
+    return _svg(width, height, label, parts)
+
+
+def rate_lines(series: dict[str, list[tuple[str, float]]], *, label: str, width: int = 760,
+               height: int = 220) -> SafeString:
+    """Lines of rates (0-1) over ordered x captions (e.g. ISO weeks), one per series, with a legend."""
+    xs = sorted({x for points in series.values() for x, _ in points})
+    if not xs:
+        return mark_safe("<p>No data for this period.</p>")
+    left, right, top, plot_height = 40, 16, 10, height - 60
+    step = (width - left - right) / max(len(xs) - 1, 1)
+    position = {x: left + i * step for i, x in enumerate(xs)}
+
+    def y(value: float) -> float:
+        return top + plot_height * (1 - value)
+
+    parts = []
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 4}" y="{y(tick) + 3:.1f}" font-size="10" text-anchor="end" fill="#666">'
+                     f"{tick:.0%}</text>")
+    every = max(1, len(xs) // 8)
+    for i, x in enumerate(xs):
+        if i % every == 0:
+            parts.append(f'<text x="{position[x]:.1f}" y="{top + plot_height + 14}" font-size="10" '
+                         f'text-anchor="middle" fill="#666">{escape(x)}</text>')
+    names = list(series)
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    for name, colour in zip(names, colours):
+        points = sorted(series[name])
+        path = " ".join(f"{position[x]:.1f},{y(v):.1f}" for x, v in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for x, v in points:
+            parts.append(f'<circle cx="{position[x]:.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+                         f'<title>{escape(name)} {escape(x)}: {v:.0%}</title></circle>')
+    parts += _legend(names, colours, top + plot_height + 26)
+    return _svg(width, height + 18 * ((len(names) - 1) // 4), label, parts)
