@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Redoc's files, served by us: the API docs load nothing from another host
     "ecomcms",
     "content",
     "recommender",
@@ -232,6 +233,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Storefront catalogue with published copy, shopper events, recommendations and support tickets.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # From drf-spectacular-sidecar's static files, not a CDN (unpinned `redoc@latest` by default).
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "CopyKind": "content.models.CopyKind",
         "DraftStatus": "content.models.DraftStatus",

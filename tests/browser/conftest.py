@@ -2,8 +2,9 @@
 
 `open_browser()` launches the browser and returns a `BrowserSession` on pytest-django's
 `live_server` (a threaded server on loopback, on the test database). The session records every
-console error, uncaught page error, failed same-origin request and same-origin response with a
-status of 400 or more; each screenshot and the end of the test fail on any of them. Screenshots
+console error, uncaught page error, failed same-origin request, same-origin response with a
+status of 400 or more and any request that leaves the live server's origin (no page of the product
+may load anything from another host: it must work without internet); each screenshot and the end of the test fail on any of them. Screenshots
 go to `var/test-artifacts/screenshots/<test>/NN-step.png` so a person can look after a run.
 
 A test starts its real worker before calling `open_browser()`: while Playwright runs, its sync
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 SCREENSHOTS = ROOT / "var" / "test-artifacts" / "screenshots"
+LOCAL_SCHEMES = {"data", "blob", "about"}  # never leave the browser
 TIMEOUT_MS = 60_000  # a page that waits on the database while the worker holds the CPUs
 
 
@@ -156,12 +158,17 @@ def open_browser(request, live_server, transactional_db, monkeypatch):
             if response.status >= 400 and _same_origin(response.url, session.base_url):
                 session.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
 
+        def on_request(req):
+            if not _same_origin(req.url, session.base_url) and urlsplit(req.url).scheme not in LOCAL_SCHEMES:
+                session.problems.append(f"request to another host: {req.method} {req.url}")
+
         def on_request_failed(req):
             if _same_origin(req.url, session.base_url):
                 session.problems.append(f"request failed: {req.method} {req.url} ({req.failure})")
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: session.problems.append(f"page error: {error}"))
+        page.on("request", on_request)
         page.on("response", on_response)
         page.on("requestfailed", on_request_failed)
         sessions.append(session)
