@@ -181,15 +181,21 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_PLAIN_DECIMAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+
+
 def _price(value) -> Decimal | None:
     if _blank(value):
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Invalid(f"bad price {_show(value)}")
+    text = str(value).strip()
     try:
-        price = Decimal(str(value).strip())
+        price = Decimal(text)
     except InvalidOperation:
         raise _Invalid(f"bad price {_show(value)}") from None
+    if not _PLAIN_DECIMAL.fullmatch(text):  # Decimal() also reads "1e3" and "Infinity": a decimal with a dot only
+        raise _Invalid(f"bad price {_show(value)} (expected a decimal with a dot, such as 19.90)")
     if not price.is_finite():
         raise _Invalid(f"bad price {_show(value)}")
     if price < 0:

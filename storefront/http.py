@@ -84,8 +84,17 @@ class TextSchema(OpenApiSerializerFieldExtension):
 class Price(serializers.DecimalField):
     """An amount as a string, up to 10 digits and 2 decimals ("19.90"), never negative."""
 
+    default_error_messages = {"invalid": "Enter a decimal number with a dot, such as 19.90 (no exponent)."}
+    # Decimal() would also read "1e3" as 1000 and "Infinity"; the docs promise a decimal with a dot.
+    plain_decimal = re.compile(r"\s*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*")
+
     def __init__(self, **kwargs):
         super().__init__(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not self.plain_decimal.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class ApiView(APIView):

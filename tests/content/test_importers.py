@@ -551,3 +551,21 @@ def test_the_review_command_imports_reviews(tmp_path):
 
     assert f"{path}: 1 created, 0 updated, 0 skipped." in out
     assert Review.objects.get().rating == 5
+
+
+@pytest.mark.parametrize("price", ["1e3", "1E3", "2.5e2", "Infinity", "NaN", "1_000", "0x10"])
+def test_a_price_that_is_not_a_decimal_with_a_dot_is_a_bad_row(tmp_path, price):
+    path = write(tmp_path, "products.csv", f"sku,title,price\nE1,Exponent,{price}\nE2,Plain,1000.00\n")
+
+    result = product_bulk_import(path=path)
+
+    assert len(result.errors) == 1 and result.errors[0][0] == 2
+    assert result.errors[0][1].startswith(f'bad price "{price}"')
+    assert [(p.sku, p.price) for p in Product.objects.all()] == [("E2", Decimal("1000.00"))]
+
+
+def test_an_exponent_price_names_the_expected_form(tmp_path):
+    path = write(tmp_path, "products.csv", "sku,title,price\nE1,Exponent,1e3\n")
+
+    assert product_bulk_import(path=path).errors == [
+        (2, 'bad price "1e3" (expected a decimal with a dot, such as 19.90)')]

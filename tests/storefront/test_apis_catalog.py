@@ -271,3 +271,11 @@ def test_one_product_takes_two_queries(api, django_assert_num_queries):
 
     with django_assert_num_queries(2):
         api.get("/api/v1/products/mug")
+
+
+def test_a_price_filter_in_exponent_notation_is_a_400(api):
+    response = api.get(PRODUCTS, {"price_min": "1e3"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "price_min": ["Enter a decimal number with a dot, such as 19.90 (no exponent)."]}

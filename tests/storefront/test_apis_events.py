@@ -222,3 +222,15 @@ def test_a_batch_takes_the_same_queries_whatever_its_size_apart_from_batched_ins
     statements = [q["sql"].split()[0] for q in queries if not q["sql"].startswith("INSERT")]
     # the token, the ids already stored, the products; then the insert and the attribution in a transaction
     assert statements == ["SELECT", "SELECT", "SELECT", "SAVEPOINT", "UPDATE", "RELEASE"]
+
+
+@pytest.mark.parametrize("price", ["1e3", "1E3", "Infinity", "1_000"])
+def test_a_price_in_exponent_or_other_non_decimal_notation_is_refused(shop, mug, price):
+    response = post(shop, [event(0, type="purchase", customer_id="c-1", order_id="o-1", quantity=1, price=price),
+                           event(1, type="purchase", customer_id="c-1", order_id="o-1", quantity=1, price="1000.00")])
+
+    body = response.json()
+    assert response.status_code == 200
+    assert [(r["index"], r["fields"]) for r in body["rejected"]] == [
+        (0, {"price": ["Enter a decimal number with a dot, such as 19.90 (no exponent)."]})]
+    assert list(Event.objects.values_list("client_id", "price")) == [("e-1", Decimal("1000.00"))]
