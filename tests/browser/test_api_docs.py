@@ -12,7 +12,7 @@ def test_the_api_docs_render_offline_from_the_products_own_files(open_browser):
 
     browser.goto("/api/docs/")
     browser.page.wait_for_selector("h1:has-text('ecomcms API')")
-    browser.page.wait_for_selector("text=/api/v1/products")
+    browser.page.get_by_text("/api/v1/products", exact=True).first.wait_for()
 
     assert any(url.endswith("/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js") for url in requested)
     assert any(url.endswith("/api/schema/") for url in requested)
