@@ -14,6 +14,7 @@ import logging
 import math
 import socket
 import os
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -22,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from content import checks, postprocess, prompts
+from content import checks, generation, postprocess, prompts
 from content.models import (
     KIND_VARIANTS,
     BannedPhrase,
@@ -281,39 +282,59 @@ def drafts_generate(drafts: list[Draft]) -> dict[str, int]:
     return totals
 
 
-def _generate_group(drafts: list[Draft]) -> dict[str, int]:
+@dataclass(frozen=True)
+class Composed:
+    """A draft's text written and checked, not saved yet."""
+
+    draft: Draft
+    written: generation.Written
+    checks: list[dict]
+    vector: object = None  # the text's embedding (numpy float32), when it was computed
+
+
+def drafts_compose(drafts: list[Draft], *, banned: list[str], strategy: str | None = None,
+                   embed: bool = True) -> list[Composed]:
+    """Write and check the texts of drafts that share one template, saving nothing.
+
+    The one path from template to checked text: the worker saves what this returns
+    (``_generate_group``), the copy-quality harness (``content.evaluation``) scores it.
+    The drafts may be unsaved, with unsaved products: with ``embed=False`` (no
+    near-duplicate search) and no review summaries, nothing here reads the database.
+    Raises ``inference.ModelError`` when the model fails.
+    """
     template = drafts[0].template
-    options = prompts.template_options(template)
-    prompt_list = []
-    for draft in drafts:
-        reviews = draft.product.reviews.all() if draft.kind == CopyKind.REVIEW_SUMMARY else ()
-        prompt_list.append(prompts.build_prompt(template=template, product=draft.product, reviews=reviews, feedback=draft.feedback))
-    variant_options = [options if d.variant == 1 or options.temperature > 0 else _variant_options(options, d.variant) for d in drafts]
+    requests = [
+        generation.CopyRequest(
+            product=d.product, variant=d.variant, feedback=d.feedback,
+            reviews=d.product.reviews.all() if d.kind == CopyKind.REVIEW_SUMMARY else (),
+        )
+        for d in drafts
+    ]
+    written = generation.copy_generate_batch(template=template, requests=requests, strategy=strategy)
+    vectors = _embed_or_none([w.text for w in written]) if embed else None
+    composed = []
+    for index, (draft, item) in enumerate(zip(drafts, written)):
+        vector = vectors[index] if vectors is not None else None
+        results = draft_checks(draft=draft, text=item.text, vector=vector, banned=banned, prompt=item.prompt)
+        composed.append(Composed(draft=draft, written=item, checks=results, vector=vector))
+    return composed
+
+
+def _generate_group(drafts: list[Draft]) -> dict[str, int]:
+    banned = list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True))
     try:
-        if len(set(variant_options)) == 1:
-            results = inference.get_generator().generate(prompt_list, variant_options[0])
-        else:  # ad variants sample with different seeds; same options share a model call
-            results = [None] * len(drafts)
-            by_options: dict = {}
-            for index, opts in enumerate(variant_options):
-                by_options.setdefault(opts, []).append(index)
-            for opts, indexes in by_options.items():
-                for index, result in zip(indexes, inference.get_generator().generate([prompt_list[i] for i in indexes], opts)):
-                    results[index] = result
+        composed = drafts_compose(drafts, banned=banned)
     except inference.ModelError as exc:
         return _fail_or_requeue(drafts, str(exc), permanent=exc.permanent)
-    texts = [postprocess.finish(r.text, template.max_chars) for r in results]
-    vectors = _embed_or_none(texts)
-    banned = list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True))
     counts = {"in_review": 0, "failed": 0, "requeued": 0}
-    for index, (draft, result, text, prompt, opts) in enumerate(zip(drafts, results, texts, prompt_list, variant_options)):
-        vector = vectors[index] if vectors is not None else None
-        results_of_checks = draft_checks(draft=draft, text=text, vector=vector, banned=banned, prompt=prompt)
+    for item in composed:
+        draft, result, vector = item.draft, item.written.generation, item.vector
         updated = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at).update(
-            status=DraftStatus.IN_REVIEW, ai_text=text, model_id=result.model_id, generation_options=opts.as_dict(),
-            input_hash=prompts.input_hash(prompt, opts, settings.ECOMCMS_TEXT_MODEL), tokens_in=result.tokens_in,
-            tokens_out=result.tokens_out, seconds=result.seconds, generated_at=timezone.now(),
-            checks=results_of_checks, checks_passed=checks.all_passed(results_of_checks),
+            status=DraftStatus.IN_REVIEW, ai_text=item.written.text, model_id=result.model_id,
+            generation_options=item.written.options.as_dict(),
+            input_hash=prompts.input_hash(item.written.prompt, item.written.options, settings.ECOMCMS_TEXT_MODEL),
+            tokens_in=result.tokens_in, tokens_out=result.tokens_out, seconds=result.seconds, generated_at=timezone.now(),
+            checks=item.checks, checks_passed=checks.all_passed(item.checks),
             embedding=vector.tobytes() if vector is not None else None, failure_reason="", updated_at=timezone.now(),
         )
         if updated:
@@ -322,12 +343,6 @@ def _generate_group(drafts: list[Draft]) -> dict[str, int]:
         else:
             logger.info("draft %s was no longer generating; result dropped", draft.pk)
     return counts
-
-
-def _variant_options(options: inference.GenerationOptions, variant: int) -> inference.GenerationOptions:
-    """Greedy decoding would give every variant the same text: later variants sample, seeded by variant."""
-    data = options.as_dict() | {"temperature": 0.8, "top_p": 0.95, "seed": variant}
-    return inference.GenerationOptions.from_dict(data)
 
 
 def _embed_or_none(texts: list[str]):
