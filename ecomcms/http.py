@@ -11,7 +11,12 @@ requests: ``ecomcms.wsgi.application`` (gunicorn, runserver) is one.
 A NUL in the path (``/api/v1/tickets/%00``) reaches no view either: no id of
 ours holds one, and PostgreSQL refuses it in a query.
 
-Under ``/api/`` the answer is the API's JSON error (``invalid_request``), elsewhere plain text.
+A body sent with ``Transfer-Encoding: chunked`` and no ``Content-Length`` would reach the views
+empty (Django reads ``Content-Length`` bytes, and runserver does not decode chunks), so the API
+would answer "events: This field is required."; it is refused with a 411 that says to send a
+``Content-Length`` instead.
+
+Under ``/api/`` the answer is the API's JSON error (``invalid_request``, ``length_required``), elsewhere plain text.
 """
 
 from __future__ import annotations
@@ -67,11 +72,16 @@ class WSGIHandler(wsgi.WSGIHandler):
     request_class = WSGIRequest
 
 
-def refusal(request, message: str):
-    """A 400: the API's JSON error format under /api/, plain text elsewhere."""
+def refusal(request, message: str, *, status: int = 400, code: str = "invalid_request"):
+    """A 400 (or ``status``): the API's JSON error format under /api/, plain text elsewhere."""
     if request.path_info.startswith("/api/"):
-        return JsonResponse({"error": {"code": "invalid_request", "message": message}}, status=400)
-    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8", status=status)
+
+
+def body_without_length(meta) -> bool:
+    """A chunked body with no Content-Length: Django would read it as empty."""
+    return "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower() and not meta.get("CONTENT_LENGTH")
 
 
 class RequestGuardMiddleware:
@@ -87,4 +97,7 @@ class RequestGuardMiddleware:
             return refusal(request, f"The charset {shown} in Content-Type cannot be read (not an ASCII-compatible text encoding); send UTF-8.")
         if "\x00" in request.path_info:
             return refusal(request, "The path contains a NUL character.")
+        if body_without_length(request.META):
+            return refusal(request, "A chunked request body is not supported: send the body with a Content-Length "
+                                    "header.", status=411, code="length_required")
         return self.get_response(request)
