@@ -205,6 +205,23 @@ EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 20, minimum=1)
 
 
+def _cache(url: str | None) -> dict:
+    """The default cache: local memory per process unless CACHE_URL names a shared one (Redis)."""
+    prefix = env.string("CACHE_KEY_PREFIX", "ecomcms")
+    if not url or url == "locmem://":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ecomcms", "KEY_PREFIX": prefix}
+    scheme = urlparse(url).scheme
+    if scheme in {"redis", "rediss", "unix"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+    raise ImproperlyConfigured(f"CACHE_URL: unsupported scheme {scheme!r}; use redis://host:6379/1, rediss:// "
+                               "or locmem:// (the default: each process counts on its own)")
+
+
+# Throttle counts (every API rate limit), recommendation lists and anything else kept between requests.
+# With several web processes or machines the limits only hold with a shared cache: CACHE_URL=redis://...
+CACHES = {"default": _cache(env.string("CACHE_URL"))}
+
+
 def _throttle_rate(name: str, default: str) -> str:
     value = env.string(name, default)
     if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
@@ -226,6 +243,10 @@ REST_FRAMEWORK = {
     # right of X-Forwarded-For; 0 uses the connection's address (a client cannot spoof it).
     "NUM_PROXIES": env.integer("API_TRUSTED_PROXIES", 0, minimum=0),
 }
+# Imports (products, reviews, tickets, events): a line longer than this is reported and skipped unread,
+# so memory stays bounded whatever the file; a JSON list file (read whole) larger than the second is refused.
+IMPORT_MAX_LINE_BYTES = env.integer("IMPORT_MAX_LINE_BYTES", 4 * 1024 * 1024, minimum=1024)
+IMPORT_MAX_JSON_BYTES = env.integer("IMPORT_MAX_JSON_BYTES", 256 * 1024 * 1024, minimum=1024)
 API_CACHE_MAX_AGE = env.integer("API_CACHE_MAX_AGE", 60, minimum=0)  # seconds, on catalog reads
 API_MAX_BODY_BYTES = env.integer("API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {

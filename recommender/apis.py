@@ -2,9 +2,10 @@
 
 Thin doors onto ``recommender.services``: validate the query, call one service,
 render. The storefront's conventions apply (``storefront.http.ApiView``): JSON
-errors with stable codes, tokens with scopes, throttles. The customer endpoint
-reveals what a customer bought, so it needs a token with the
-``recommendations:read`` scope; the others also answer anonymous callers.
+errors with stable codes, tokens with scopes, throttles. The customer and session
+endpoints reveal what a shopper viewed and bought (the reasons name those products,
+and a session may belong to a known customer), so they need a token with the
+``recommendations:read`` scope; the product endpoints also answer anonymous callers.
 """
 
 from __future__ import annotations
@@ -145,13 +146,14 @@ class CustomerRecommendationsApi(_RecommendationsView, ApiView):
 
 
 class SessionRecommendationsApi(_RecommendationsView, ApiView):
-    """Products for a visitor's session: like what they viewed and carted, the latest weighing most.
+    """Products for a visitor's session: like what they viewed and carted (token scope `recommendations:read`).
 
-    No token needed. A session without events gets what is popular now; the
-    session's own products are not shown.
+    The latest products weigh most. A session without events gets what is popular
+    now; the session's own products are not shown. The reasons name what the
+    session viewed or bought, so, like the customer endpoint, this needs the
+    storefront's token: call it from your server, not from the shopper's browser.
     """
 
-    allow_anonymous = True
     required_scope = SCOPE
 
     @_schema("recommendations_session", "Recommendations for a session", SESSION_ID, 401, 403, 404)

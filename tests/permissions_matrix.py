@@ -184,7 +184,7 @@ ROUTES: dict[str, Route] = {
     "api-products": Route(PUBLIC),
     "api-product": Route(PUBLIC),
     "api-categories": Route(PUBLIC),
-    "api-recommendations-session": Route(PUBLIC),
+    "api-recommendations-session": Route(SCOPED_TOKEN, note="names what a session viewed and bought (issue 13)"),
     "api-recommendations-similar": Route(PUBLIC),
     "api-recommendations-bought-together": Route(PUBLIC),
     "api-recommendations-customer": Route(SCOPED_TOKEN, note="reveals what a customer bought"),

@@ -29,6 +29,7 @@ def start_django(**env_overrides) -> subprocess.CompletedProcess:
         ("ECOMCMS_GENERATION_BATCH_SIZE", "eight", "ECOMCMS_GENERATION_BATCH_SIZE: expected a whole number"),
         ("CELERY_TASK_TIME_LIMIT", "10", "CELERY_TASK_TIME_LIMIT: must be greater than CELERY_TASK_SOFT_TIME_LIMIT"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: expected one of"),
+        ("CACHE_URL", "memcached://cache:11211", "CACHE_URL: unsupported scheme 'memcached'"),
     ],
 )
 def test_a_wrong_value_fails_at_start_naming_the_variable(variable, value, expected):

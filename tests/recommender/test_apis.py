@@ -52,6 +52,24 @@ def test_the_customer_endpoint_needs_the_recommendations_scope(api, catalogue):
     assert response.json()["error"]["code"] == "insufficient_scope"
 
 
+# --- The session endpoint too: a session's views, carts and purchases are the shopper's (issue 13) ---------
+
+def test_the_session_endpoint_needs_a_token_with_the_recommendations_scope(api, catalogue):
+    train()
+    view("s-1", [catalogue["scarf"]])
+
+    anonymous = api.get(f"{BASE}/session/s-1")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {recommendations_token('catalog:read', 'events:write')}")
+    unscoped = api.get(f"{BASE}/session/s-1")
+
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "not_authenticated"
+    assert "recommendations:read" in anonymous.json()["error"]["message"]
+    assert unscoped.status_code == 403
+    assert unscoped.json()["error"]["code"] == "insufficient_scope"
+    assert "scarf" not in anonymous.content.decode() + unscoped.content.decode()
+
+
 def test_a_revoked_or_unknown_token_is_refused(api, catalogue):
     api.credentials(HTTP_AUTHORIZATION="Bearer sf_not-a-token")
 
@@ -91,11 +109,11 @@ def test_similar_and_bought_together_answer_anonymous_callers_with_reasons(api, 
     assert "ETag" in similar and "public" in similar["Cache-Control"]
 
 
-def test_a_session_gets_products_like_its_views(api, catalogue):
+def test_a_session_gets_products_like_its_views(shop, catalogue):
     train()
     view("s-1", [catalogue["scarf"]])
 
-    response = api.get(f"{BASE}/session/s-1")
+    response = shop.get(f"{BASE}/session/s-1")
 
     assert response.status_code == 200
     assert slugs(response)[0] == "hat"
@@ -114,11 +132,11 @@ def test_no_endpoint_shows_archived_sold_out_or_unpublished_products(shop, catal
     assert not NEVER_SHOWN & set(slugs(response))
 
 
-def test_exclude_category_and_per_category_apply(api, catalogue):
+def test_exclude_category_and_per_category_apply(shop, catalogue):
     train()
 
-    response = api.get(f"{BASE}/session/new", {"n": 50, "exclude": "TEA, pot,,", "per_category": 2})
-    shirts = api.get(f"{BASE}/session/new", {"n": 50, "category": "shirts"})
+    response = shop.get(f"{BASE}/session/new", {"n": 50, "exclude": "TEA, pot,,", "per_category": 2})
+    shirts = shop.get(f"{BASE}/session/new", {"n": 50, "category": "shirts"})
 
     assert not {"tea", "pot"} & set(slugs(response))
     categories = [item["product"]["category"] for item in response.json()["results"]]
@@ -162,14 +180,14 @@ def test_a_version_can_be_served_by_id_for_ab_tests(api, catalogue):
     assert missing.status_code == 404
 
 
-def test_before_any_training_the_lists_are_empty(api, catalogue):
-    response = api.get(f"{BASE}/session/s-1")
+def test_before_any_training_the_lists_are_empty(shop, catalogue):
+    response = shop.get(f"{BASE}/session/s-1")
 
     assert response.status_code == 200
     assert response.json() == {"version": None, "results": []}
 
 
-def test_serving_does_not_train_or_embed(api, catalogue, monkeypatch):
+def test_serving_does_not_train_or_embed(shop, catalogue, monkeypatch):
     train()
 
     def refuse(*args, **kwargs):
@@ -180,8 +198,8 @@ def test_serving_does_not_train_or_embed(api, catalogue, monkeypatch):
 
     monkeypatch.setattr(inference, "get_embedder", refuse)
 
-    assert api.get(f"{BASE}/products/mug/similar").status_code == 200
-    assert api.get(f"{BASE}/session/s-1").status_code == 200
+    assert shop.get(f"{BASE}/products/mug/similar").status_code == 200
+    assert shop.get(f"{BASE}/session/s-1").status_code == 200
 
 
 def test_a_request_costs_a_fixed_number_of_queries(api, catalogue, django_assert_max_num_queries):
@@ -190,9 +208,9 @@ def test_a_request_costs_a_fixed_number_of_queries(api, catalogue, django_assert
     ShopSetting.load()
     token = recommendations_token("recommendations:read")
 
-    # setting, version, session events, rules, eligible products, anchors
-    with django_assert_max_num_queries(6):
-        assert api.get(f"{BASE}/session/s-1", {"n": 5}).status_code == 200
+    # token (and its first use), setting, version, session events, rules, eligible products, anchors
+    with django_assert_max_num_queries(8):
+        assert api.get(f"{BASE}/session/s-1", {"n": 5}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     # token, setting, version, rules, eligible products (with the bought filter), anchors
     with django_assert_max_num_queries(6):
         assert api.get(f"{BASE}/customer/k1", {"n": 5}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
