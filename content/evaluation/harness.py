@@ -24,8 +24,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from content import generation, postprocess, services
+from content import generation, postprocess, prompts, services
 from content.evaluation import claims as claim_extraction
 from content.evaluation import metrics
 from content.evaluation.sources import EvalProduct
@@ -50,6 +51,10 @@ class Settings:
     adapter: str = "none"
     batch_size: int = 8
     banned: tuple[str, ...] = ()
+
+    @property
+    def max_chars(self) -> int | None:
+        return getattr(self.template, "max_chars", None)
 
 
 def _facts_text(prompt) -> str:
@@ -86,49 +91,53 @@ def _flagged(claim, flags: list[dict]) -> bool:
     return any(words and words in f["message"].lower() for f in flags)
 
 
-def _score(item: EvalProduct, composed, settings: Settings) -> dict:
+def _generated(item: EvalProduct, composed, settings: Settings) -> dict:
+    """What generation produced for one product: the text, the checks' findings, the provenance."""
     written = composed.written
-    text, result = written.text, written.generation
-    facts_text = _facts_text(written.prompt)
-    facts = claim_extraction.facts_prepare(facts_text, price=item.product.price, currency=item.product.currency)
-    all_claims = claim_extraction.claims_extract(text, facts)
-    unsupported = [c for c in all_claims if not c.supported]
-    flags = _flags(text, composed.checks)
-    claims = [c.as_dict() | {"flagged": _flagged(c, flags)} for c in unsupported]
-    untrimmed = postprocess.tidy(postprocess.sanitize(result.text))
-    cut = result.finish_reason == "length" or len(untrimmed) > settings.template.max_chars
-    checks_passed = all(r.get("passed", True) for r in composed.checks)
-    length_ok = metrics.length_ok(text, settings.kind, settings.template.max_chars)
-    complete = metrics.is_complete(text, settings.kind, cut=cut)
-    reference = _reference(item, settings.kind)
+    result = written.generation
     return {
         "id": item.id,
         "name": item.product.title,
         "price": str(item.product.price) if item.product.price is not None else None,
         "currency": item.product.currency,
-        "facts": facts_text,
-        "reference": reference,
-        "text": text,
+        "facts": _facts_text(written.prompt),
+        "reference": _reference(item, settings.kind),
+        "text": written.text,
         "raw": result.text,
-        "flags": flags,
-        "claims": claims,
-        "supported_claims": len(all_claims) - len(unsupported),
+        "flags": _flags(written.text, composed.checks),
         "checks_failed": [r["name"] for r in composed.checks if not r.get("passed", True)],
-        "checks_passed": checks_passed,
-        "chars": len(text.strip()),
-        "length_ok": length_ok,
-        "complete": complete,
-        "empty": metrics.is_empty(text),
-        "repeated": metrics.is_repeated(text),
-        "banned": metrics.banned_found(text, settings.banned),
-        "publishable": not unsupported and checks_passed and length_ok and complete,
-        "chrf": metrics.chrf(text, reference) if reference else None,
-        "rouge_l": metrics.rouge_l(text, reference) if reference else None,
+        "checks_passed": all(r.get("passed", True) for r in composed.checks),
+        "banned": metrics.banned_found(written.text, settings.banned),
         "model_id": result.model_id,
         "tokens_in": result.tokens_in,
         "tokens_out": result.tokens_out,
         "seconds": result.seconds / max(result.batch_size, 1),  # this text's share of its batch
         "finish_reason": result.finish_reason,
+    }
+
+
+def item_score(item: dict, *, kind: str, max_chars: int) -> dict:
+    """The figures of one generated item (from ``_generated`` or a saved report): claims, length, overlap."""
+    text, reference = item["text"], item["reference"]
+    facts = claim_extraction.facts_prepare(item["facts"], price=item.get("price"), currency=item.get("currency"))
+    all_claims = claim_extraction.claims_extract(text, facts)
+    unsupported = [c for c in all_claims if not c.supported]
+    claims = [c.as_dict() | {"flagged": _flagged(c, item["flags"])} for c in unsupported]
+    untrimmed = postprocess.tidy(postprocess.sanitize(item["raw"]))
+    cut = item.get("finish_reason") == "length" or len(untrimmed) > max_chars
+    length_ok = metrics.length_ok(text, kind, max_chars)
+    complete = metrics.is_complete(text, kind, cut=cut)
+    return item | {
+        "claims": claims,
+        "supported_claims": len(all_claims) - len(unsupported),
+        "chars": len(text.strip()),
+        "length_ok": length_ok,
+        "complete": complete,
+        "empty": metrics.is_empty(text),
+        "repeated": metrics.is_repeated(text),
+        "publishable": not unsupported and item["checks_passed"] and length_ok and complete,
+        "chrf": metrics.chrf(text, reference) if reference else None,
+        "rouge_l": metrics.rouge_l(text, reference) if reference else None,
     }
 
 
@@ -195,6 +204,7 @@ def totals(items: list[dict], settings: Settings, *, wall_seconds: float, load_s
         "wall_seconds": round(wall_seconds, 3),
         "model_load_seconds": round(load_seconds, 3),
         "batch_size": settings.batch_size,
+        "max_chars": settings.max_chars,
     }
 
 
@@ -229,8 +239,29 @@ def copy_evaluate(products: Sequence[EvalProduct], settings: Settings,
                                                embed=False)
         except inference.ModelError as exc:
             raise EvaluationError(f"generation failed: {exc}") from exc
-        items += [_score(item, one, settings) for item, one in zip(batch, composed)]
+        items += [item_score(_generated(item, one, settings), kind=settings.kind, max_chars=settings.template.max_chars)
+                  for item, one in zip(batch, composed)]
         if progress:
             progress(len(batch))
     wall = time.perf_counter() - begun
     return {"metrics": totals(items, settings, wall_seconds=wall, load_seconds=load_seconds), "items": items}
+
+
+def report_rescore(report: dict) -> dict:
+    """Score a saved report again with today's claim extractor and metrics, without generating.
+
+    The texts, the checks' findings and the provenance are kept as they were; claims, length,
+    completeness, publishable and overlap are computed again. So a baseline measured before a
+    change to the extractor stays comparable with a run after it.
+    """
+    old = report["metrics"]
+    kind = old["kind"]
+    max_chars = old.get("max_chars") or prompts.DEFAULT_TEMPLATES[kind]["max_chars"]
+    template = SimpleNamespace(max_chars=max_chars)
+    settings = Settings(kind=kind, template=template, template_label=old["template"], strategy=old["strategy"],
+                        adapter=old["adapter"], batch_size=old.get("batch_size", 0),
+                        banned=("?",) * old.get("banned_phrases_used", 0))
+    items = [item_score(item, kind=kind, max_chars=max_chars) for item in report["items"]]
+    fresh = totals(items, settings, wall_seconds=old.get("wall_seconds", 0.0), load_seconds=old.get("model_load_seconds", 0.0))
+    kept = {key: old[key] for key in ("products", "format", "limit", "seed", "generated_at") if key in old}
+    return {"metrics": kept | fresh | {"rescored": True}, "items": items}

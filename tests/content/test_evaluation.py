@@ -270,6 +270,15 @@ def test_the_table_and_the_out_file(db, scripted_model, products_csv, tmp_path):
     assert "unsupported claims per draft" in printed and json.loads(out.read_text())["metrics"]["drafts"] == 2
 
 
+def test_a_saved_report_scores_the_same_when_rescored(db, scripted_model, products_csv, tmp_path):
+    out = tmp_path / "report.json"
+    run("--products", str(products_csv), "--format", "csv", "--kind", "description", "--json", "--out", str(out))
+    saved = json.loads(out.read_text())
+    rescored = json.loads(run("--rescore", str(out), "--json"))
+    assert rescored["items"] == saved["items"]
+    assert rescored["metrics"] == saved["metrics"] | {"rescored": True}
+
+
 def test_a_registered_strategy_is_what_the_harness_runs(db, scripted_model, products_csv, monkeypatch):
     def shout(*, template, requests, prompts, options):
         return [Generation(text=f"{r.product.title.upper()}!", model_id="shout", tokens_in=1, tokens_out=1,

@@ -35,10 +35,10 @@ class Command(BaseCommand):
         parser.add_argument("--products", help="The file of products with their facts and the people's copy "
                                                "(amazon2020: default content/amazon_2020/products_dev.csv in the "
                                                "shared data).")
-        parser.add_argument("--format", required=True, choices=sorted(sources.READERS),
+        parser.add_argument("--format", choices=sorted(sources.READERS),
                             help="amazon2020: the shared Amazon 2020 listings; csv: the product import format plus "
                                  "a 'reference' column (docs/copy-quality.md).")
-        parser.add_argument("--kind", required=True, choices=KINDS)
+        parser.add_argument("--kind", choices=KINDS)
         parser.add_argument("--limit", type=int, help="A random sample of this many products (fixed by --seed).")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the --limit sample (default 0).")
         parser.add_argument("--adapter", default="none", help="The fine-tuned adapter to load; only 'none' for now.")
@@ -51,8 +51,16 @@ class Command(BaseCommand):
                                                            "ECOMCMS_GENERATION_BATCH_SIZE).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object: metrics and items.")
         parser.add_argument("--out", help="Write the report (JSON with --json, else the table) to this file.")
+        parser.add_argument("--rescore", metavar="REPORT",
+                            help="Score the texts of a saved --json report again with today's claim extractor and "
+                                 "metrics, without generating (checks and provenance stay as they were).")
 
     def handle(self, *args, **options):
+        if options["rescore"]:
+            self._output(self._rescore(options["rescore"]), options)
+            return
+        if not options["format"] or not options["kind"]:
+            raise CommandError("--format and --kind are required (unless --rescore)")
         if options["adapter"] != "none":
             raise CommandError(f"--adapter {options['adapter']!r}: no adapters can be loaded yet; only 'none' "
                                "(the base model) is accepted")
@@ -79,8 +87,7 @@ class Command(BaseCommand):
             raise CommandError(f"{options['products']}: no products to evaluate")
         run = harness.Settings(kind=kind, template=template, template_label=label, strategy=strategy,
                                adapter=options["adapter"], batch_size=batch_size, banned=self._banned())
-        with tqdm(total=len(products), unit="draft", file=sys.stderr, dynamic_ncols=True,
-                  ) as bar:
+        with tqdm(total=len(products), unit="draft", file=sys.stderr, dynamic_ncols=True) as bar:
             try:
                 report = harness.copy_evaluate(products, run, progress=bar.update)
             except harness.EvaluationError as exc:
@@ -89,6 +96,9 @@ class Command(BaseCommand):
             "products": str(options["products"]), "format": options["format"], "limit": options["limit"],
             "seed": options["seed"], "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         } | report["metrics"]
+        self._output(report, options)
+
+    def _output(self, report: dict, options: dict) -> None:
         text = json.dumps(report, indent=1, ensure_ascii=False, default=str) if options["json"] else render_table(report)
         if options["out"]:
             path = Path(options["out"])
@@ -98,6 +108,15 @@ class Command(BaseCommand):
             self.stdout.write(f"report written to {path}")
         else:
             self.stdout.write(text)
+
+    def _rescore(self, path: str) -> dict:
+        try:
+            report = json.loads(Path(path).read_text(encoding="utf-8"))
+            return harness.report_rescore(report)
+        except OSError as exc:
+            raise CommandError(f"--rescore: cannot read {path}: {exc.strerror or exc}") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CommandError(f"--rescore: {path} is not a report of evaluate_copy --json ({exc})") from exc
 
     def _template(self, kind: str, choice: str):
         """An unsaved built-in template, or one read from the database (read only)."""
