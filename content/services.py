@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 NEAR_DUPLICATE_POOL = 5000  # most recent other drafts compared for near-duplicates
+# Kinds written as a line, not as sentences: they need no full stop at the end.
+SHORT_KINDS = (CopyKind.AD_HEADLINE, CopyKind.SEO_TITLE)
 
 
 class ContentError(Exception):
@@ -360,9 +362,10 @@ def draft_checks(*, draft: Draft, text: str, vector, banned: list[str], prompt=N
     sources = "\n".join([prompt.system, prompt.user]) if prompt else ""
     return checks.run_checks(
         text, max_chars=draft.template.max_chars, attributes={k: str(v) for k, v in (product.attributes or {}).items()},
-        title=product.title, brand=product.brand, category=product.category, banned_phrases=banned,
-        sources=sources, data=prompt.user if prompt else "", near_duplicates=_near_duplicates(draft, vector),
-        near_duplicate_pending=compare_later,
+        title=product.title, brand=product.brand, category=product.category, price=product.price,
+        currency=product.currency, banned_phrases=banned, sources=sources, data=prompt.user if prompt else "",
+        feedback=draft.feedback, complete_sentences=draft.kind not in SHORT_KINDS,
+        near_duplicates=_near_duplicates(draft, vector), near_duplicate_pending=compare_later,
     )
 
 
