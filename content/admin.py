@@ -17,6 +17,7 @@ from ecomcms.admin_utils import report_outcome
 from content import checks, selectors, services
 from content.diffs import word_diff
 from content.models import (
+    AttributeTerm,
     BannedPhrase,
     CopyKind,
     Draft,
@@ -118,10 +119,10 @@ class PreviewForm(forms.Form):
 
 @admin.register(PromptTemplate)
 class PromptTemplateAdmin(admin.ModelAdmin):
-    list_display = ("kind", "version", "is_active", "max_chars", "created_by", "created_at", "draft_count")
-    list_filter = ("kind", "is_active")
+    list_display = ("kind", "version", "is_active", "strategy", "max_chars", "created_by", "created_at", "draft_count")
+    list_filter = ("kind", "is_active", "strategy")
     readonly_fields = ("version", "is_active", "created_by", "created_at")
-    fields = ("kind", "system", "user", "options", "max_chars", "version", "is_active", "created_by", "created_at")
+    fields = ("kind", "strategy", "system", "user", "options", "max_chars", "version", "is_active", "created_by", "created_at")
     actions = ["activate"]
     change_form_template = "admin/content/prompttemplate/change_form.html"
 
@@ -136,7 +137,7 @@ class PromptTemplateAdmin(admin.ModelAdmin):
         """Editing never changes a version in place: it saves a new, active version."""
         new = services.template_save_version(
             kind=obj.kind, system=obj.system, user=obj.user, options=obj.options or {}, max_chars=obj.max_chars,
-            actor=request.user,
+            actor=request.user, strategy=obj.strategy,
         )
         obj.pk, obj.version, obj.is_active = new.pk, new.version, new.is_active
 
@@ -298,14 +299,14 @@ class DraftAdmin(admin.ModelAdmin):
     change_form_template = "admin/content/draft/change_form.html"
     readonly_fields = (
         "product", "kind", "variant", "status", "template", "job", "regenerates", "feedback", "ai_text", "model_id",
-        "generation_options", "input_hash", "tokens_in", "tokens_out", "seconds", "worker", "generated_at",
+        "strategy", "strategy_details", "generation_options", "input_hash", "tokens_in", "tokens_out", "seconds", "worker", "generated_at",
         "failure_reason", "attempts", "due_at", "publish_at", "created_at",
     )
     fieldsets = (
         (None, {"fields": ("editor_text",)}),
         ("Provenance", {"classes": ("collapse",), "fields": (
             "product", "kind", "variant", "status", "template", "job", "regenerates", "feedback", "model_id",
-            "generation_options", "input_hash", "tokens_in", "tokens_out", "seconds", "worker", "generated_at",
+            "strategy", "strategy_details", "generation_options", "input_hash", "tokens_in", "tokens_out", "seconds", "worker", "generated_at",
             "attempts", "failure_reason", "due_at", "publish_at", "created_at",
         )}),
     )
@@ -474,6 +475,16 @@ class PublishedCopyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AttributeTerm)
+class AttributeTermAdmin(admin.ModelAdmin):
+    """The vocabularies guarded generation keeps to: a product may only be said to have the terms its facts hold."""
+
+    list_display = ("term", "vocabulary", "synonyms", "is_active")
+    list_filter = ("vocabulary", "is_active")
+    list_editable = ("is_active",)
+    search_fields = ("term", "synonyms")
 
 
 @admin.register(BannedPhrase)

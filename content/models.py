@@ -34,6 +34,14 @@ KIND_LIMITS = {
 KIND_VARIANTS = {CopyKind.AD_HEADLINE: 3, CopyKind.AD_DESCRIPTION: 3, CopyKind.SOCIAL_POST: 3}
 
 
+class CopyStrategy(models.TextChoices):
+    """How a template's copy is made (content/strategies.py; measured in docs/copy-quality.md)."""
+
+    FREE = "free", "Free generation"
+    GUARDED = "guarded", "Free generation, numbers and attribute values guarded"
+    PLANNED = "planned", "Planned from the facts, the model ranks the wording"
+
+
 class Product(models.Model):
     sku = models.CharField("SKU", max_length=64, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
@@ -89,6 +97,12 @@ class PromptTemplate(models.Model):
     )
     options = models.JSONField(default=dict, blank=True, help_text="Generation options: max_new_tokens, temperature ...")
     max_chars = models.PositiveIntegerField(help_text="The copy is trimmed to this length at a sentence boundary.")
+    strategy = models.CharField(
+        max_length=16, choices=CopyStrategy.choices, default=CopyStrategy.FREE, blank=True,
+        help_text="Empty keeps the strategy of the version being edited. Free: the model writes. Guarded: it writes, but may only use numbers and attribute values "
+                  "the product's facts hold. Planned: sentences from reviewed patterns filled with the facts; "
+                  "the model only ranks the wording (system/user are then unused).",
+    )
     is_active = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -170,6 +184,12 @@ class Draft(models.Model):
     model_id = models.CharField(max_length=200, blank=True)
     generation_options = models.JSONField(default=dict, blank=True)
     input_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the prompt, options and model.")
+    strategy = models.CharField(max_length=16, blank=True, help_text="How the copy was made (the template's strategy).")
+    strategy_details = models.JSONField(
+        default=dict, blank=True,
+        help_text="How the strategy ran: whether the grounding logits processor was on, what it allowed, "
+                  "how many candidates the model ranked.",
+    )
     tokens_in = models.PositiveIntegerField(null=True, blank=True)
     tokens_out = models.PositiveIntegerField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True)
@@ -255,6 +275,36 @@ class PublishedCopy(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.variant} of {self.product.sku}"
+
+
+class AttributeTerm(models.Model):
+    """A value of an attribute vocabulary the shop keeps (materials, colours, certifications).
+
+    Guarded generation lets the model write a term only when the product's facts hold it
+    (one of its spellings); every other active term is blocked while decoding.
+    """
+
+    class Vocabulary(models.TextChoices):
+        MATERIAL = "material", "Material"
+        COLOUR = "colour", "Colour"
+        CERTIFICATION = "certification", "Certification"
+        FEATURE = "feature", "Feature (connectivity, ratings)"
+
+    vocabulary = models.CharField(max_length=20, choices=Vocabulary.choices)
+    term = models.CharField(max_length=100)
+    synonyms = models.CharField(max_length=300, blank=True, help_text="Other spellings, comma-separated (aluminum, ...).")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["vocabulary", "term"]
+        constraints = [models.UniqueConstraint(fields=["vocabulary", "term"], name="unique_attribute_term")]
+
+    def __str__(self):
+        return f"{self.get_vocabulary_display()}: {self.term}"
+
+    @property
+    def spellings(self) -> list[str]:
+        return [self.term] + [s.strip() for s in self.synonyms.split(",") if s.strip()]
 
 
 class BannedPhrase(models.Model):

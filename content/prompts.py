@@ -22,17 +22,19 @@ DATA_RULE = (
     "materials or claims."
 )
 
+# "strategy": how the copy is made (content/strategies.py); the defaults are what won on the
+# copy-quality harness (docs/copy-quality.md). Kinds without one use free generation.
 DEFAULT_TEMPLATES = {
     "description": {
         "system": "You are a copywriter for an online shop. Write 2-3 sentences of plain prose, no lists, "
                   "no headings, no extra commentary, no questions to the reader.",
         "user": "Write a product description of at most {max_chars} characters for this product.",
-        "max_chars": 1000, "options": {"max_new_tokens": 128},
+        "max_chars": 1000, "options": {"max_new_tokens": 128}, "strategy": "planned",
     },
     "ad_headline": {
         "system": "You write search-ad headlines: one short line, no quotes, no emojis.",
         "user": "Write one search-ad headline of at most {max_chars} characters for this product.",
-        "max_chars": 30, "options": {"max_new_tokens": 24},
+        "max_chars": 30, "options": {"max_new_tokens": 24}, "strategy": "planned",
     },
     "ad_description": {
         "system": "You write search-ad descriptions: one sentence, plain text, no quotes.",
@@ -47,7 +49,7 @@ DEFAULT_TEMPLATES = {
     "seo_title": {
         "system": "You write SEO page titles: one line, the product name first, no quotes.",
         "user": "Write an SEO title of at most {max_chars} characters for this product page.",
-        "max_chars": 60, "options": {"max_new_tokens": 32},
+        "max_chars": 60, "options": {"max_new_tokens": 32}, "strategy": "planned",
     },
     "meta_description": {
         "system": "You write meta descriptions for search results: one or two plain sentences.",

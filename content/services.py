@@ -28,6 +28,7 @@ from content.models import (
     KIND_VARIANTS,
     BannedPhrase,
     CopyKind,
+    CopyStrategy,
     Draft,
     DraftEvent,
     DraftStatus,
@@ -101,6 +102,7 @@ def template_active(kind: str) -> PromptTemplate:
         return PromptTemplate.objects.create(
             kind=kind, version=version, system=default["system"], user=default["user"],
             options=default["options"], max_chars=default["max_chars"], is_active=True,
+            strategy=default.get("strategy", CopyStrategy.FREE),
         )
 
 
@@ -113,17 +115,23 @@ def template_version(*, kind: str, version: int) -> PromptTemplate:
     return template
 
 
-def template_save_version(*, kind: str, system: str, user: str, options: dict, max_chars: int, actor, activate: bool = True) -> PromptTemplate:
+def template_save_version(*, kind: str, system: str, user: str, options: dict, max_chars: int, actor, activate: bool = True,
+                          strategy: str | None = None) -> PromptTemplate:
     """Save an edit as a new version (old versions stay, with the drafts made from them)."""
     _require(actor, "add_prompttemplate")
     inference.GenerationOptions.from_dict(options)  # refuse bad options before saving
     with transaction.atomic():
         version = (PromptTemplate.objects.select_for_update().filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
+        if not strategy:  # keep the strategy of the version being edited
+            current = PromptTemplate.objects.filter(kind=kind, is_active=True).first()
+            strategy = current.strategy if current else prompts.DEFAULT_TEMPLATES.get(kind, {}).get("strategy", CopyStrategy.FREE)
+        if strategy not in CopyStrategy.values:
+            raise ContentError(f"unknown strategy {strategy!r}")
         if activate:
             PromptTemplate.objects.filter(kind=kind, is_active=True).update(is_active=False)
         return PromptTemplate.objects.create(
             kind=kind, version=version, system=system, user=user, options=options, max_chars=max_chars,
-            is_active=activate, created_by=actor,
+            is_active=activate, created_by=actor, strategy=strategy,
         )
 
 
@@ -152,14 +160,14 @@ def template_preview_run(preview_id: int) -> TemplatePreview | None:
         return preview
     template = preview.template
     try:
-        prompt = prompts.build_prompt(template=template, product=preview.product, reviews=preview.product.reviews.all())
-        result = inference.get_generator().generate([prompt], prompts.template_options(template))[0]
+        written = generation.copy_generate_batch(
+            template=template, requests=[generation.CopyRequest(product=preview.product, reviews=preview.product.reviews.all())])[0]
     except (inference.ModelError, ValueError) as exc:
         TemplatePreview.objects.filter(pk=preview.pk).update(status=TemplatePreview.Status.FAILED, error=str(exc))
     else:
         TemplatePreview.objects.filter(pk=preview.pk).update(
-            status=TemplatePreview.Status.DONE, text=postprocess.finish(result.text, template.max_chars),
-            provenance=result.provenance(),
+            status=TemplatePreview.Status.DONE, text=written.text,
+            provenance={**written.generation.provenance(), "strategy": written.strategy},
         )
     preview.refresh_from_db()
     return preview
@@ -334,8 +342,10 @@ def _generate_group(drafts: list[Draft]) -> dict[str, int]:
         updated = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at).update(
             status=DraftStatus.IN_REVIEW, ai_text=item.written.text, model_id=result.model_id,
             generation_options=item.written.options.as_dict(),
-            input_hash=prompts.input_hash(item.written.prompt, item.written.options, settings.ECOMCMS_TEXT_MODEL),
+            input_hash=prompts.input_hash(item.written.prompt, item.written.options,
+                                          f"{settings.ECOMCMS_TEXT_MODEL}:{item.written.strategy}"),
             tokens_in=result.tokens_in, tokens_out=result.tokens_out, seconds=result.seconds, generated_at=timezone.now(),
+            strategy=item.written.strategy, strategy_details={"grounded": result.grounded, **result.details},
             checks=item.checks, checks_passed=checks.all_passed(item.checks),
             embedding=vector.tobytes() if vector is not None else None, failure_reason="", updated_at=timezone.now(),
         )

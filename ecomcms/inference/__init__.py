@@ -18,15 +18,18 @@ from ecomcms.inference.base import (
     Embeddings,
     Generation,
     GenerationOptions,
+    Grounding,
     ModelError,
     ModelUnavailable,
+    Score,
     TextGenerator,
+    TextScorer,
 )
 from ecomcms.inference.sources import embedding_model_source, text_model_source
 
 __all__ = [
-    "ChatPrompt", "Embedder", "Embeddings", "Generation", "GenerationOptions", "ModelError",
-    "ModelUnavailable", "TextGenerator", "get_embedder", "get_generator", "loaded", "reset",
+    "ChatPrompt", "Embedder", "Embeddings", "Generation", "GenerationOptions", "Grounding", "ModelError",
+    "ModelUnavailable", "Score", "TextGenerator", "TextScorer", "get_embedder", "get_generator", "loaded", "reset",
 ]
 
 _lock = threading.Lock()

@@ -95,6 +95,8 @@ class Generation:
     seconds: float
     batch_size: int = 1
     finish_reason: str = "stop"  # "stop" (end of text or stop string) or "length"
+    grounded: bool = False  # a Grounding constrained the decoding (see ``Grounding``)
+    details: dict = field(default_factory=dict, compare=False)  # how a copy strategy made the text (candidates ...)
 
     def provenance(self) -> dict:
         data = asdict(self)
@@ -114,10 +116,58 @@ class Embeddings:
         return int(self.vectors.shape[1])
 
 
+@dataclass(frozen=True)
+class Grounding:
+    """What one prompt's output may state, for backends that can constrain decoding.
+
+    ``numbers``: the numbers the product's facts hold, as written there ("10000", "2.5",
+    "1,200"); a number the model forms while decoding must be one of them (compared
+    whole, as it is formed, not digit by digit). ``banned_terms``: attribute values
+    (materials, colours, certifications from the shop's vocabularies) the product does
+    NOT hold; the model may not write them. A backend that cannot apply a grounding says
+    so with ``supports_grounding = False`` (or by not having the attribute).
+    """
+
+    numbers: frozenset[str] = frozenset()
+    banned_terms: frozenset[str] = frozenset()
+
+    def as_dict(self) -> dict:
+        return {"numbers": sorted(self.numbers), "banned_terms": sorted(self.banned_terms)}
+
+
+@dataclass(frozen=True)
+class Score:
+    """How likely the model finds a candidate text after a context: the sum of its tokens'
+    log-probabilities and how many tokens it has (``mean`` is the per-token average)."""
+
+    logprob: float
+    tokens: int
+
+    @property
+    def mean(self) -> float:
+        return self.logprob / max(self.tokens, 1)
+
+
 class TextGenerator(Protocol):
+    """``generate`` is required. Optional capabilities, checked with ``getattr``:
+
+    - ``supports_grounding = True`` and ``generate(..., groundings=[Grounding | None, ...])``:
+      constrained decoding, one grounding per prompt; each ``Generation.grounded`` says
+      whether it was applied.
+    - ``score(contexts, candidates) -> list[Score]``: the log-likelihood of each candidate
+      after its context (a ``ChatPrompt``, scored as the assistant's reply, or plain text),
+      batched. Used to rank candidate sentences ("overgenerate and rank").
+    """
+
     model_id: str
 
     def generate(self, prompts: list[ChatPrompt], options: GenerationOptions) -> list[Generation]: ...
+
+
+class TextScorer(Protocol):
+    model_id: str
+
+    def score(self, contexts: list[ChatPrompt | str], candidates: list[str]) -> list[Score]: ...
 
 
 class Embedder(Protocol):

@@ -10,7 +10,15 @@ import hashlib
 
 import numpy as np
 
-from ecomcms.inference.base import ChatPrompt, Embeddings, Generation, GenerationOptions, normalize_rows
+from ecomcms.inference.base import (
+    ChatPrompt,
+    Embeddings,
+    Generation,
+    GenerationOptions,
+    Grounding,
+    Score,
+    normalize_rows,
+)
 
 
 class FakeGenerator:
@@ -19,12 +27,24 @@ class FakeGenerator:
     model_id = "fake-generator"
     load_seconds = convert_seconds = 0.0
     parameters = 0
+    supports_grounding = True
 
     def __init__(self, *args, **kwargs):
         self.calls: list[list[ChatPrompt]] = []
+        self.groundings: list[list[Grounding | None] | None] = []
+        self.scored: list[tuple[list, list[str]]] = []
 
-    def generate(self, prompts: list[ChatPrompt], options: GenerationOptions) -> list[Generation]:
+    def score(self, contexts: list[ChatPrompt | str], candidates: list[str]) -> list[Score]:
+        """Shorter candidates score higher (-0.1 per character); ties keep the candidates' order."""
+        if len(contexts) != len(candidates):
+            raise ValueError("one context per candidate")
+        self.scored.append((list(contexts), list(candidates)))
+        return [Score(logprob=-0.1 * len(c), tokens=max(len(c.split()), 1)) for c in candidates]
+
+    def generate(self, prompts: list[ChatPrompt], options: GenerationOptions,
+                 groundings: list[Grounding | None] | None = None) -> list[Generation]:
         self.calls.append(list(prompts))
+        self.groundings.append(list(groundings) if groundings is not None else None)
         return [
             Generation(
                 text=f"Generated copy for: {p.user[:200]}",
@@ -33,8 +53,9 @@ class FakeGenerator:
                 tokens_out=5,
                 seconds=0.0,
                 batch_size=len(prompts),
+                grounded=bool(groundings and groundings[i] is not None),
             )
-            for p in prompts
+            for i, p in enumerate(prompts)
         ]
 
 

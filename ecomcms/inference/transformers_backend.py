@@ -22,7 +22,15 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.utils import logging as transformers_logging
 
-from ecomcms.inference.base import ChatPrompt, Generation, GenerationOptions, ModelError, ModelUnavailable
+from ecomcms.inference.base import (
+    ChatPrompt,
+    Generation,
+    GenerationOptions,
+    Grounding,
+    ModelError,
+    ModelUnavailable,
+    Score,
+)
 from ecomcms.inference.sources import ModelSource, gguf_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -101,7 +109,14 @@ class TransformersGenerator:
     one ``generate`` call per batch, the main lever for CPU throughput.
     Raises ``ModelUnavailable`` when the weights cannot be found or loaded and
     ``ModelError`` when a batch fails.
+
+    ``groundings`` (one ``Grounding`` or None per prompt) constrain decoding with
+    ``ecomcms.inference.grounding.GroundingLogitsProcessor``. ``score`` ranks candidate
+    texts by their log-likelihood after a context, in batches of ``score_batch_size``.
     """
+
+    supports_grounding = True
+    score_batch_size = 16
 
     def __init__(self, source: ModelSource, *, cache_dir: Path, dtype: str = "float32", threads: int = 0,
                  device: str = "auto"):
@@ -138,9 +153,12 @@ class TransformersGenerator:
             ids.update(eos if isinstance(eos, list) else [eos])
         return [i for i in ids if i is not None]
 
-    def generate(self, prompts: list[ChatPrompt], options: GenerationOptions) -> list[Generation]:
+    def generate(self, prompts: list[ChatPrompt], options: GenerationOptions,
+                 groundings: list[Grounding | None] | None = None) -> list[Generation]:
         if not prompts:
             return []
+        if groundings is not None and len(groundings) != len(prompts):
+            raise ValueError("one grounding (or None) per prompt")
         texts = [
             self.tokenizer.apply_chat_template(p.messages(), tokenize=False, add_generation_prompt=True)
             for p in prompts
@@ -161,6 +179,15 @@ class TransformersGenerator:
             encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
             if options.seed is not None:
                 torch.manual_seed(options.seed)
+            grounded = groundings is not None and any(g is not None for g in groundings)
+            if grounded:
+                from transformers import LogitsProcessorList
+
+                from ecomcms.inference.grounding import GroundingLogitsProcessor
+
+                kwargs["logits_processor"] = LogitsProcessorList(
+                    [GroundingLogitsProcessor(self.tokenizer, groundings, encoded["input_ids"].shape[1])]
+                )
             started = time.perf_counter()
             try:
                 with torch.inference_mode():
@@ -171,7 +198,7 @@ class TransformersGenerator:
         prompt_length = encoded["input_ids"].shape[1]
         stop_ids = set(self._stop_ids())
         results = []
-        for row, attention in zip(output, encoded["attention_mask"]):
+        for index, (row, attention) in enumerate(zip(output, encoded["attention_mask"])):
             new_ids = row[prompt_length:].tolist()
             length = next((i for i, token in enumerate(new_ids) if token in stop_ids), len(new_ids))
             ended = length < len(new_ids)
@@ -187,9 +214,59 @@ class TransformersGenerator:
                     seconds=round(seconds, 4),
                     batch_size=len(prompts),
                     finish_reason=finish,
+                    grounded=bool(grounded and groundings[index] is not None),
                 )
             )
         return results
+
+    def _context_ids(self, context: ChatPrompt | str) -> list[int]:
+        if isinstance(context, ChatPrompt):
+            text = self.tokenizer.apply_chat_template(context.messages(), tokenize=False, add_generation_prompt=True)
+        else:
+            text = context
+        return self.tokenizer.encode(text, add_special_tokens=False) if text else []
+
+    def score(self, contexts: list[ChatPrompt | str], candidates: list[str]) -> list[Score]:
+        """The log-likelihood of each candidate after its context, batched (right padding)."""
+        if len(contexts) != len(candidates):
+            raise ValueError("one context per candidate")
+        if not candidates:
+            return []
+        context_cache: dict = {}
+        rows = []
+        for context, candidate in zip(contexts, candidates):
+            if context not in context_cache:
+                context_cache[context] = self._context_ids(context)
+            head = context_cache[context] or [self.tokenizer.bos_token_id or self.tokenizer.eos_token_id]
+            tail = self.tokenizer.encode(candidate, add_special_tokens=False)
+            rows.append((head, tail))
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]) + len(rows[i][1]))
+        scores: list[Score | None] = [None] * len(rows)
+        pad = self.tokenizer.pad_token_id
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), self.score_batch_size):
+                batch = order[start:start + self.score_batch_size]
+                width = max(len(rows[i][0]) + len(rows[i][1]) for i in batch)
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for r, i in enumerate(batch):
+                    seq = rows[i][0] + rows[i][1]
+                    ids[r, :len(seq)] = torch.tensor(seq)
+                    mask[r, :len(seq)] = 1
+                try:
+                    logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.cpu()
+                except (RuntimeError, ValueError, IndexError) as exc:
+                    raise ModelError(f"scoring failed: {exc}", permanent=False) from exc
+                logprobs = torch.log_softmax(logits.float(), dim=-1)
+                for r, i in enumerate(batch):
+                    head, tail = rows[i]
+                    if not tail:
+                        scores[i] = Score(logprob=0.0, tokens=0)
+                        continue
+                    positions = torch.arange(len(head) - 1, len(head) + len(tail) - 1)
+                    picked = logprobs[r, positions, torch.tensor(tail)]
+                    scores[i] = Score(logprob=float(picked.sum()), tokens=len(tail))
+        return scores
 
 
 def _cut_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:

@@ -1,0 +1,212 @@
+"""Plan copy from the facts, realize it from patterns, let the model rank the candidates.
+
+``plan`` turns a product into slots (the opening, each fact worth stating); each slot
+holds every pattern filled with that fact. ``realize`` asks the scorer for the
+log-likelihood of every candidate of every slot of a whole batch of products in one
+call, keeps the most fluent candidate per slot and joins the slots that fit the kind's
+length, whole sentences only. Names and values are only ever copied from the facts.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+
+from content.planning import patterns as default_patterns
+from content.planning.facts import ProductFacts
+
+# Words a shortened name must not end on ("Crayon with", "Shirt for").
+_DANGLING = {"with", "for", "and", "or", "&", "-", "of", "in", "by", "the", "a", "an", "to", "from", "+", "|", "/",
+             "on", "at", "x"}
+
+
+@dataclass
+class Slot:
+    """One thing to say, with its candidate wordings (all equivalent in content)."""
+
+    key: str
+    candidates: list[str]
+    means: list[float] = field(default_factory=list)
+    priority: int = 50  # lower is kept first when the text must be cut
+    order: int = 0  # position in the text
+    chosen: str = ""
+    scores: list[float] = field(default_factory=list)
+
+
+class _Fields(string.Formatter):
+    def get_value(self, key, args, kwargs):
+        value = kwargs.get(key, "")
+        if not value:
+            raise KeyError(key)
+        return value
+
+
+_FORMATTER = _Fields()
+
+
+def fill(pattern: str, capitalize: bool = True, **fields) -> str | None:
+    """The pattern filled with the fields, or None when one of its fields is empty or missing."""
+    try:
+        text = _FORMATTER.format(pattern, **fields)
+    except (KeyError, IndexError, ValueError):
+        return None
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"([.!?])\.$", r"\1", text)  # a value ending in "." does not get a second one
+    text = re.sub(r"\b(?:the|a|an) (The|A|An) ", r"\1 ", text)  # "the The Dead of Night" -> "The Dead of Night"
+    return text[:1].upper() + text[1:] if capitalize else text
+
+
+def _unique(items):
+    seen, out = set(), []
+    for item in items:
+        if item and item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def description_plan(facts: ProductFacts, *, max_chars: int, patterns=default_patterns) -> list[Slot]:
+    base = {"name": facts.name, "brand": facts.brand, "category": facts.category}
+    slots = [Slot("opening", _unique(fill(p, **base) for p in patterns.DESCRIPTION_OPENING), priority=0, order=0)]
+    slots.append(Slot("category", _unique(fill(p, **base) for p in patterns.DESCRIPTION_CATEGORY), priority=60, order=1))
+    for index, fact in enumerate(facts.of_type("prose")):
+        slots.append(Slot(f"prose:{index}", [fact.value], priority=20 + index, order=10 + index))
+    order = {name: i for i, name in enumerate(patterns.DESCRIPTION_ORDER)}
+    attribute_facts = [f for f in facts.facts if f.type != "prose"]
+    attribute_facts.sort(key=lambda f: order.get(f.type, len(order)))
+    for index, fact in enumerate(attribute_facts):
+        forms = patterns.DESCRIPTION_FACTS.get(fact.type) or patterns.DESCRIPTION_FACTS["other"]
+        label = fact.label.lower()
+        fields = {**base, "value": fact.value, "label": label, "label_cap": fact.label}
+        candidates = _unique(fill(p, **fields) for p in forms)
+        candidates = [c for c in candidates if _article_fits(c, fact.value)]
+        if candidates:
+            slots.append(Slot(f"{fact.type}:{fact.label}", candidates, priority=5 + index, order=100 + index))
+    return [s for s in slots if s.candidates and all(len(c) <= max_chars for c in s.candidates[:1])]
+
+
+def _article_fits(candidate: str, value: str) -> bool:
+    """"It has a adjustable hood" is no sentence: the article must match the value's first letter."""
+    first = value[:1].lower()
+    if f" a {value}" in candidate and first in "aeiou":
+        return False
+    if f" an {value}" in candidate and first not in "aeiou":
+        return False
+    return True
+
+
+def shorten(name: str, limit: int) -> str:
+    """The name cut at a word boundary to at most ``limit`` characters, never mid-word or on "with"."""
+    name = name.strip()
+    if len(name) <= limit:
+        return name
+    words = name.split()
+    out = []
+    for word in words:
+        candidate = " ".join(out + [word])
+        if len(candidate) > limit:
+            break
+        out.append(word)
+    while out:
+        last = out[-1]
+        core = last.strip(",;:-(").lower()
+        if core in _DANGLING or not core or last.endswith(("(", ",", ";", ":", "-")) and len(out) > 1 and False:
+            out.pop()
+            continue
+        break
+    text = " ".join(out).rstrip(" ,;:-/|&+")
+    if text.count("(") > text.count(")"):
+        text = text[: text.rfind("(")].rstrip(" ,;:-")
+    if text.count('"') % 2 and not re.search(r'\d"', text):
+        text = text.replace('"', "")  # an unclosed quote, not an inch mark
+    return text
+
+
+def benefits(facts: ProductFacts, patterns=default_patterns, limit: int = 3) -> list[str]:
+    values = []
+    for kind in patterns.BENEFIT_TYPES:
+        for fact in facts.of_type(kind):
+            if len(fact.value) <= 24 and fact.value.lower() not in facts.name.lower():
+                values.append(fact.value)
+    return values[:limit]
+
+
+def short_form_candidates(facts: ProductFacts, *, kind: str, max_chars: int, patterns=default_patterns) -> list[str]:
+    forms = patterns.SEO_TITLE_FORMS if kind == "seo_title" else patterns.HEADLINE_FORMS
+    brand = facts.brand if facts.brand and not facts.name.lower().startswith(facts.brand.lower()) else ""
+    candidates = []
+    for form in forms:
+        for benefit in benefits(facts, patterns) or [""]:
+            fields = {"brand": brand, "category": facts.category, "benefit": benefit, "short": "SHORT"}
+            frame = fill(form, capitalize=False, **fields)
+            if frame is None:
+                continue
+            room = max_chars - (len(frame) - len("SHORT"))
+            if room < 8:
+                continue
+            short = shorten(facts.name, room)
+            if not short or (short != facts.name and len(short.split()) < 2):
+                continue  # one word of a long name says too little
+            text = frame.replace("SHORT", short)
+            if len(text) <= max_chars:
+                candidates.append(text)
+            if "{benefit}" not in form:
+                break
+    return _unique(candidates)
+
+
+def realize(plans: list[list[Slot]], *, contexts: list[str], scorer, max_chars: list[int]) -> list[str]:
+    """Pick the best candidate of every slot (one scorer call for the batch) and assemble each text."""
+    pairs = []
+    for plan, context in zip(plans, contexts):
+        for slot in plan:
+            if len(slot.candidates) > 1 or slot.key.startswith("prose"):
+                pairs.extend((slot, context, c) for c in slot.candidates)
+    if pairs and scorer is not None:
+        scores = scorer.score([p[1] for p in pairs], [" " + p[2] for p in pairs])
+        for (slot, _, _), score in zip(pairs, scores):
+            slot.scores.append(fluency(score))
+            slot.means.append(score.mean)
+    texts = []
+    for plan, limit in zip(plans, max_chars):
+        for slot in plan:
+            if slot.scores and len(slot.scores) == len(slot.candidates):
+                best = max(range(len(slot.candidates)), key=lambda i: (slot.scores[i], -i))
+            else:
+                best = 0
+            slot.chosen = slot.candidates[best]
+        texts.append(assemble(plan, limit))
+    return texts
+
+
+def fluency(score) -> float:
+    """Mean log-probability per token, softly favouring fewer tokens (the patterns say the same thing)."""
+    return score.logprob / max(score.tokens, 1) ** 0.8
+
+
+def assemble(plan: list[Slot], max_chars: int) -> str:
+    kept: list[Slot] = []
+    used = 0
+    for slot in sorted(plan, key=lambda s: s.priority):
+        if slot.key.startswith("prose") and slot.means and slot.means[0] < PROSE_FLOOR:
+            continue  # garbled seller text reads badly even when it is true
+        extra = len(slot.chosen) + (1 if kept else 0)
+        if used + extra <= max_chars:
+            kept.append(slot)
+            used += extra
+    return " ".join(s.chosen for s in sorted(kept, key=lambda s: s.order))
+
+
+PROSE_FLOOR = -6.0  # a copied sentence whose mean log-probability per token is below this reads as garbled
+
+
+def choose_short(candidates: list[str], *, context: str, scorer, variant: int = 1) -> list[tuple[str, float]]:
+    """Rank short-form candidates (headlines, titles) by fluency; the caller takes the variant's one."""
+    if not candidates:
+        return []
+    if scorer is None:
+        return [(c, 0.0) for c in candidates]
+    scores = scorer.score([context] * len(candidates), [" " + c for c in candidates])
+    ranked = sorted(zip(candidates, (fluency(s) for s in scores), range(len(candidates))), key=lambda t: (-t[1], t[2]))
+    return [(c, s) for c, s, _ in ranked]
