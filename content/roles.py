@@ -14,11 +14,12 @@ EDITORS = "Editors"
 _WRITER_PERMISSIONS = [
     "view_product", "view_review", "view_prompttemplate", "view_templatepreview", "view_generationjob",
     "view_draft", "view_draftevent", "view_publishedcopy", "view_bannedphrase",
-    "request_generation", "change_draft",
+    "view_attributeterm", "request_generation", "change_draft",
 ]
 _EDITOR_PERMISSIONS = _WRITER_PERMISSIONS + [
     "review_draft", "publish_draft", "add_prompttemplate", "change_prompttemplate",
     "add_bannedphrase", "change_bannedphrase", "delete_bannedphrase", "change_product", "add_product",
+    "add_attributeterm", "change_attributeterm", "delete_attributeterm",
 ]
 
 

@@ -78,6 +78,7 @@ ADMIN_MODELS: dict[str, Ops] = {
     "content.editordecisions": Ops(view=CONTENT),  # the read-only report page
     "content.publishedcopy": Ops(view=CONTENT),
     "content.bannedphrase": Ops(view=CONTENT, add=EDITORS, change=EDITORS, delete=EDITORS),
+    "content.attributeterm": Ops(view=CONTENT, add=EDITORS, change=EDITORS, delete=EDITORS),
     # Support: agents handle tickets and write the knowledge base; configuration (queues, intents,
     # rules, classifier models) is for support leads, a group not in this matrix, and superusers.
     "support.queue": Ops(view=SUPPORT, add=ONLY_SUPERUSER, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
