@@ -35,14 +35,6 @@ from ecomcms.inference.numbers import numbers_in
 
 # --- free and guarded -------------------------------------------------------------------------------
 
-def variant_options(options: inference.GenerationOptions, variant: int) -> inference.GenerationOptions:
-    """Greedy decoding would give every variant the same text: later variants sample, seeded by variant."""
-    if variant == 1 or options.temperature > 0:
-        return options
-    data = options.as_dict() | {"temperature": 0.8, "top_p": 0.95, "seed": variant}
-    return inference.GenerationOptions.from_dict(data)
-
-
 def _facts_text(product) -> str:
     attributes = " ".join(f"{k} {v}" for k, v in (product.attributes or {}).items())
     price = f"{product.price}" if getattr(product, "price", None) is not None else ""

@@ -55,18 +55,22 @@ class GroundingLogitsProcessor(LogitsProcessor):
         # Only the last few tokens can hold the number being formed (digits are single tokens here).
         text = self.tokenizer.decode(generated[-24:], skip_special_tokens=True) if generated else ""
         tail = number_tail(text)
+        if tail and not rule.complete_ok(tail.rstrip(".,")):
+            # An unfinished number ("1" of "10000", "24." of "24.90"): only tokens that continue it
+            # towards an allowed number may follow, even where other processors (no repeated
+            # n-grams) blocked them all: then they are let through again.
+            keep = [i for i in self.digit_ids + self.separator_ids if number_allows(rule, tail, self.pieces[i])]
+            if keep:
+                row_scores = scores[row]
+                kept = row_scores[keep].clone()
+                if not bool(torch.isfinite(kept).any()):
+                    kept = torch.zeros_like(kept)
+                row_scores[:] = -float("inf")
+                row_scores[keep] = kept
+                self.blocked += 1
+                return
         blocked = [i for i in self.digit_ids if not number_allows(rule, tail, self.pieces[i])]
         if tail:
-            base = tail.rstrip(".,")
-            if not rule.complete_ok(base) and not tail.endswith((".", ",")):
-                # The number is unfinished: only tokens that continue it towards an allowed number may follow.
-                keep = [i for i in self.digit_ids + self.separator_ids if number_allows(rule, tail, self.pieces[i])]
-                mask = torch.ones_like(scores[row], dtype=torch.bool)
-                mask[keep] = False
-                if bool(torch.isfinite(scores[row][keep]).any()) if keep else False:
-                    self.blocked += 1
-                    scores[row][mask] = -float("inf")
-                    return
             blocked += [i for i in self.separator_ids if not number_allows(rule, tail, self.pieces[i])]
         if blocked:
             if bool(torch.isfinite(scores[row][blocked]).any()):

@@ -62,5 +62,5 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("content", "0003_template_strategy_attribute_terms")]
+    dependencies = [("content", "0004_template_strategy_attribute_terms")]
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('content', '0002_review_queue'),
+        ('content', '0003_editor_decisions'),
     ]
 
     operations = [
