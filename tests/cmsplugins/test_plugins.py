@@ -297,3 +297,20 @@ def test_the_demo_creates_its_cms_page_once_with_the_four_plugins(client):
     assert len(slugs_in(html, "similar_products")) == 4
     assert len(slugs_in(html, "recommended_for_you")) == 4
     assert views() == [("canvas-day-backpack-bg-cnv-day", client.session.session_key, "")]
+
+
+def test_a_staff_post_to_the_cms_session_store_without_settings_is_a_400_not_a_500(client):
+    client.force_login(make_user("Editors", username="cms-editor"))
+    url = "/admin/cms/usersettings/session_store/"
+
+    refused = client.post(url, {})
+    stored = client.post(url, {"settings": '{"mode": "edit"}'})
+    read = client.get(url)
+
+    assert (refused.status_code, refused.json()) == (400, "The POST needs a 'settings' field.")
+    assert stored.status_code == 200 and read.status_code == 200
+    assert read.json() == "{&quot;mode&quot;: &quot;edit&quot;}"  # the CMS escapes what it stores
+
+
+def test_the_cms_session_store_answers_anonymous_callers_as_before(client):
+    assert client.post("/admin/cms/usersettings/session_store/", {}).json() == ""
