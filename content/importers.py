@@ -34,10 +34,12 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils.text import slugify
 
 from content.models import Product, Review
+from ecomcms import importing
 
 DEFAULT_BATCH_SIZE = 2000
 IN_CHUNK = 500  # ids per `__in` query: well under SQLite's 999 variables
@@ -274,6 +276,10 @@ def _attributes(values: dict) -> dict:
             raw = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise _Invalid(f"attributes is not valid JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise _Invalid(f"attributes is {importing.nesting_problem()}") from None
+    if importing.too_deep(raw):
+        raise _Invalid(f"attributes is {importing.nesting_problem()}")
     if isinstance(raw, dict):
         attributes.update(raw)
     elif not _blank(raw):
@@ -449,9 +455,12 @@ def _decode_problem(raw: bytes, exc: UnicodeDecodeError) -> str:
 
 
 def _csv_source(stream, spec: _Spec, *, total: int, position: Callable[[], int]) -> _Source:
-    first = stream.readline()
+    lines = importing.bounded_lines(stream)
+    first = next(lines, b"")
     if not first:
         raise ImportRefused("the file is empty")
+    if first is importing.TOO_LONG:
+        raise ImportRefused(f"the header (line 1): {importing.too_long_problem()}")
     first = _strip_bom(first)
     try:
         header_text = first.decode("utf-8")
@@ -467,8 +476,12 @@ def _csv_source(stream, spec: _Spec, *, total: int, position: Callable[[], int])
 
     def text_lines() -> Iterator[str]:
         nonlocal line_no
-        for raw in _chain([first], stream):
+        for raw in _chain([first], lines):
             line_no += 1
+            if raw is importing.TOO_LONG:
+                bad_lines[line_no] = importing.too_long_problem()
+                yield "\n"
+                continue
             if b"\x00" in raw:  # no database stores it in text; PostgreSQL refuses the whole batch
                 bad_lines[line_no] = "contains a NUL character"
             try:
@@ -508,7 +521,7 @@ def _csv_source(stream, spec: _Spec, *, total: int, position: Callable[[], int])
             except csv.Error as exc:
                 start, previous = previous + 1, reader.line_num
                 _pop_bad(bad_lines, start, previous)
-                yield _Record(start, None, f"cannot read the row as CSV: {exc}")
+                yield _Record(start, None, importing.csv_row_problem(exc, start, previous))
                 continue
             start, previous = previous + 1, reader.line_num
             problem = _pop_bad(bad_lines, start, previous)
@@ -542,19 +555,28 @@ def _pop_bad(bad_lines: dict[int, str], start: int, end: int) -> str:
 
 def _json_source(stream, spec: _Spec, *, total: int, position: Callable[[], int]) -> _Source:
     # A JSON array starts with "[", JSON Lines with "{": look at the first non-blank line.
-    head: list[bytes] = []
-    for raw in stream:
+    lines = importing.bounded_lines(stream)
+    head: list = []
+    for raw in lines:
         head.append(raw)
-        if raw.strip():
+        if raw is importing.TOO_LONG or raw.strip():
             break
-    if not head or not head[-1].strip():
+    if not head or (head[-1] is not importing.TOO_LONG and not head[-1].strip()):
         raise ImportRefused("the file is empty")
+    if head[-1] is importing.TOO_LONG:
+        # One long line first: JSON Lines has it reported and goes on; a JSON list is read whole below.
+        return _json_lines_source(_chain(head, lines), spec, total=total, position=position)
     head[0] = _strip_bom(head[0])
     first_char = head[-1].lstrip()[:1]
     if first_char == b"[":
-        return _json_array_source(b"".join(head) + stream.read(), spec)
+        limit = settings.IMPORT_MAX_JSON_BYTES
+        data = b"".join(head) + stream.read(limit + 1)
+        if len(data) > limit:
+            raise ImportRefused(f"a JSON list over {limit:,} bytes (IMPORT_MAX_JSON_BYTES) is not read whole; "
+                                "use JSON Lines (one object per line) for files this large")
+        return _json_array_source(data, spec)
     if first_char == b"{":
-        return _json_lines_source(_chain(head, stream), spec, total=total, position=position)
+        return _json_lines_source(_chain(head, lines), spec, total=total, position=position)
     raise ImportRefused("not JSON the import understands: expected a list of objects ([...]) or one object per line")
 
 
@@ -564,22 +586,79 @@ def _json_array_source(data: bytes, spec: _Spec) -> _Source:
     except UnicodeDecodeError:
         # Keep going: invalid bytes become lone surrogates, and the items holding them are reported.
         text = data.decode("utf-8", errors="surrogateescape")
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportRefused(f"not valid JSON: {exc}") from None
-    if not isinstance(items, list):
-        raise ImportRefused(f"a JSON file must hold a list of objects, not {_json_type(items)}")
+    items = _json_array_items(text)  # all of them first: a file that is not JSON is refused before any write
     unknown: set[str] = set()
     done = 0
 
     def records() -> Iterator[_Record]:
         nonlocal done
-        for number, item in enumerate(items, start=1):
+        for number, (item, problem) in enumerate(items, start=1):
             done = number
-            yield _json_record(number, item, spec, unknown)
+            yield _Record(number, None, problem) if problem else _json_record(number, item, spec, unknown)
 
     return _Source(records(), unit="item", total=len(items), position=lambda: done, unknown=unknown)
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{\]}]', re.DOTALL)
+
+
+def _json_array_items(text: str) -> list[tuple[Any, str]]:
+    """The items of a JSON list, each ``(value, "")`` or ``(None, problem)`` for an item nested too deeply.
+
+    Item by item, so one item nested past what Python's parser can recurse into is reported
+    and skipped (found by its brackets) instead of failing the whole file.
+    """
+    decoder = json.JSONDecoder()
+    position = _JSON_SPACE.match(text, 0).end()
+    if text[position:position + 1] != "[":
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ImportRefused(f"not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ImportRefused(f"not valid JSON: {importing.nesting_problem()}") from None
+        raise ImportRefused(f"a JSON file must hold a list of objects, not {_json_type(value)}")
+    items: list[tuple[Any, str]] = []
+    position = _JSON_SPACE.match(text, position + 1).end()
+    if text[position:position + 1] == "]":
+        return _json_array_end(text, position, items)
+    while True:
+        try:
+            item, end = decoder.raw_decode(text, position)
+            items.append((None, importing.nesting_problem()) if importing.too_deep(item) else (item, ""))
+        except RecursionError:
+            end = _json_value_end(text, position)
+            items.append((None, importing.nesting_problem()))
+        except json.JSONDecodeError as exc:
+            raise ImportRefused(f"not valid JSON: {exc}") from None
+        position = _JSON_SPACE.match(text, end).end()
+        separator = text[position:position + 1]
+        if separator == "]":
+            return _json_array_end(text, position, items)
+        if separator != ",":
+            raise ImportRefused(f"not valid JSON: expected ',' or ']' at character {position + 1}")
+        position = _JSON_SPACE.match(text, position + 1).end()
+
+
+def _json_array_end(text: str, position: int, items: list) -> list:
+    if text[position + 1:].strip():
+        raise ImportRefused(f"not valid JSON: extra data after the list at character {position + 2}")
+    return items
+
+
+def _json_value_end(text: str, position: int) -> int:
+    """Where the object or list starting at ``position`` ends, by counting brackets outside strings."""
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text, position):
+        symbol = token.group()
+        if symbol in "[{":
+            depth += 1
+        elif symbol in "]}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    raise ImportRefused("not valid JSON: a list or object is never closed")
 
 
 def _json_lines_source(lines: Iterable[bytes], spec: _Spec, *, total: int, position: Callable[[], int]) -> _Source:
@@ -587,6 +666,9 @@ def _json_lines_source(lines: Iterable[bytes], spec: _Spec, *, total: int, posit
 
     def records() -> Iterator[_Record]:
         for number, raw in enumerate(lines, start=1):
+            if raw is importing.TOO_LONG:
+                yield _Record(number, None, importing.too_long_problem())
+                continue
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -599,6 +681,9 @@ def _json_lines_source(lines: Iterable[bytes], spec: _Spec, *, total: int, posit
             except json.JSONDecodeError as exc:
                 yield _Record(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})")
                 continue
+            except RecursionError:
+                yield _Record(number, None, importing.nesting_problem())
+                continue
             yield _json_record(number, item, spec, unknown)
 
     return _Source(records(), unit="line", total=total, position=position, unknown=unknown)
@@ -607,6 +692,8 @@ def _json_lines_source(lines: Iterable[bytes], spec: _Spec, *, total: int, posit
 def _json_record(number: int, item, spec: _Spec, unknown: set[str]) -> _Record:
     if not isinstance(item, dict):
         return _Record(number, None, f"expected an object, not {_json_type(item)}")
+    if importing.too_deep(item):
+        return _Record(number, None, importing.nesting_problem())
     problem = _bad_text(item)
     if problem:
         return _Record(number, None, problem)

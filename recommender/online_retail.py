@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
+from ecomcms import importing
 from recommender.engine.data import NON_PRODUCT_CODES
 
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID")
@@ -70,17 +71,29 @@ class ReadStats:
 Progress = Callable[[int, int], None]  # (bytes read, total bytes)
 
 
-def _open(path: Path) -> tuple[io.TextIOBase, Callable[[], int], int, io.BufferedReader]:
-    """Text stream, a function telling how many bytes of the file were read, the file's size, the raw file."""
+def _open(path: Path, too_long: set[int]) -> tuple[Iterator[str], Callable[[], int], int, io.BufferedReader]:
+    """Text lines, a function telling how many bytes of the file were read, the file's size, the raw file.
+
+    Lines over ``IMPORT_MAX_LINE_BYTES`` are skipped unread (bounded memory, gzipped or not) and
+    their numbers added to ``too_long``.
+    """
     try:
         raw = path.open("rb")
     except OSError as exc:
         raise FileRefused(f"cannot open it: {exc.strerror or exc}") from exc
     size = path.stat().st_size
-    binary = gzip.GzipFile(fileobj=raw) if path.name.endswith(".gz") else raw
-    # Bytes that are not UTF-8 become lone surrogates: their line is refused, the others import.
-    text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
-    return text, raw.tell, size, raw
+    binary = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == b"\x1f\x8b" else raw
+
+    def lines() -> Iterator[str]:
+        for number, data in enumerate(importing.bounded_lines(binary), start=1):
+            if data is importing.TOO_LONG:
+                too_long.add(number)
+                yield "\n"
+            else:
+                # Bytes that are not UTF-8 become lone surrogates: their line is refused, the others import.
+                yield data.decode("utf-8", errors="surrogateescape")
+
+    return lines(), raw.tell, size, raw
 
 
 def read_online_retail(path: str | Path, stats: ReadStats, progress: Progress | None = None) -> Iterator[Line]:
@@ -91,7 +104,8 @@ def read_online_retail(path: str | Path, stats: ReadStats, progress: Progress | 
     Times are read as UTC. Prices are rounded to the cent (the source has a few 0.001 prices).
     """
     path = Path(path)
-    stream, position, size, raw = _open(path)
+    too_long: set[int] = set()
+    stream, position, size, raw = _open(path, too_long)
     dates: dict[str, datetime] = {}
     try:
         reader = csv.reader(stream)
@@ -99,13 +113,15 @@ def read_online_retail(path: str | Path, stats: ReadStats, progress: Progress | 
             header = next(reader)
         except StopIteration:
             raise FileRefused("the file is empty") from None
+        if 1 in too_long:
+            raise FileRefused(f"the header (line 1): {importing.too_long_problem()}")
         header = [name.strip().lstrip("\ufeff") for name in header]
         missing = [name for name in COLUMNS if name not in header]
         if missing:
             raise FileRefused(f"not the Online Retail format: no {', '.join(missing)} column (header: {', '.join(header[:10])})")
         index = [header.index(name) for name in COLUMNS]
         width = max(index) + 1
-        for number, row in _rows(reader, stats):
+        for number, row in _rows(reader, stats, too_long):
             stats.lines += 1
             if progress and number % 20_000 == 0:
                 progress(position(), size)
@@ -129,12 +145,15 @@ def read_online_retail(path: str | Path, stats: ReadStats, progress: Progress | 
     except (OSError, EOFError, zlib.error, csv.Error) as exc:  # gzip.BadGzipFile is an OSError
         raise FileRefused(f"cannot read it: {exc}") from exc
     finally:
-        stream.close()
-        raw.close()  # a GzipFile given a file object leaves it open
+        raw.close()
 
 
-def _rows(reader, stats: ReadStats) -> Iterator[tuple[int, list[str]]]:
-    """Numbered rows; a row the CSV reader refuses (a field over its size limit) is reported, not fatal."""
+def _rows(reader, stats: ReadStats, too_long: set[int]) -> Iterator[tuple[int, list[str]]]:
+    """Numbered rows; a row the CSV reader refuses (a field over its size limit) is reported, not fatal.
+
+    An order line is one physical line: a row spanning several is a quote left open, reported with
+    the lines it swallowed; so is a line over ``IMPORT_MAX_LINE_BYTES``.
+    """
     while True:
         number = reader.line_num + 1
         try:
@@ -143,7 +162,18 @@ def _rows(reader, stats: ReadStats) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             stats.lines += 1
-            stats.errors.append(LineError(number, f"cannot read the line as CSV: {exc}"))
+            stats.errors.append(LineError(number, importing.csv_row_problem(exc, number, reader.line_num)))
+            continue
+        end = reader.line_num
+        if number in too_long:
+            stats.lines += 1
+            stats.errors.append(LineError(number, importing.too_long_problem()))
+            continue
+        if end > number:
+            stats.lines += 1
+            stats.errors.append(LineError(number, (
+                f"a quoted value runs from line {number} to line {end} ({end - number + 1} lines read as one "
+                "and not imported): is a quote left open?")))
             continue
         yield number, row
 

@@ -132,3 +132,53 @@ def test_broken_encoding_and_huge_fields_are_refused_by_line_and_the_good_lines_
     assert set(Event.objects.values_list("order_id", flat=True)) == {"536365", "536368"}
     assert Event.objects.count() == 2
     assert services.events_import_online_retail(path=path).created == 0  # a re-run adds nothing
+
+
+def _orders(tmp_path, lines: list[str], name: str = "orders.csv"):
+    from tests.recommender.factories import HEADER
+
+    path = tmp_path / name
+    path.write_text(",".join(HEADER) + "\n" + "".join(lines))
+    return path
+
+
+def test_an_unclosed_quote_is_reported_with_the_lines_it_swallowed(tmp_path):
+    """Issue 13: a quote left open at line 3 of a 199-row file must not make 197 rows vanish unreported."""
+    lines = [f"5{n:05d},85123A,HEART,1,2010-12-01 08:26:00,2.55,17850,UK\n" for n in range(198)]
+    lines[1] = lines[1].replace("HEART", '"HEART', 1)
+    path = _orders(tmp_path, lines)
+
+    result = services.events_import_online_retail(path=path)
+
+    assert Event.objects.count() == 1
+    (error,) = result.errors
+    assert error[0] == 3 and "from line 3 to line 199 (197 lines" in error[1]
+
+
+def test_one_enormous_line_in_a_gzip_is_refused_with_bounded_memory(tmp_path, settings):
+    """Issue 13: a small .csv.gz holding one huge line is read line by line with a bound, not into memory."""
+    import gzip
+    import tracemalloc
+
+    from tests.recommender.factories import HEADER
+
+    settings.IMPORT_MAX_LINE_BYTES = 64 * 1024
+    path = tmp_path / "orders.csv.gz"
+    with gzip.open(path, "wb", compresslevel=1) as handle:
+        handle.write((",".join(HEADER) + "\n536365,85123A,HEART,6,2010-12-01 08:26:00,2.55,17850,UK\n").encode())
+        handle.write(b"536366,71053,")
+        for _ in range(32):
+            handle.write(b"X" * (1024 * 1024))
+        handle.write(b",6,2010-12-01 08:26:00,3.39,17850,UK\n536368,22042,FRAME,1,2010-12-01 08:26:00,2.10,15311,UK\n")
+
+    tracemalloc.start()
+    try:
+        result = services.events_import_online_retail(path=path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 16 * 1024 * 1024, f"peak {peak:,} bytes for a 32 MB line"
+    assert [line for line, _ in result.errors] == [3]
+    assert "longer than 65,536 bytes" in result.errors[0][1]
+    assert set(Event.objects.values_list("order_id", flat=True)) == {"536365", "536368"}
