@@ -96,3 +96,44 @@ def rate_lines(series: dict[str, list[tuple[str, float]]], *, label: str, width:
                          f'<title>{escape(name)} {escape(x)}: {v:.0%}</title></circle>')
     parts += _legend(names, colours, top + plot_height + 26)
     return _svg(width, height + 18 * ((len(names) - 1) // 4), label, parts)
+
+
+def interval_bars(groups: dict[str, list[tuple[str, dict]]], *, label: str, width: int = 760) -> SafeString:
+    """Rates with their 95% intervals: one panel per group (e.g. "add-to-cart rate"), one bar per arm.
+
+    ``groups`` is ``{panel caption: [(arm caption, {"estimate", "low", "high"}), ...]}`` with rates in 0-1.
+    """
+    if not groups or not any(groups.values()):
+        return mark_safe("<p>No data yet.</p>")
+    top_value = max(max(i["high"] for _, i in arms) for arms in groups.values() if arms)
+    ceiling = max(0.05, min(1.0, top_value * 1.15))
+    panel_width = width // len(groups)
+    plot_height, top, bottom = 180, 22, 40
+    height = top + plot_height + bottom
+
+    def y(value: float) -> float:
+        return top + plot_height * (1 - min(value, ceiling) / ceiling)
+
+    parts = []
+    for p, (caption, arms) in enumerate(groups.items()):
+        x0 = p * panel_width + 40
+        parts.append(f'<text x="{x0}" y="14" font-size="12" font-weight="bold">{escape(caption)}</text>')
+        for tick in (0, ceiling / 2, ceiling):
+            parts.append(f'<line x1="{x0}" x2="{x0 + panel_width - 50}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+                         f'stroke="#ddd"/><text x="{x0 - 4}" y="{y(tick) + 3:.1f}" font-size="10" '
+                         f'text-anchor="end" fill="#666">{tick:.1%}</text>')
+        slot = (panel_width - 60) / max(len(arms), 1)
+        for i, (arm, interval) in enumerate(arms):
+            cx, colour = x0 + slot * (i + 0.5), PALETTE[i % len(PALETTE)]
+            est, low, high = interval["estimate"], interval["low"], interval["high"]
+            parts.append(
+                f'<rect x="{cx - slot * 0.3:.1f}" y="{y(est):.1f}" width="{slot * 0.6:.1f}" '
+                f'height="{top + plot_height - y(est):.1f}" fill="{colour}" opacity="0.8">'
+                f'<title>{escape(arm)}: {est:.2%} (95%: {low:.2%} to {high:.2%})</title></rect>'
+                f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(low):.1f}" y2="{y(high):.1f}" stroke="#000" stroke-width="1.5"/>'
+                f'<line x1="{cx - 6:.1f}" x2="{cx + 6:.1f}" y1="{y(low):.1f}" y2="{y(low):.1f}" stroke="#000"/>'
+                f'<line x1="{cx - 6:.1f}" x2="{cx + 6:.1f}" y1="{y(high):.1f}" y2="{y(high):.1f}" stroke="#000"/>'
+                f'<text x="{cx:.1f}" y="{top + plot_height + 14}" font-size="11" text-anchor="middle">{escape(arm)}</text>'
+                f'<text x="{cx:.1f}" y="{top + plot_height + 28}" font-size="10" text-anchor="middle" fill="#444">'
+                f'{est:.1%}</text>')
+    return _svg(width, height, label, parts)

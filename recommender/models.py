@@ -43,6 +43,8 @@ class Event(models.Model):
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     occurred_at = models.DateTimeField(db_index=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    experiment_variant = models.CharField(
+        max_length=40, blank=True, help_text="The copy experiment variant the shopper saw (\"<experiment>:<label>\").")
 
     class Meta:
         ordering = ["occurred_at", "pk"]

@@ -53,3 +53,5 @@ class StorefrontTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         revoked = sum(services.token_revoke(token=token) for token in queryset)
         self.message_user(request, f"Revoked: {revoked}.", messages.SUCCESS)
+
+from storefront import admin_experiments  # noqa: E402,F401  (registers Storefront > Experiments)

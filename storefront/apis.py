@@ -18,6 +18,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
     inline_serializer,
 )
@@ -30,7 +31,7 @@ from rest_framework.response import Response
 from content import services as content_services
 from content.models import CopyKind, Draft, DraftStatus
 from recommender.models import EventType
-from storefront import selectors, services
+from storefront import experiments, selectors, services
 from storefront.auth import token_of
 from storefront.errors import error_body, error_responses, field_errors, validation_message
 from storefront.http import ApiView, CatalogView, DraftPage, PageInput, Price, ProductPage, Text
@@ -55,12 +56,25 @@ def _page(name: str, item_serializer) -> serializers.Serializer:
 
 # --- Catalog ----------------------------------------------------------------------------------
 
+@extend_schema_serializer(component_name="CopyExperiment")
+class CopyExperimentOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The experiment.")
+    variant = serializers.CharField(help_text="The variant this visitor sees: A, B or C.")
+    key = serializers.CharField(help_text="Send it back as the `variant` of this visitor's events on the product.")
+
+
 @extend_schema_serializer(component_name="Copy")
 class CopyOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CopyKind.choices)
     variant = serializers.IntegerField(help_text="1, or 1 to 3 for kinds written in variants (ads, social posts).")
     text = serializers.CharField()
     published_at = serializers.DateTimeField()
+    experiment = serializers.SerializerMethodField(
+        help_text="Set when this text is a variant of a running A/B test shown to the `visitor` of the request.")
+
+    @extend_schema_field(CopyExperimentOutput(allow_null=True))
+    def get_experiment(self, copy) -> dict | None:
+        return getattr(copy, "experiment_ref", None)
 
 
 @extend_schema_serializer(component_name="Product")
@@ -153,15 +167,22 @@ class ProductDetailApi(CatalogView):
     No token needed. Archived products and text that is not published do not appear.
     """
 
+    class DetailInput(serializers.Serializer):
+        visitor = Text(required=False, max_length=100,
+                       help_text="The visitor's session id (the `session_id` of their events): where an A/B test of "
+                                 "the copy runs, the visitor gets their variant, always the same one.")
+
     @extend_schema(
-        operation_id="products_retrieve", tags=["catalog"], parameters=[SLUG, *CATALOG_HEADERS],
-        responses={200: ProductOutput, 304: NOT_MODIFIED, **error_responses(401, 403, 404)},
+        operation_id="products_retrieve", tags=["catalog"], parameters=[SLUG, DetailInput, *CATALOG_HEADERS],
+        responses={200: ProductOutput, 304: NOT_MODIFIED, **error_responses(400, 401, 403, 404)},
         summary="Get a product",
     )
     def get(self, request, slug):
+        visitor = _valid(self.DetailInput, request.query_params.dict()).get("visitor")
         product = selectors.catalog_product(slug=slug)
         if product is None:
             raise NotFound("No active product has this slug.")
+        product.current_copy = experiments.copy_for_visitor(product, visitor)
         response = Response(ProductOutput(product).data)
         self.last_modified(response, _changed_at([product]))
         return response
@@ -233,6 +254,9 @@ class EventsApi(ApiView):
                                             help_text="Units; negative on a purchase for a cancellation or return.")
         price = Price(required=False, allow_null=True, help_text="Unit price, for cart and purchase events.")
         occurred_at = serializers.DateTimeField(help_text="When it happened, ISO 8601 with a time zone.")
+        variant = serializers.RegexField(
+            r"^[0-9]{1,10}:[ABC]$", required=False, allow_blank=True, max_length=40,
+            help_text="The `experiment.key` of the copy the shopper saw (product detail with `visitor`), e.g. `3:B`.")
 
         def validate(self, data):
             if data["type"] == EventType.SEARCH and not data.get("query"):

@@ -102,6 +102,7 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
             source=source, client_id=data["id"], type=data["type"], product_id=product_id, query=data.get("query", ""),
             session_id=data["session_id"], customer_id=data.get("customer_id", ""), order_id=data.get("order_id", ""),
             quantity=data["quantity"], price=data.get("price"), occurred_at=data["occurred_at"],
+            experiment_variant=data.get("variant", ""),
         ))
         if data.get("customer_id"):
             links[data["session_id"]] = data["customer_id"]

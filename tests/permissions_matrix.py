@@ -76,6 +76,8 @@ ADMIN_MODELS: dict[str, Ops] = {
     "content.draft": Ops(view=CONTENT, change=CONTENT),
     "content.reviewqueue": Ops(view=CONTENT, change=CONTENT),
     "content.editordecisions": Ops(view=CONTENT),  # the read-only report page
+    # A/B tests of copy: everyone in content reads them; starting one is an editor's publish.
+    "storefront.experiment": Ops(view=CONTENT, add=EDITORS, delete=ONLY_SUPERUSER),
     "content.publishedcopy": Ops(view=CONTENT),
     "content.bannedphrase": Ops(view=CONTENT, add=EDITORS, change=EDITORS, delete=EDITORS),
     "content.attributeterm": Ops(view=CONTENT, add=EDITORS, change=EDITORS, delete=EDITORS),
@@ -228,6 +230,7 @@ ROUTES: dict[str, Route] = {
     "admin:autocomplete": Route(derived="autocomplete", note="per autocomplete field: who may view the target"),
     "admin/(?P<url>.*)$": Route(NOBODY, note="the admin's catch-all: login, or a 404"),
     # --- custom admin views (ModelAdmin.get_urls) ---
+    "admin:storefront_experiment_stop": Route(EDITORS, method="POST", note="stops an A/B test: publish_draft"),
     "admin:content_editordecisions_changelist": Route(CONTENT, note="the editor-decision report: view_draft"),
     "admin:content_prompttemplate_preview": Route(CONTENT, note="runs a template: request_generation"),
     "admin:content_draft_decide": Route(EDITORS, method="POST", body={"decision": "approve", "comment": "ok"}),

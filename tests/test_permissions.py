@@ -105,7 +105,7 @@ def _build_world() -> World:
     from content import services as content_services
     from content.models import BannedPhrase, DraftEvent, Review, TemplatePreview
     from recommender.models import Event, MerchandisingRule, ModelActivation, ModelVersion, ShopSetting
-    from storefront.models import Scope
+    from storefront.models import Experiment, ExperimentVariant, Scope
     from storefront.services import token_create
     from support import services as support_services
     from support.models import IntentLabel, IntentModel, PriorityRule, ReplySuggestion, Ticket
@@ -140,6 +140,10 @@ def _build_world() -> World:
     Review.objects.create(product=product, external_id="r-1", rating=5, title="Great", body="Fits well")
     BannedPhrase.objects.create(phrase="best ever")
     world.product_slug, world.product_sku, world.draft_id = product.slug, product.sku, draft.pk
+    arms = [make_draft(product, text=f"Approved variant {label}.", status="approved") for label in "AB"]
+    experiment = Experiment.objects.create(product=product, kind="description", started_at="2026-01-01T00:00:00Z")
+    for label, arm in zip("AB", arms):
+        ExperimentVariant.objects.create(experiment=experiment, label=label, draft=arm, text=arm.ai_text)
     world.draft_content_type = ContentType.objects.get_for_model(draft).pk
 
     # Support: customer A's ticket (waiting for a person's triage, with a note and a suggestion), customer B's.

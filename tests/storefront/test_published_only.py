@@ -13,7 +13,8 @@ from django.urls import resolve
 from rest_framework.test import APIClient
 
 from content import services
-from content.models import DraftEvent, DraftStatus, TemplatePreview
+from content.models import DraftEvent, DraftStatus, Product, TemplatePreview
+from storefront import experiments
 from storefront import urls as storefront_urls
 from tests.content.factories import make_product
 from tests.storefront.factories import make_draft, make_token, publish
@@ -42,7 +43,20 @@ def catalog(db):
     publish(archived, "LEAK copy of an archived product")
     for n in range(3):
         publish(make_product(slug=f"plate-{n}", category="kitchen"), f"SHOWN plate {n}")
+    # A/B tests: a running one serves approved variants to visitors; a stopped one serves nothing any more.
+    plate = Product.objects.get(slug="plate-1")
+    running = [make_draft(plate, text=f"SHOWN variant {label}", status=DraftStatus.APPROVED) for label in "AB"]
+    experiments.experiment_start(product=plate, kind="description", drafts=running, actor=_publisher())
+    stopped = [make_draft(mug, text=f"LEAK stopped variant {label}", status=DraftStatus.APPROVED) for label in "AB"]
+    experiment = experiments.experiment_start(product=mug, kind="description", drafts=stopped, actor=_publisher())
+    experiments.experiment_stop(experiment=experiment, actor=_publisher())
     return mug
+
+
+def _publisher():
+    from tests.content.factories import make_user
+
+    return make_user("Editors")
 
 
 def all_responses(client: APIClient, token: str, draft_id: int) -> list:
@@ -63,9 +77,11 @@ def all_responses(client: APIClient, token: str, draft_id: int) -> list:
     for query in ({"search": "mug"}, {"category": "kitchen", "in_stock": "true"}, {"search": "LEAK"},
                   {"updated_since": "2000-01-01T00:00:00Z", "price_min": "0"}):
         get("/api/v1/products", query)
-    for slug in ("mug", "old", "plate-0", "missing"):
+    for slug in ("mug", "old", "plate-0", "plate-1", "missing"):
         product = get(f"/api/v1/products/{slug}")
         get(f"/api/v1/products/{slug}", HTTP_IF_NONE_MATCH=product.get("ETag", ""))
+        for visitor in ("v-1", "v-2", "v-3", "v-4", "v-5", "v-6"):
+            get(f"/api/v1/products/{slug}", {"visitor": visitor})
     get("/api/v1/categories")
     get("/api/v1/products", HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -100,5 +116,6 @@ def test_no_unpublished_text_appears_in_any_storefront_response(catalog, api):
         text = response.content.decode() + "".join(f"{k}: {v}" for k, v in response.items())
         assert "LEAK" not in text, f"{path} answered {response.status_code} with unpublished text: {text[:500]}"
         everything += text
-    for shown in ["SHOWN current description", "SHOWN edited title", "SHOWN plate 0", "SHOWN plate 2"]:
+    for shown in ["SHOWN current description", "SHOWN edited title", "SHOWN plate 0", "SHOWN plate 2",
+                  "SHOWN plate 1", "SHOWN variant A", "SHOWN variant B"]:
         assert shown in everything

@@ -1,0 +1,152 @@
+"""A/B tests of copy in the admin (Storefront > Experiments): start one, read its results, stop it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from content.models import CopyKind, Draft, DraftStatus
+from ecomcms import charts
+from storefront import experiments
+from storefront.models import Experiment, ExperimentStatus
+
+
+class DraftChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, draft):
+        text = draft.text.replace("\n", " ")
+        return f"#{draft.pk} {draft.product.sku} · {draft.get_kind_display()} · {draft.get_status_display()}: {text[:90]}"
+
+
+class ExperimentStartForm(forms.ModelForm):
+    drafts = DraftChoice(
+        queryset=Draft.objects.filter(status__in=[DraftStatus.APPROVED, DraftStatus.PUBLISHED])
+        .select_related("product").order_by("product__sku", "kind", "-pk"),
+        widget=forms.SelectMultiple(attrs={"size": 12, "style": "width:100%"}),
+        help_text="2 or 3 approved or published drafts of the product and kind above (A, B, C in this order).",
+    )
+
+    class Meta:
+        model = Experiment
+        fields = ("name", "product", "kind", "minimum_exposures")
+        widgets = {"kind": forms.Select(choices=CopyKind.choices)}
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "product", "kind", "status", "started_at", "stopped_at")
+    list_filter = ("status", "kind")
+    search_fields = ("name", "product__sku", "product__title")
+    list_select_related = ("product",)
+    autocomplete_fields = ("product",)
+    readonly_fields = ("name", "product", "kind", "status", "minimum_exposures", "started_by", "started_at",
+                       "stopped_by", "stopped_at", "results")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("content.view_draft")
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("content.view_draft")
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("content.publish_draft")
+
+    def has_change_permission(self, request, obj=None):
+        return False  # an experiment's variants never change; stop it and start another
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ExperimentStartForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "product", "kind", "drafts", "minimum_exposures")
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            started = experiments.experiment_start(
+                product=data["product"], kind=data["kind"], drafts=list(data["drafts"]), actor=request.user,
+                name=data.get("name") or "", minimum_exposures=data["minimum_exposures"])
+        except experiments.ExperimentError as exc:
+            raise _FormError(str(exc)) from exc
+        obj.pk = started.pk
+        obj.refresh_from_db()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _FormError as exc:
+            self.message_user(request, f"Not started: {exc}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_urls(self):
+        return [path("<int:pk>/stop/", self.admin_site.admin_view(self.stop_view), name="storefront_experiment_stop"),
+                *super().get_urls()]
+
+    def stop_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        experiment = get_object_or_404(Experiment, pk=pk)
+        try:
+            experiments.experiment_stop(experiment=experiment, actor=request.user)
+        except experiments.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except experiments.ExperimentError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, "Stopped: the published copy is served again. Publish the winner's draft "
+                                       "to promote it.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:storefront_experiment_change", args=[pk]))
+
+    @admin.display(description="Results")
+    def results(self, obj):
+        result = experiments.experiment_results(obj)
+        rows = result["variants"]
+        chart = charts.interval_bars({
+            "add-to-cart rate": [(r["label"], r["cart_rate"]) for r in rows],
+            "purchase rate": [(r["label"], r["purchase_rate"]) for r in rows],
+        }, label="Add-to-cart and purchase rates per variant with 95% intervals")
+        cells = []
+        for r in rows:
+            cart, purchase = r["cart_rate"], r["purchase_rate"]
+            cells.append(format_html(
+                "<tr><th>{}</th><td>{}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td>"
+                "<td>{}</td><td>{} ({}–{})</td><td>{}</td><td><a href=\"{}\">draft #{}</a>: {}</td></tr>",
+                r["label"], r["exposures"], r["carts"], _pct(cart["estimate"]), _pct(cart["low"]), _pct(cart["high"]),
+                _pct(r["p_best_cart"]), r["purchases"], _pct(purchase["estimate"]), _pct(purchase["low"]),
+                _pct(purchase["high"]), _pct(r["p_best_purchase"]),
+                reverse("admin:content_draft_change", args=[r["draft_id"]]), r["draft_id"], r["text"][:120]))
+        return format_html(
+            '<p class="experiment-verdict"><b>{}</b></p>{}'
+            "<table><thead><tr><th>Variant</th><th>Visitors</th><th>Added to cart</th><th>Add-to-cart rate (95%)</th>"
+            "<th>P(best)</th><th>Bought</th><th>Purchase rate (95%)</th><th>P(best)</th><th>Copy</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            result["verdict"]["message"], chart, format_html("".join(["{}"] * len(cells)), *cells))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        experiment = self.get_object(request, object_id)
+        can_stop = (experiment is not None and experiment.status == ExperimentStatus.RUNNING
+                    and request.user.has_perm("content.publish_draft"))
+        extra = {"stop_url": reverse("admin:storefront_experiment_stop", args=[object_id]) if can_stop else None}
+        return super().change_view(request, object_id, form_url, (extra_context or {}) | extra)
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}"
+
+
+class _FormError(Exception):
+    pass

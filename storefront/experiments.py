@@ -1,0 +1,205 @@
+"""A/B tests of approved copy on the storefront: start, stop, serve a variant, and read the results.
+
+Assignment is deterministic: variant index = SHA-256("<experiment id>:<visitor>") mod the number of
+variants, so a visitor (the session id the storefront sends) sees the same variant on every visit,
+and any process computes it without a shared store. Results attribute a session's view,
+add-to-cart and purchase events on the product, from the experiment's start to its stop, to the
+variant the session saw: the ``variant`` the storefront sent back with the event when it did,
+otherwise the assigned one. A session is *exposed* from its first view; it *converts* when it adds
+to cart (or buys) at or after that view.
+
+Only copy an editor approved is ever served: the variants must be approved or published drafts of
+the product, and starting or stopping an experiment needs the permission to publish. Stopping serves
+the published copy again; promoting the winner is an editor's publish of its draft, never automatic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from content.models import Draft, DraftStatus, Product
+from ecomcms import stats
+from recommender.models import Event, EventType
+from storefront.models import Experiment, ExperimentStatus, ExperimentVariant
+
+LABELS = "ABC"
+CONFIDENT = 0.95  # P(best) a variant needs, once every arm has its minimum sample, to be called a likely winner
+
+
+class ExperimentError(Exception):
+    """A request about an experiment that cannot be carried out; the message says why."""
+
+
+class NotAllowed(ExperimentError):
+    pass
+
+
+def _require_publisher(actor) -> None:
+    if actor is None or not actor.has_perm("content.publish_draft"):
+        raise NotAllowed("only editors who may publish can start or stop an experiment")
+
+
+def variant_index(experiment_id: int, visitor: str, count: int) -> int:
+    digest = hashlib.sha256(f"{experiment_id}:{visitor}".encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+# --- Services ---------------------------------------------------------------------------------
+
+def experiment_start(*, product: Product, kind: str, drafts: list[Draft], actor, name: str = "",
+                     minimum_exposures: int = 300) -> Experiment:
+    """Start testing 2 or 3 approved drafts of one kind of one product against each other."""
+    _require_publisher(actor)
+    drafts = list(dict.fromkeys(drafts))
+    if not 2 <= len(drafts) <= len(LABELS):
+        raise ExperimentError(f"an experiment needs 2 or 3 different drafts, not {len(drafts)}")
+    for draft in drafts:
+        if draft.product_id != product.pk or draft.kind != kind:
+            raise ExperimentError(f"draft {draft.pk} is not a {kind} of {product.sku}")
+        if draft.status not in (DraftStatus.APPROVED, DraftStatus.PUBLISHED):
+            raise ExperimentError(f"draft {draft.pk} is {draft.get_status_display().lower()}: only approved or "
+                                  "published copy can be shown to shoppers")
+    try:
+        with transaction.atomic():
+            experiment = Experiment.objects.create(
+                product=product, kind=kind, name=name[:200], started_by=actor, started_at=timezone.now(),
+                minimum_exposures=minimum_exposures,
+            )
+            ExperimentVariant.objects.bulk_create([
+                ExperimentVariant(experiment=experiment, label=label, draft=draft, text=draft.text)
+                for label, draft in zip(LABELS, drafts)
+            ])
+    except IntegrityError as exc:
+        raise ExperimentError(f"{product.sku} already has a running {kind} experiment: stop it first") from exc
+    return experiment
+
+
+def experiment_stop(*, experiment: Experiment, actor) -> Experiment:
+    _require_publisher(actor)
+    updated = Experiment.objects.filter(pk=experiment.pk, status=ExperimentStatus.RUNNING).update(
+        status=ExperimentStatus.STOPPED, stopped_by=actor, stopped_at=timezone.now())
+    if not updated:
+        raise ExperimentError("this experiment is not running")
+    experiment.refresh_from_db()
+    return experiment
+
+
+# --- Selectors --------------------------------------------------------------------------------
+
+def running_variants(product_ids) -> dict[tuple[int, str], list[ExperimentVariant]]:
+    """The variants of the running experiments of these products, by (product id, kind): one query."""
+    found: dict[tuple[int, str], list[ExperimentVariant]] = {}
+    variants = (ExperimentVariant.objects.filter(experiment__product_id__in=list(product_ids),
+                                                 experiment__status=ExperimentStatus.RUNNING)
+                .select_related("experiment").order_by("label"))
+    for variant in variants:
+        found.setdefault((variant.experiment.product_id, variant.experiment.kind), []).append(variant)
+    return found
+
+
+def assigned(variants: list[ExperimentVariant], visitor: str) -> ExperimentVariant:
+    return variants[variant_index(variants[0].experiment_id, visitor, len(variants))]
+
+
+@dataclass
+class ServedCopy:
+    """A variant's text in place of the published copy of its kind, for one visitor."""
+
+    kind: str
+    text: str
+    published_at: object
+    variant: int = 1
+    experiment_ref: dict | None = None
+
+
+def copy_for_visitor(product: Product, visitor: str | None) -> list:
+    """The product's current copy, with each kind under a running experiment replaced by the visitor's variant.
+
+    Without a visitor the published copy is served, and the visit counts for no variant.
+    """
+    current = list(product.current_copy)
+    if not visitor:
+        return current
+    for (_, kind), variants in running_variants([product.pk]).items():
+        chosen = assigned(variants, visitor)
+        served = ServedCopy(kind=kind, text=chosen.text, published_at=chosen.experiment.started_at,
+                            experiment_ref={"id": chosen.experiment_id, "variant": chosen.label, "key": chosen.key})
+        kept = [c for c in current if not (c.kind == kind and c.variant == 1)]
+        current = sorted(kept + [served], key=lambda c: (c.kind, c.variant))
+    return current
+
+
+@dataclass
+class Arm:
+    label: str
+    draft_id: int
+    text: str
+    exposures: int = 0
+    carts: int = 0
+    purchases: int = 0
+
+    def as_dict(self, p_best_cart: float, p_best_purchase: float) -> dict:
+        return {
+            "label": self.label, "draft_id": self.draft_id, "text": self.text, "exposures": self.exposures,
+            "carts": self.carts, "purchases": self.purchases,
+            "cart_rate": stats.wilson(self.carts, self.exposures).as_dict(),
+            "purchase_rate": stats.wilson(self.purchases, self.exposures).as_dict(),
+            "p_best_cart": round(p_best_cart, 4), "p_best_purchase": round(p_best_purchase, 4),
+        }
+
+
+def experiment_results(experiment: Experiment, *, now=None) -> dict:
+    """Exposures, add-to-cart and purchase rates per variant (Wilson 95%), P(best), and a verdict."""
+    variants = list(experiment.variants.order_by("label"))
+    arms = {v.label: Arm(v.label, v.draft_id, v.text) for v in variants}
+    prefix = f"{experiment.pk}:"
+    events = Event.objects.filter(
+        product_id=experiment.product_id, occurred_at__gte=experiment.started_at,
+        occurred_at__lte=experiment.stopped_at or now or timezone.now(),
+        type__in=[EventType.VIEW, EventType.ADD_TO_CART, EventType.PURCHASE],
+    ).exclude(session_id="").order_by("occurred_at", "pk").values_list("session_id", "type", "quantity",
+                                                                        "experiment_variant")
+    sessions: dict[str, dict] = {}
+    for session, kind, quantity, sent in events:
+        state = sessions.setdefault(session, {"label": None, "seen": False, "cart": False, "purchase": False})
+        if sent.startswith(prefix) and sent[len(prefix):] in arms:
+            state["label"] = state["label"] or sent[len(prefix):]
+        if kind == EventType.VIEW:
+            state["seen"] = True
+        elif state["seen"] and kind == EventType.ADD_TO_CART:
+            state["cart"] = True
+        elif state["seen"] and kind == EventType.PURCHASE and quantity > 0:
+            state["cart"] = state["purchase"] = True
+    for session, state in sessions.items():
+        if not state["seen"] or not variants:
+            continue
+        arm = arms[state["label"] or assigned(variants, session).label]
+        arm.exposures += 1
+        arm.carts += state["cart"]
+        arm.purchases += state["purchase"]
+    ordered = list(arms.values())
+    best_cart = stats.probability_best([(a.carts, a.exposures) for a in ordered], seed=experiment.pk)
+    best_purchase = stats.probability_best([(a.purchases, a.exposures) for a in ordered], seed=experiment.pk + 1)
+    rows = [arm.as_dict(c, p) for arm, c, p in zip(ordered, best_cart, best_purchase)]
+    return {"experiment": experiment.pk, "status": experiment.status, "variants": rows,
+            "verdict": _verdict(experiment, rows)}
+
+
+def _verdict(experiment: Experiment, rows: list[dict]) -> dict:
+    short = [r["label"] for r in rows if r["exposures"] < experiment.minimum_exposures]
+    if short:
+        counts = ", ".join("{} has {}".format(r["label"], r["exposures"]) for r in rows)
+        return {"winner": None, "metric": None,
+                "message": f"Not enough visitors yet: each variant needs {experiment.minimum_exposures} ({counts})."}
+    for metric, key in (("purchase rate", "p_best_purchase"), ("add-to-cart rate", "p_best_cart")):
+        best = max(rows, key=lambda r: r[key])
+        if best[key] >= CONFIDENT:
+            return {"winner": best["label"], "metric": metric,
+                    "message": f"Variant {best['label']} is likely best on {metric} "
+                               f"(P(best) = {best[key]:.1%}). Promote it by publishing its draft."}
+    return {"winner": None, "metric": None,
+            "message": f"No winner: no variant is best with probability {CONFIDENT:.0%} or more."}
