@@ -1,10 +1,10 @@
-# ecomcms: `make run` starts the product, `make test` runs the tests. Both set everything up first.
+# ecomcms: `make run` starts the product (`make stop` stops it), `make test` runs the tests. Both set everything up first.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install prepare-models bench clean
+.PHONY: run stop test install prepare-models bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-models.txt requirements-cms.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 
 run: $(STAMP)
 	bash scripts/run.sh
+
+# Stops what `make run` started (from another terminal; Ctrl-C in its own does the same).
+stop:
+	bash scripts/run.sh stop
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
