@@ -16,7 +16,9 @@ Claim types (``CLAIM_TYPES``):
 - ``number``: any other number written in digits ("pack of 5", "over 1000");
 - ``material``, ``colour``, ``certification`` (ratings and standards: IPX6, BPA-free, organic ...),
   ``origin`` ("made in Italy", "from a farm in Fernia"), ``feature`` (connectivity and
-  capabilities: USB, Wi-Fi, Bluetooth, waterproof, dishwasher safe ...).
+  capabilities: USB, Wi-Fi, Bluetooth, waterproof, dishwasher safe ...), ``name`` (a brand, product,
+  place or organisation the facts do not name: "the Hoffmaster Crayola website", "ARTSCAPeetGlass",
+  "Sonera" for "Sonora" in a headline).
 
 Pure functions, no Django.
 """
@@ -29,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 
 CLAIM_TYPES = (
     "price", "size", "quantity", "duration", "number", "material", "colour", "certification", "origin", "feature",
+    "name",
 )
 
 Span = tuple[int, int]
@@ -445,6 +448,76 @@ def _origin_claims(text: str, facts: Facts, taken: list[Span]) -> list[Claim]:
     return claims
 
 
+# --- names -----------------------------------------------------------------------------------------
+# Capitalized words that are not names of a brand, product, place or organisation.
+_COMMON_CAPITALIZED = frozenset("""
+    i i'm i've i'll i'd ok tv diy faq hd ai
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+    september october november december christmas halloween easter thanksgiving valentine valentine's mother's
+    father's birthday birthdays holiday holidays new year year's day
+""".split())
+_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z][A-Za-z'’]*)*")
+_MIXED_CASE = re.compile(r"[a-z][A-Z]|[A-Z]{2,}[a-z]{2,}")
+
+
+def _facts_words(facts: Facts) -> frozenset[str]:
+    unglued = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", facts.text)
+    return frozenset(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'’]*", facts.text + " " + unglued))
+
+
+def _near_miss(word: str, known: frozenset[str]) -> bool:
+    """Close to a word of the facts without being it: "Sonera" or "Songle" for "Sonora"."""
+    from difflib import SequenceMatcher
+
+    for k in known:
+        if len(k) < 4:
+            continue
+        ratio = SequenceMatcher(None, word, k).ratio()
+        if ratio >= 0.75 or (ratio >= 0.5 and len(word) >= 5 and len(k) >= 5 and word[:3] == k[:3]):
+            return True
+    return False
+
+
+def _inside_sentence(text: str, start: int) -> bool:
+    """Whether a word follows a word or a comma (not a full stop, a colon, a bullet or a line break)."""
+    before = text[:start].rstrip(" \t")
+    return bool(before) and (before[-1].isalnum() or before[-1] in ",&%")
+
+
+def _name_claims(text: str, facts: Facts, taken: list[Span]) -> list[Claim]:
+    """Names the facts do not have: a capitalized word inside a sentence ("the Hoffmaster Crayola
+    website"), a word with odd inner capitals ("ARTSCAPeetGlass"), and in Title Case text (headlines),
+    where every word is capitalized, a near miss of a word of the facts ("Sonera" for "Sonora")."""
+    known = _facts_words(facts)
+    tokens = [m for m in _NAME_WORD.finditer(text) if not _overlaps(m.span(), taken)]
+    # Title Case (a headline): one line, no sentence punctuation, most words of three letters or more capitalized.
+    long_words = [m.group() for m in tokens if len(m.group()) >= 3]
+    title_case = (not re.search(r"[.!?\n]", text.strip()) and bool(long_words)
+                  and sum(w[0].isupper() for w in long_words) / len(long_words) >= 0.6)
+    found: list[Span] = []
+    for m in tokens:
+        word, lower = m.group(), m.group().lower()
+        parts = [p for p in re.split(r"[-'’]", lower) if p]
+        if not word[0].isupper() or lower in known or all(p in known for p in parts) or lower in _COMMON_CAPITALIZED:
+            continue
+        odd = bool(_MIXED_CASE.search(word))
+        if word.isupper() and not odd:
+            continue  # capitals for emphasis ("PERFECT GIFT") or an acronym
+        if title_case:
+            if odd or (len(lower) >= 4 and _near_miss(lower, known)):
+                found.append(m.span())
+        elif odd or (len(word) >= 3 and _inside_sentence(text, m.start())):
+            found.append(m.span())
+    merged: list[list[int]] = []
+    for start, end in found:  # "Crayola Kids" is one name
+        if merged and text[merged[-1][1]:start] in (" ", "\t"):
+            merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return [Claim("name", text[start:end], (start, end), False, "a name the facts do not have")
+            for start, end in merged]
+
+
 def claims_extract(text: str, facts: Facts) -> list[Claim]:
     """Every claim in the text, in order of position, each marked supported or not."""
     taken: list[Span] = []
@@ -458,6 +531,7 @@ def claims_extract(text: str, facts: Facts) -> list[Claim]:
     claims += _vocabulary_claims(text, facts, _FEATURE_RE, FEATURE_GROUPS, "feature", taken)
     idioms = [m.span() for m in _COLOUR_IDIOMS.finditer(text)]
     claims += _vocabulary_claims(text, facts, _COLOUR_RE, COLOUR_GROUPS, "colour", taken + idioms)
+    claims += _name_claims(text, facts, [c.span for c in claims] + idioms)
     return sorted(claims, key=lambda c: c.span)
 
 

@@ -214,7 +214,8 @@ def _draft(item: EvalProduct, settings: Settings) -> Draft:
 
 
 def copy_evaluate(products: Sequence[EvalProduct], settings: Settings,
-                  progress: Callable[[int], None] | None = None) -> dict:
+                  progress: Callable[[int], None] | None = None,
+                  on_items: Callable[[list[dict]], None] | None = None) -> dict:
     """Generate and score every product's draft; returns ``{"metrics": {...}, "items": [...]}``.
 
     Raises ``EvaluationError`` for a strategy nobody registered or a model that fails.
@@ -239,12 +240,22 @@ def copy_evaluate(products: Sequence[EvalProduct], settings: Settings,
                                                embed=False)
         except inference.ModelError as exc:
             raise EvaluationError(f"generation failed: {exc}") from exc
-        items += [item_score(_generated(item, one, settings), kind=settings.kind, max_chars=settings.template.max_chars)
+        scored = [item_score(_generated(item, one, settings), kind=settings.kind, max_chars=settings.template.max_chars)
                   for item, one in zip(batch, composed)]
+        items += scored
+        if on_items:
+            on_items(scored)
         if progress:
             progress(len(batch))
     wall = time.perf_counter() - begun
     return {"metrics": totals(items, settings, wall_seconds=wall, load_seconds=load_seconds), "items": items}
+
+
+def settings_header(settings: Settings) -> dict:
+    """The settings of a run, as the first line of its partial file."""
+    return {"kind": settings.kind, "strategy": settings.strategy, "adapter": settings.adapter,
+            "template": settings.template_label, "batch_size": settings.batch_size, "max_chars": settings.max_chars,
+            "banned_phrases_used": len(settings.banned)}
 
 
 def report_rescore(report: dict) -> dict:
@@ -256,6 +267,8 @@ def report_rescore(report: dict) -> dict:
     """
     old = report["metrics"]
     kind = old["kind"]
+    if "drafts" not in old:  # the header of a partial file: the run's settings, no totals yet
+        old = old | {"template": old.get("template", "?"), "adapter": old.get("adapter", "none")}
     max_chars = old.get("max_chars") or prompts.DEFAULT_TEMPLATES[kind]["max_chars"]
     template = SimpleNamespace(max_chars=max_chars)
     settings = Settings(kind=kind, template=template, template_label=old["template"], strategy=old["strategy"],

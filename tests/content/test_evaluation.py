@@ -48,6 +48,9 @@ def unsupported(text, facts=SHIRT_FACTS, price="79.00", currency="EUR"):
     ("Comes in a 7-pack with Wi-Fi.", [("number", "7"), ("feature", "Wi-Fi")]),
     ("Handmade in Portugal.", [("origin", "Handmade in Portugal")]),
     ("BPA-free and dishwasher safe.", [("certification", "BPA-free"), ("feature", "dishwasher safe")]),
+    ("Sold at the Acme Crayola Store website.", [("name", "Crayola Store")]),
+    ("The ARTSCAPeetGlass shirt.", [("name", "ARTSCAPeetGlass")]),
+    ("Acme Linnen Blend Shirt", [("name", "Linnen")]),  # a headline: a near miss of "Linen"
 ])
 def test_invented_facts_are_unsupported_claims(text, expected):
     assert unsupported(text) == expected
@@ -62,6 +65,8 @@ def test_invented_facts_are_unsupported_claims(text, expected):
     "A Linen Blend Shirt by Acme.",  # the title and brand
     "Perfect for Black Friday, it was led by our designers.",  # an idiom, and "led" the verb
     "A great shirt for every day.",  # no claim at all
+    "Acme Linen Shirt For Summer Days",  # a headline in Title Case: its own words are not names
+    "PERFECT GIFT: a shirt. Shirts like this sell out.",  # capitals for emphasis, a sentence's first word
 ])
 def test_what_the_facts_state_is_not_counted(text):
     assert unsupported(text) == []
@@ -268,6 +273,9 @@ def test_the_table_and_the_out_file(db, scripted_model, products_csv, tmp_path):
     printed = run("--products", str(products_csv), "--format", "csv", "--kind", "description", "--json",
                   "--out", str(out))
     assert "unsupported claims per draft" in printed and json.loads(out.read_text())["metrics"]["drafts"] == 2
+    partial = out.parent / "report.json.partial.jsonl"  # written batch by batch, for a run stopped half-way
+    assert len(partial.read_text().splitlines()) == 3
+    assert json.loads(run("--rescore", str(partial), "--json"))["metrics"]["unsupported_claims"] == 4
 
 
 def test_a_saved_report_scores_the_same_when_rescored(db, scripted_model, products_csv, tmp_path):

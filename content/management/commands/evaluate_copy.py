@@ -52,8 +52,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object: metrics and items.")
         parser.add_argument("--out", help="Write the report (JSON with --json, else the table) to this file.")
         parser.add_argument("--rescore", metavar="REPORT",
-                            help="Score the texts of a saved --json report again with today's claim extractor and "
-                                 "metrics, without generating (checks and provenance stay as they were).")
+                            help="Score the texts of a saved --json report (or of the OUT.partial.jsonl of a run "
+                                 "stopped half-way) again with today's claim extractor and metrics, without "
+                                 "generating (checks and provenance stay as they were).")
 
     def handle(self, *args, **options):
         if options["rescore"]:
@@ -87,15 +88,16 @@ class Command(BaseCommand):
             raise CommandError(f"{options['products']}: no products to evaluate")
         run = harness.Settings(kind=kind, template=template, template_label=label, strategy=strategy,
                                adapter=options["adapter"], batch_size=batch_size, banned=self._banned())
+        source = {"products": str(options["products"]), "format": options["format"], "limit": options["limit"],
+                  "seed": options["seed"]}
+        partial = self._partial(options["out"], source | harness.settings_header(run))
         with tqdm(total=len(products), unit="draft", file=sys.stderr, dynamic_ncols=True) as bar:
             try:
-                report = harness.copy_evaluate(products, run, progress=bar.update)
+                report = harness.copy_evaluate(products, run, progress=bar.update, on_items=partial)
             except harness.EvaluationError as exc:
                 raise CommandError(str(exc)) from exc
-        report["metrics"] = {
-            "products": str(options["products"]), "format": options["format"], "limit": options["limit"],
-            "seed": options["seed"], "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        } | report["metrics"]
+        report["metrics"] = source | {
+            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")} | report["metrics"]
         self._output(report, options)
 
     def _output(self, report: dict, options: dict) -> None:
@@ -109,9 +111,29 @@ class Command(BaseCommand):
         else:
             self.stdout.write(text)
 
+    def _partial(self, out: str | None, header: dict):
+        """With --out, each batch's items are appended to OUT.partial.jsonl as they are scored, so a run
+        stopped half-way can still be scored (--rescore OUT.partial.jsonl)."""
+        if not out:
+            return None
+        path = Path(f"{out}.partial.jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"metrics": header}, default=str) + "\n", encoding="utf-8")
+
+        def append(items: list[dict]) -> None:
+            with path.open("a", encoding="utf-8") as handle:
+                handle.writelines(json.dumps(item, ensure_ascii=False, default=str) + "\n" for item in items)
+
+        return append
+
     def _rescore(self, path: str) -> dict:
         try:
-            report = json.loads(Path(path).read_text(encoding="utf-8"))
+            text = Path(path).read_text(encoding="utf-8")
+            if path.endswith(".jsonl"):
+                lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+                report = {"metrics": lines[0]["metrics"], "items": lines[1:]}
+            else:
+                report = json.loads(text)
             return harness.report_rescore(report)
         except OSError as exc:
             raise CommandError(f"--rescore: cannot read {path}: {exc.strerror or exc}") from exc
