@@ -14,9 +14,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from ecomcms.admin_utils import report_outcome
-from content import checks, selectors, services
-from content.diffs import word_diff
+from content import checks, selectors, services, summaries
+from content.diffs import text_diff
 from content.models import (
+    KIND_VARIANTS,
     AttributeTerm,
     BannedPhrase,
     CopyKind,
@@ -229,12 +230,15 @@ class GenerationJobAdmin(admin.ModelAdmin):
 
 # --- Drafts and review ----------------------------------------------------------------------
 
+CHECK_NAMES = tuple(checks.CHECK_NAMES) + (summaries.SUPPORT_CHECK,)
+
+
 class FailedCheckFilter(admin.SimpleListFilter):
     title = "failed check"
     parameter_name = "failed_check"
 
     def lookups(self, request, model_admin):
-        return [("any", "Any check failed"), ("none", "All checks passed")] + [(n, n.replace("_", " ")) for n in checks.CHECK_NAMES]
+        return [("any", "Any check failed"), ("none", "All checks passed")] + [(n, n.replace("_", " ")) for n in CHECK_NAMES]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -242,7 +246,7 @@ class FailedCheckFilter(admin.SimpleListFilter):
             return queryset.filter(checks_passed=False)
         if value == "none":
             return queryset.filter(checks_passed=True)
-        if value in checks.CHECK_NAMES:
+        if value in CHECK_NAMES:
             return queryset.filter(checks__contains=[{"name": value, "passed": False}]) if _json_contains() else queryset.filter(
                 checks_passed=False, checks__icontains=f'"name": "{value}", "passed": false'
             )
@@ -255,13 +259,49 @@ def _json_contains() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _badge(state: str, label: str, title: str):
+    """One check as a badge: colour, an icon and words, so a failure never looks like a pass.
+
+    The icon is decoration (hidden from screen readers); the words say the state.
+    """
+    icon, word = {"failed": ("✗", "failed"), "passed": ("✓", "passed"), "pending": ("…", "pending")}[state]
+    return format_html('<span class="ecomcms-badge {}" title="{}"><span aria-hidden="true">{}</span> {} {}</span>',
+                       state, title, icon, label, word)
+
+
 def check_badges(draft: Draft):
-    failed = checks.failed_names(draft.checks or [])
-    if draft.checks_passed is None:
+    """A badge per failed or pending check, and one for the checks that passed."""
+    results = draft.checks or []
+    if draft.checks_passed is None or not results:
+        return format_html('<span class="ecomcms-badge none">{}</span>', "not checked")
+    failed = [r for r in results if not r["passed"]]
+    pending = [r for r in results if r["passed"] and r.get("pending")]
+    passed = [r for r in results if r["passed"] and not r.get("pending")]
+    badges = [_badge("failed", r["name"].replace("_", " "), r.get("message", "")) for r in failed]
+    badges += [_badge("pending", r["name"].replace("_", " "), r.get("message", "")) for r in pending]
+    if passed:
+        label = "all checks" if not failed and not pending else f"{len(passed)} other"
+        badges.append(_badge("passed", label, ", ".join(r["name"].replace("_", " ") for r in passed)))
+    return format_html('<span class="ecomcms-badges">{}</span>', format_html_join(" ", "{}", ((b,) for b in badges)))
+
+
+EXCERPT_CHARS = 90
+
+
+def text_excerpt(text: str, limit: int = EXCERPT_CHARS):
+    """The start of a text for a list, the whole text in the tooltip."""
+    text = " ".join((text or "").split())
+    if not text:
+        return format_html('<span class="ecomcms-muted">{}</span>', "(no text yet)")
+    short = text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return format_html('<span class="ecomcms-excerpt" title="{}">{}</span>', text, short)
+
+
+def short_model_id(model_id: str):
+    """The model's own name (after the last slash), cut with an ellipsis; the full id in the tooltip."""
+    if not model_id:
         return "-"
-    if not failed:
-        return mark_safe('<span class="ecomcms-badge ok">checks passed</span>')
-    return format_html_join(" ", '<span class="ecomcms-badge flag">{}</span>', ((n.replace("_", " "),) for n in failed))
+    return format_html('<span class="ecomcms-model" title="{}">{}</span>', model_id, model_id.rstrip("/").rsplit("/", 1)[-1])
 
 
 class DraftEventInline(admin.TabularInline):
@@ -288,7 +328,7 @@ class DraftForm(forms.ModelForm):
 @admin.register(Draft)
 class DraftAdmin(admin.ModelAdmin):
     form = DraftForm
-    list_display = ("product", "kind", "variant", "status", "badges", "template_version", "model_id", "due_at", "generated_at")
+    list_display = ("product", "kind", "variant", "status", "excerpt", "badges", "template_version", "model_short", "due_at")
     list_filter = ("status", "kind", FailedCheckFilter, "product__category", "template", "model_id", "job")
     search_fields = ("product__sku", "product__title", "ai_text", "editor_text")
     list_select_related = ("product", "template")
@@ -314,6 +354,21 @@ class DraftAdmin(admin.ModelAdmin):
     @admin.display(description="Checks")
     def badges(self, obj):
         return check_badges(obj)
+
+    @admin.display(description="Text")
+    def excerpt(self, obj):
+        return text_excerpt(obj.text)
+
+    @admin.display(description="Model", ordering="model_id")
+    def model_short(self, obj):
+        return short_model_id(obj.model_id)
+
+    @admin.display(description="Variants")
+    def variants_link(self, obj):
+        if KIND_VARIANTS.get(obj.kind, 1) < 2:
+            return "-"
+        url = reverse("admin:content_draft_variants", args=[obj.pk])
+        return format_html('<a href="{}">review together</a>', url)
 
     @admin.display(description="Template", ordering="template__version")
     def template_version(self, obj):
@@ -350,7 +405,20 @@ class DraftAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="content_draft_decide"),
+            path("<int:pk>/variants/", self.admin_site.admin_view(self.variants_view), name="content_draft_variants"),
         ] + super().get_urls()
+
+    def variants_view(self, request, pk):
+        """All variants of one request (e.g. the three search-ad headlines) on one page, each with its decision."""
+        draft = get_object_or_404(Draft.objects.select_related("product", "template"), pk=pk)
+        if not self.has_view_permission(request, draft):
+            raise PermissionDenied
+        cards = [variant_context(request, variant) for variant in selectors.draft_variants(draft)]
+        return TemplateResponse(request, "admin/content/draft/variants.html", {
+            **self.admin_site.each_context(request), "title": f"Variants: {draft.get_kind_display()} for {draft.product}",
+            "draft": draft, "product": draft.product, "cards": cards, "opts": self.model._meta,
+            "published": selectors.product_published_copy(draft.product).filter(kind=draft.kind),
+        })
 
     def decide_view(self, request, pk):
         """The review buttons: approve, approve and publish, publish, request changes, reject, retry."""
@@ -367,19 +435,23 @@ class DraftAdmin(admin.ModelAdmin):
             "reject": lambda: services.draft_reject(draft=draft, actor=request.user, reason=comment),
             "retry": lambda: services.draft_retry(draft=draft, actor=request.user),
         }
+        back = reverse("admin:content_draft_variants" if request.POST.get("return_to") == "variants"
+                       else "admin:content_draft_change", args=[pk])
         if decision not in operations:
             self.message_user(request, "Unknown decision.", messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:content_draft_change", args=[pk]))
+            return HttpResponseRedirect(back)
         try:
             operations[decision]()
         except services.ContentError as exc:
             self.message_user(request, str(exc), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:content_draft_change", args=[pk]))
+            return HttpResponseRedirect(back)
         done = {"approve": "Approved", "approve_publish": "Approved and published", "publish": "Published",
                 "request_changes": "Changes requested; a new draft is queued with your comment",
                 "reject": "Rejected", "retry": "Queued again"}[decision]
         draft.refresh_from_db()  # the message names the draft's new status, not the one it had
         self.message_user(request, f"{done}: {draft}.", messages.SUCCESS)
+        if request.POST.get("return_to") == "variants":
+            return HttpResponseRedirect(reverse("admin:content_draft_variants", args=[pk]))
         next_draft = selectors.drafts_for_review().exclude(pk=pk).first()
         if next_draft and decision != "retry":
             return HttpResponseRedirect(reverse("admin:content_draft_change", args=[next_draft.pk]))
@@ -412,7 +484,7 @@ class DraftAdmin(admin.ModelAdmin):
 class ReviewQueueAdmin(DraftAdmin):
     """Drafts in review, oldest due first; opening one leads to the same review page."""
 
-    list_display = ("product", "kind", "variant", "badges", "template_version", "model_id", "due_at", "generated_at")
+    list_display = ("product", "kind", "variant", "excerpt", "badges", "variants_link", "template_version", "model_short", "due_at")
     list_filter = ("kind", FailedCheckFilter, "product__category", "template", "model_id")
 
     def get_queryset(self, request):
@@ -431,28 +503,40 @@ class ReviewQueueAdmin(DraftAdmin):
         return HttpResponseRedirect(reverse("admin:content_draft_change", args=[object_id]))
 
 
-def review_context(request, draft: Draft) -> dict:
-    """Everything the review page shows next to the form."""
+def _check_rows(draft: Draft) -> list[dict]:
     from content.checks import highlight
 
-    text = draft.text
-    check_rows = [
-        {**result, "highlighted": highlight(text if draft.editor_text else draft.ai_text, result.get("spans") or [])}
-        for result in (draft.checks or [])
-    ]
+    text = draft.editor_text or draft.ai_text
+    return [{**result, "highlighted": highlight(text, result.get("spans") or [])} for result in (draft.checks or [])]
+
+
+def review_context(request, draft: Draft) -> dict:
+    """Everything the review page shows next to the form."""
     user = request.user
+    is_summary = draft.kind == CopyKind.REVIEW_SUMMARY
     return {
         "draft": draft,
         "product": draft.product,
         "published": selectors.product_published_copy(draft.product).filter(kind=draft.kind),
-        "diff": word_diff(draft.ai_text, draft.editor_text) if draft.editor_text else None,
-        "check_rows": check_rows,
+        "diff": text_diff(draft.ai_text, draft.editor_text) if draft.editor_text else None,
+        "check_rows": _check_rows(draft),
+        "badges": check_badges(draft),
+        "is_summary": is_summary,
+        "summarized_reviews": summaries.reviews_sample(list(draft.summarized_reviews.all()), limit=10**6) if is_summary else (),
+        "variants_url": reverse("admin:content_draft_variants", args=[draft.pk]) if KIND_VARIANTS.get(draft.kind, 1) > 1 else "",
         "can_review": user.has_perm("content.review_draft") and draft.status == DraftStatus.IN_REVIEW,
         "can_publish": user.has_perm("content.publish_draft"),
         "can_publish_now": user.has_perm("content.publish_draft") and draft.status == DraftStatus.APPROVED,
         "can_retry": user.has_perm("content.request_generation") and draft.status == DraftStatus.FAILED,
         "decide_url": reverse("admin:content_draft_decide", args=[draft.pk]),
     }
+
+
+def variant_context(request, draft: Draft) -> dict:
+    """One card of the variants page: the text, its checks and its own decision buttons."""
+    context = review_context(request, draft)
+    context["form_id"] = f"decide-{draft.pk}"
+    return context
 
 
 @admin.register(PublishedCopy)

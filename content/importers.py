@@ -355,7 +355,7 @@ def _slug(values: dict) -> str:
     return slug
 
 
-REVIEW_COLUMNS = frozenset({"sku", "external_id", "rating", "title", "body", "author", "reviewed_at"})
+REVIEW_COLUMNS = frozenset({"sku", "external_id", "rating", "title", "body", "author", "reviewed_at", "helpful_count"})
 
 
 def _clean_review(values: dict) -> _Row:
@@ -367,12 +367,20 @@ def _clean_review(values: dict) -> _Row:
         "body": lambda: _text(values, "body"),
         "author": lambda: _text(values, "author", Review),
         "reviewed_at": lambda: _date(values.get("reviewed_at"), "reviewed_at"),
+        "helpful_count": lambda: _helpful_count(values.get("helpful_count")),
     }
     provided = set(values) & REVIEW_COLUMNS
     required = {"sku", "external_id", "rating"}
     clean = _collect({name: check for name, check in checks.items() if name in provided | required})
     update_fields = tuple(sorted(provided - {"sku", "external_id"} | {"rating"}))
     return _Row(0, clean, update_fields)
+
+
+def _helpful_count(value) -> int:
+    count = _integer(value, "helpful_count", 0)
+    if count < 0:
+        raise _Invalid(f"bad helpful_count {_show(value)} (expected a whole number of at least 0)")
+    return count
 
 
 def _rating(value) -> int:

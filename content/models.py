@@ -74,6 +74,7 @@ class Review(models.Model):
     body = models.TextField(blank=True)
     author = models.CharField(max_length=200, blank=True)
     reviewed_at = models.DateField(null=True, blank=True)
+    helpful_count = models.PositiveIntegerField(default=0, help_text="Shoppers who found the review helpful.")
 
     class Meta:
         ordering = ["-reviewed_at", "pk"]
@@ -195,6 +196,11 @@ class Draft(models.Model):
     seconds = models.FloatField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     generated_at = models.DateTimeField(null=True, blank=True)
+
+    summarized_reviews = models.ManyToManyField(
+        Review, blank=True, related_name="summaries",
+        help_text="Review summaries: exactly the reviews the summary was made from.",
+    )
 
     checks = models.JSONField(default=list, blank=True)
     checks_passed = models.BooleanField(null=True, db_index=True)

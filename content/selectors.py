@@ -18,6 +18,20 @@ def drafts_for_review() -> QuerySet[Draft]:
     )
 
 
+def draft_variants(draft: Draft) -> QuerySet[Draft]:
+    """The drafts of one request: same product, kind and job (hand-written ones: in review, no job).
+
+    Variants of a search-ad headline are judged against each other, so they are reviewed on one page;
+    regenerated drafts keep their job and appear with the variant they replace.
+    """
+    same = Draft.objects.filter(product_id=draft.product_id, kind=draft.kind)
+    if draft.job_id:
+        same = same.filter(job_id=draft.job_id)
+    else:
+        same = same.filter(job__isnull=True, status=DraftStatus.IN_REVIEW) | same.filter(pk=draft.pk)
+    return same.select_related("product", "template").prefetch_related("summarized_reviews").order_by("variant", "-created_at", "-pk")
+
+
 def jobs_with_progress() -> QuerySet[GenerationJob]:
     return GenerationJob.objects.annotate(
         done=Count("drafts", filter=Q(drafts__status__in=DONE_STATUSES)),

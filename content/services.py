@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from content import checks, generation, postprocess, prompts
+from content import checks, generation, postprocess, prompts, review_summaries, summaries
 from content.models import (
     KIND_VARIANTS,
     BannedPhrase,
@@ -331,6 +331,8 @@ def drafts_compose(drafts: list[Draft], *, banned: list[str], strategy: str | No
 
 
 def _generate_group(drafts: list[Draft]) -> dict[str, int]:
+    if drafts[0].kind == CopyKind.REVIEW_SUMMARY:  # extractive, from the reviews (content/review_summaries.py)
+        return review_summaries.summaries_generate(drafts)
     banned = list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True))
     try:
         composed = drafts_compose(drafts, banned=banned)
@@ -370,7 +372,8 @@ def draft_checks(*, draft: Draft, text: str, vector, banned: list[str], prompt=N
     """Every check of a draft's text; ``compare_later``: the near-duplicate check waits for a worker."""
     product = draft.product
     sources = "\n".join([prompt.system, prompt.user]) if prompt else ""
-    return checks.run_checks(
+    pending = [summaries.support_pending()] if compare_later and draft.kind == CopyKind.REVIEW_SUMMARY else []
+    return pending + checks.run_checks(
         text, max_chars=draft.template.max_chars, attributes={k: str(v) for k, v in (product.attributes or {}).items()},
         title=product.title, brand=product.brand, category=product.category, price=product.price,
         currency=product.currency, banned_phrases=banned, sources=sources, data=prompt.user if prompt else "",
@@ -403,6 +406,8 @@ def draft_compare(draft_id: int) -> Draft | None:
     results = [result if c["name"] == "near_duplicate" else c for c in draft.checks]
     if not any(c["name"] == "near_duplicate" for c in results):
         results.append(result)
+    if draft.kind == CopyKind.REVIEW_SUMMARY:
+        results = review_summaries.summary_recheck(draft, results, text)
     same_text = Q(editor_text=draft.editor_text) if draft.editor_text else Q(editor_text="", ai_text=draft.ai_text)
     Draft.objects.filter(same_text, pk=draft.pk).update(
         checks=results, checks_passed=checks.all_passed(results), embedding=vectors[0].tobytes())

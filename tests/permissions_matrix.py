@@ -234,6 +234,7 @@ ROUTES: dict[str, Route] = {
     "admin:content_editordecisions_changelist": Route(CONTENT, note="the editor-decision report: view_draft"),
     "admin:content_prompttemplate_preview": Route(CONTENT, note="runs a template: request_generation"),
     "admin:content_draft_decide": Route(EDITORS, method="POST", body={"decision": "approve", "comment": "ok"}),
+    "admin:content_draft_variants": Route(CONTENT, note="the variants of one request on one page: view_draft"),
     "admin:support_ticket_act": Route(SUPPORT, method="POST", body={"action": "note", "body": "A note"}),
     "admin:support_intentmodel_train": Route(ONLY_SUPERUSER, method="POST", body={}),
     "admin:auth_user_password_change": Route(ONLY_SUPERUSER),
