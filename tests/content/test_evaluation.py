@@ -287,6 +287,14 @@ def test_a_saved_report_scores_the_same_when_rescored(db, scripted_model, produc
     assert rescored["metrics"] == saved["metrics"] | {"rescored": True}
 
 
+def test_shards_split_the_products_into_consecutive_parts(db, scripted_model, products_csv):
+    first = json.loads(run("--products", str(products_csv), "--format", "csv", "--kind", "description",
+                           "--shard", "1/2", "--json"))
+    second = json.loads(run("--products", str(products_csv), "--format", "csv", "--kind", "description",
+                            "--shard", "2/2", "--json"))
+    assert [i["id"] for i in first["items"]] == ["SH-1"] and [i["id"] for i in second["items"]] == ["BT-2"]
+
+
 def test_a_registered_strategy_is_what_the_harness_runs(db, scripted_model, products_csv, monkeypatch):
     def shout(*, template, requests, prompts, options):
         return [Generation(text=f"{r.product.title.upper()}!", model_id="shout", tokens_in=1, tokens_out=1,
@@ -304,6 +312,8 @@ def test_a_registered_strategy_is_what_the_harness_runs(db, scripted_model, prod
     (["--strategy", "psychic"], "unknown"),
     (["--limit", "0"], "at least 1"),
     (["--template", "99"], "no description template has version 99"),
+    (["--shard", "3/2"], "1 <= I <= N"),
+    (["--shard", "half"], "I/N"),
 ])
 def test_bad_options_are_refused_clearly(db, scripted_model, products_csv, args, message):
     with pytest.raises(CommandError, match=message):

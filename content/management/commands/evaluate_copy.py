@@ -41,6 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--kind", choices=KINDS)
         parser.add_argument("--limit", type=int, help="A random sample of this many products (fixed by --seed).")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the --limit sample (default 0).")
+        parser.add_argument("--shard", metavar="I/N", help="Only the I-th of N equal consecutive parts of the "
+                                                            "(sampled) products, to spread one run over processes; "
+                                                            "join their partial files and --rescore them.")
         parser.add_argument("--adapter", default="none", help="The fine-tuned adapter to load; only 'none' for now.")
         parser.add_argument("--strategy", help=f"Generation strategy (default: the template's, else "
                                                f"{generation.DEFAULT_STRATEGY!r}).")
@@ -84,6 +87,8 @@ class Command(BaseCommand):
                                              seed=options["seed"])
         except sources.SourceError as exc:
             raise CommandError(str(exc)) from exc
+        if options["shard"]:
+            products = self._shard(products, options["shard"])
         if not products:
             raise CommandError(f"{options['products']}: no products to evaluate")
         run = harness.Settings(kind=kind, template=template, template_label=label, strategy=strategy,
@@ -110,6 +115,16 @@ class Command(BaseCommand):
             self.stdout.write(f"report written to {path}")
         else:
             self.stdout.write(text)
+
+    def _shard(self, products: list, shard: str) -> list:
+        try:
+            index, count = (int(part) for part in shard.split("/"))
+        except ValueError:
+            raise CommandError("--shard must be I/N, e.g. 2/3") from None
+        if not 1 <= index <= count:
+            raise CommandError("--shard I/N needs 1 <= I <= N")
+        size = -(-len(products) // count)
+        return products[(index - 1) * size:index * size]
 
     def _partial(self, out: str | None, header: dict):
         """With --out, each batch's items are appended to OUT.partial.jsonl as they are scored, so a run
