@@ -553,6 +553,13 @@ def triage_predict(texts: list[str], *, has_order_reference: list[bool]) -> list
         if predictions is None:
             intent = triage.Signal("", Confidence.LOW, {"source": "none", "note": "no intents and no trained model"})
             score = None
+        elif predictions[index].out_of_scope:
+            # "None of these": no intent (so no routing and no suggestion from a wrong one); the nearest
+            # intent is kept in the details for staff.
+            prediction = predictions[index]
+            intent = triage.Signal("", Confidence.LOW, {**details, "confidence": round(prediction.confidence, 4),
+                                                        "out_of_scope": True, "nearest_intent": prediction.label})
+            score = prediction.confidence
         else:
             prediction = predictions[index]
             intent = triage.Signal(prediction.label, prediction.bucket.lower(),
@@ -578,7 +585,8 @@ def ticket_triage(ticket_id: int) -> Ticket | None:
     Claimed with a compare-and-set (``pending -> running``, or a claim older than
     the hard time limit); saved only while the claim is ours. A prediction staff
     already set is never overwritten. Low intent confidence sends the ticket to
-    the human triage queue. A transient model error raises ``TriageRetry`` (up to
+    the human triage queue; a ticket the classifier finds out of scope goes there
+    with no intent and gets no automatic suggestion. A transient model error raises ``TriageRetry`` (up to
     ``MAX_ATTEMPTS``); a permanent one marks triage failed and asks for a person.
     """
     now = timezone.now()
@@ -601,6 +609,7 @@ def ticket_triage(ticket_id: int) -> Ticket | None:
             logger.info("ticket %s: triage claim was taken over; result dropped", ticket_id)
             return None
         fields = _apply_predictions(locked, result)
+        out_of_scope = locked.intent_set_by != SetBy.STAFF and bool(result.intent.details.get("out_of_scope"))
         intent_row = Intent.objects.select_related("queue").filter(name=locked.intent).first() if locked.intent else None
         fields += _route_to_queue(locked, intent_row.queue if intent_row else None, actor=None)
         if locked.intent_set_by != SetBy.STAFF:
@@ -614,8 +623,10 @@ def ticket_triage(ticket_id: int) -> Ticket | None:
         _event(locked, TicketEvent.Kind.TRIAGED, to_value=locked.intent or "(no intent)", comment=(
             f"intent {locked.intent or '-'} ({locked.intent_confidence or '-'}), sentiment {locked.sentiment}, "
             f"priority {locked.priority}, language {locked.language or '-'}"
-            + ("; needs a person to set the intent" if locked.needs_human_triage else "")))
-        suggestion_request(ticket=locked, actor=None)
+            + ("; needs a person to set the intent" if locked.needs_human_triage else "")
+            + ("; fits no known intent, so no reply is suggested" if out_of_scope else "")))
+        if not out_of_scope:
+            suggestion_request(ticket=locked, actor=None)
     return locked
 
 

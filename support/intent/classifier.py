@@ -8,7 +8,9 @@ rows only; from the out-of-fold scores it learns, in order:
 1. one temperature per member (turns raw scores into calibrated log-probabilities),
 2. the mixing weights (grid below; best out-of-fold accuracy, ties to lower log-loss),
 3. one temperature for the mix (calibrated confidences),
-4. the Low/Medium/High cut-offs (``calibration.choose_cutoffs``).
+4. the Low/Medium/High cut-offs (``calibration.choose_cutoffs``),
+5. the out-of-scope rule (``openset.choose_open_rule``): minimum confidence and minimum
+   similarity to the nearest training ticket, chosen by simulating unknown intents.
 
 Then the members with a non-zero weight are refitted on all rows.
 """
@@ -34,12 +36,15 @@ from support.intent.calibration import (
 from support.intent.embedding import Embed, embed_checked
 from support.intent.features import FeatureWeights
 from support.intent.members import KernelMember, LinearMember, NeighbourMember
+from support.intent.openset import OPEN_TRAFFIC, OpenRule, choose_open_rule, nearest_similarity
 from support.intent.prediction import Cutoffs, Prediction
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Attributes written by ``save`` besides the fitted members.
 _SAVED = ("weights", "c", "folds", "seed", "low_accuracy", "high_precision", "labels", "member_temperatures", "mix",
-          "temperature", "cutoffs", "cv_accuracy")
+          "temperature", "cutoffs", "cv_accuracy", "open_traffic", "open_rule", "reference")
+#: Added in format 2; a format-1 file loads with these (an out-of-scope rule that never fires).
+_FORMAT_1_DEFAULTS = {"open_traffic": None, "open_rule": OpenRule(), "reference": None}
 MEMBERS = ("linear", "kernel", "neighbour")
 #: (linear, kernel, neighbour) weights tried; the linear member always keeps >= 40%.
 MIX_GRID = tuple((round(1 - k - n, 2), k, n) for k in (0.0, 0.1, 0.2, 0.3) for n in (0.0, 0.1, 0.2, 0.3))
@@ -54,7 +59,9 @@ class IntentClassifier:
     the out-of-fold scores only calibrate and choose weights, the final members see
     every row. ``low_accuracy`` and ``high_precision`` set the bucket cut-offs (see
     ``calibration.choose_cutoffs``): raise ``low_accuracy`` to send more tickets to
-    a person and catch more out-of-scope ones.
+    a person. ``open_traffic`` is the share of incoming tickets expected to fit no
+    intent; the out-of-scope rule is chosen for it (``openset``; None: as many as the
+    simulation holds out).
     """
 
     def __init__(
@@ -65,6 +72,7 @@ class IntentClassifier:
         seed: int = 0,
         low_accuracy: float = LOW_ACCURACY,
         high_precision: float = HIGH_PRECISION,
+        open_traffic: float | None = OPEN_TRAFFIC,
     ) -> None:
         self.weights = weights
         self.c = c
@@ -78,6 +86,9 @@ class IntentClassifier:
         self.temperature = 1.0
         self.cutoffs = Cutoffs(threshold=0.0, high=1.0)
         self.cv_accuracy = 0.0
+        self.open_traffic = open_traffic
+        self.open_rule = OpenRule()
+        self.reference: np.ndarray | None = None  # the training embeddings, for the nearest-ticket similarity
         self._members: dict[str, Member] = {}
 
     @property
@@ -101,14 +112,29 @@ class IntentClassifier:
         correct = probabilities.argmax(axis=1) == targets
         self.cv_accuracy = float(correct.mean())
         self.cutoffs = choose_cutoffs(probabilities.max(axis=1), correct, self.low_accuracy, self.high_precision)
+        self.open_rule = choose_open_rule(probabilities, targets, vectors, seed=self.seed,
+                                          open_traffic=self.open_traffic)
+        self.reference = vectors.astype(np.float32)
         self._members = {name: self._new_member(name).fit(texts, vectors, targets) for name in self.mix}
         return self
 
     def predict(self, texts: list[str], embed: Embed) -> list[Prediction]:
-        probabilities = self.predict_proba(texts, embed)
+        """Best intent, calibrated confidence and bucket per text; ``out_of_scope`` when it fits no intent."""
+        if not texts:
+            return []
+        vectors = embed_checked(embed, texts)
+        probabilities = self._probabilities(texts, vectors)
         best = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(texts)), best]
-        return self.cutoffs.predictions([self.labels[i] for i in best], confidences.tolist())
+        similarity = self.nearest_similarity(vectors)
+        out_of_scope = self.open_rule.is_open(confidences, similarity)
+        return self.cutoffs.predictions([self.labels[i] for i in best], confidences.tolist(), out_of_scope.tolist())
+
+    def nearest_similarity(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each vector to the nearest training ticket (1.0 for a format-1 model)."""
+        if self.reference is None:
+            return np.ones(len(vectors), dtype=np.float32)
+        return nearest_similarity(np.asarray(vectors, dtype=np.float32), self.reference)
 
     def predict_proba(self, texts: list[str], embed: Embed) -> np.ndarray:
         """Calibrated probabilities, one column per label in ``self.labels`` order."""
@@ -116,7 +142,11 @@ class IntentClassifier:
             raise RuntimeError("call fit() or load() before predicting")
         if not texts:
             return np.zeros((0, len(self.labels)))
-        vectors = embed_checked(embed, texts)
+        return self._probabilities(texts, embed_checked(embed, texts))
+
+    def _probabilities(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        if not self._members:
+            raise RuntimeError("call fit() or load() before predicting")
         mixed = sum(
             weight * self._log_probabilities(name, self._members[name].scores(texts, vectors))
             for name, weight in self.mix.items()
@@ -134,11 +164,11 @@ class IntentClassifier:
     def load(cls, path: str | Path) -> IntentClassifier:
         """Read a file written by ``save``; only load files you wrote yourself (joblib runs pickle)."""
         state = joblib.load(path)
-        if state.get("format") != FORMAT_VERSION:
+        if state.get("format") not in (1, FORMAT_VERSION):
             raise ValueError(f"{path}: unsupported format {state.get('format')!r}")
         model = cls()
         for key in _SAVED:
-            setattr(model, key, state[key])
+            setattr(model, key, state[key] if key in state else _FORMAT_1_DEFAULTS[key])
         model._members = state["members"]
         return model
 

@@ -20,11 +20,14 @@ class Prediction:
     label: str
     confidence: float
     bucket: str
+    #: "None of these": the ticket looks like no known intent (``openset.OpenRule``); ``label`` is only the
+    #: nearest intent and must not be acted on.
+    out_of_scope: bool = False
 
     @property
     def needs_human(self) -> bool:
-        """True below the out-of-scope threshold: the label should not be trusted."""
-        return self.bucket == LOW
+        """True below the threshold or out of scope: the label should not be trusted."""
+        return self.bucket == LOW or self.out_of_scope
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,13 @@ class Cutoffs:
             return LOW
         return HIGH if confidence >= self.high else MEDIUM
 
-    def predictions(self, labels: list[str], confidences: list[float]) -> list[Prediction]:
-        """Wrap parallel label/confidence lists, clipping confidences into [0, 1] against float noise."""
+    def predictions(self, labels: list[str], confidences: list[float],
+                    out_of_scope: list[bool] | None = None) -> list[Prediction]:
+        """Wrap parallel label/confidence lists, clipping confidences into [0, 1] against float noise.
+
+        An out-of-scope prediction is always in the Low bucket, whatever its confidence.
+        """
         clipped = [min(1.0, max(0.0, float(c))) for c in confidences]
-        return [Prediction(label, c, self.bucket(c)) for label, c in zip(labels, clipped)]
+        flags = [bool(flag) for flag in out_of_scope] if out_of_scope is not None else [False] * len(clipped)
+        return [Prediction(label, c, LOW if flag else self.bucket(c), flag)
+                for label, c, flag in zip(labels, clipped, flags)]

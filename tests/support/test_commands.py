@@ -65,6 +65,25 @@ def test_evaluate_triage_prints_a_table_and_counts_flagged_out_of_scope_rows(tmp
     assert "train / test rows" in table and "24 / 7 (3 intents)" in table  # oos rows are not trained on
 
 
+def test_evaluate_triage_runs_the_open_intent_protocol_over_seeds(tmp_path, fake_models):
+    rows = tiny_rows(8) + [(f"weather sunny rain cloud {n}", "weather") for n in range(8)]
+    train = write_csv(tmp_path / "train.csv", rows)
+    test = write_csv(tmp_path / "test.csv", tiny_rows(2, offset=2) + [("sunny rain weather cloud", "weather")])
+
+    report = json.loads(run("evaluate_triage", "--dataset", str(train), "--format", "csv", "--test", str(test),
+                            "--open-intent", "0.75", "--seeds", "2", "--json"))
+    table = run("evaluate_triage", "--dataset", str(train), "--format", "csv", "--test", str(test),
+                "--open-intent", "0.75,1", "--seeds", "1")
+
+    [result] = report["open_intent"]
+    assert result["ratio"] == 0.75 and result["seeds"] == 2 and len(result["runs"]) == 2
+    assert [run_["known"] for run_ in result["runs"]] == [3, 3] and result["open_traffic"] == 0.25
+    assert 0 <= result["accuracy"] <= 1 and result["accuracy_std"] >= 0 and 0 <= result["macro_f1"] <= 1
+    assert "75%" in table and "100%" in table and "macro-F1 (mean ± std)" in table
+    with pytest.raises(CommandError, match="ratio"):
+        run("evaluate_triage", "--dataset", str(train), "--format", "csv", "--open-intent", "1.5")
+
+
 def test_evaluate_triage_refuses_a_missing_file_or_column(tmp_path, fake_models):
     bad = write_csv(tmp_path / "bad.csv", [("x", "y")], header=("message", "topic"))
 

@@ -161,6 +161,29 @@ def test_the_trained_classifier_is_used_once_there_is_an_active_model(recording_
                                                 "confidence": round(triaged.intent_score, 4)}
 
 
+def test_an_out_of_scope_ticket_goes_to_a_person_with_no_intent_and_no_suggestion(recording_models):
+    """The trained classifier says "none of these": no intent, no routing, no reply drafted from a wrong intent."""
+    make_taxonomy()
+    words = {"track_order": "where is my parcel tracking", "get_refund": "refund my money back please",
+             "payment_issue": "my card was charged twice", "cancel_order": "cancel my order right now"}
+    services.intent_labels_import(rows=[(f"{text} {n}", intent) for intent, text in words.items() for n in range(8)])
+    model = services.intent_model_train(actor=None)
+    ticket, _ = make_ticket(subject="Hello", body="zebra violin opera saxophone")
+    known, _ = make_ticket(subject="parcel", body="where is my parcel tracking")
+
+    triaged = services.ticket_triage(ticket.pk)
+    routed = services.ticket_triage(known.pk)
+
+    assert model.is_active
+    assert (triaged.intent, triaged.intent_confidence, triaged.needs_human_triage) == ("", "low", True)
+    assert triaged.category == "" and triaged.queue == ticket.queue
+    details = triaged.triage_details["intent"]
+    assert details["out_of_scope"] is True and details["nearest_intent"] in words
+    assert not triaged.suggestions.exists()
+    assert "no reply is suggested" in triaged.events.get(kind=TicketEvent.Kind.TRIAGED).comment
+    assert routed.intent == "track_order" and not routed.needs_human_triage and routed.suggestions.exists()
+
+
 def test_a_model_trained_with_another_embedder_is_not_used(recording_models):
     make_taxonomy()
     IntentModel.objects.create(embedding_model="some-other-model", n_train=10, labels=["a", "b"], threshold=0.5,

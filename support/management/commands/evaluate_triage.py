@@ -2,17 +2,25 @@
 
     manage.py evaluate_triage --dataset PATH --format bitext|banking77|csv [--json]
         [--test PATH] [--text-column text] [--label-column label] [--oos-label NAME]
+        [--open-intent RATIO[,RATIO...] --seeds N [--open-traffic SHARE]]
 
 bitext: the fixed, stratified, seeded 80/20 split (seed 42); banking77: the folder's
 train.csv and test.csv; csv: a ``text,label`` file (column names from the flags) with
 ``--test PATH``, or the same 80/20 split without it. With ``--oos-label``, test rows
 with that label are out of scope: they count as right when the classifier's
 confidence is below its threshold, which is chosen from the training data only.
+
+With ``--open-intent RATIO``, the open-intent protocol (``support.intent.openintent``):
+a random RATIO of the training intents is known (per seed 0..N-1), the classifier is
+trained on their rows only, and the whole test set is scored with the other intents'
+rows as out of scope: accuracy over all rows (open is one class) and macro-F1 over
+known + open, mean and standard deviation over the seeds. The texts are embedded once.
 Nothing is written to the database.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -24,6 +32,7 @@ from ecomcms import inference
 from support.intent.data import BITEXT_SPLIT_SEED
 from support.intent.evaluate import FORMATS, load_train_test
 from support.intent.evaluation import evaluate
+from support.intent.openintent import open_intent_protocol
 
 
 class Command(BaseCommand):
@@ -38,6 +47,12 @@ class Command(BaseCommand):
         parser.add_argument("--oos-label", help="test rows with this label are out of scope and must be flagged")
         parser.add_argument("--seed", type=int, default=BITEXT_SPLIT_SEED, help="split seed without --test (default 42)")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
+        parser.add_argument("--open-intent", metavar="RATIO", type=_ratios,
+                            help="open-intent protocol: share(s) of the intents kept as known, e.g. 0.25 or 0.25,0.5,0.75")
+        parser.add_argument("--seeds", type=int, default=5, help="open-intent: seeds per ratio (default 5)")
+        parser.add_argument("--open-traffic", type=float,
+                            help="open-intent: share of out-of-scope traffic the classifier is tuned for "
+                                 "(default: 1 - RATIO, the share the protocol creates)")
 
     def handle(self, *args, **options):
         started = time.perf_counter()
@@ -56,6 +71,8 @@ class Command(BaseCommand):
         if not len(train) or not len(test):
             raise CommandError(f"nothing to evaluate: {len(train)} training and {len(test)} test rows")
         embedder = inference.get_embedder()
+        if options["open_intent"]:
+            return self.open_intent(train, test, embedder, options, started)
         try:
             result = evaluate(train.texts, train.labels, test.texts, test.labels,
                               lambda texts: embedder.embed(texts).vectors, oos_label=options["oos_label"])
@@ -67,6 +84,34 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result, indent=2))
         else:
             self.stdout.write(self.table(result))
+
+    def open_intent(self, train, test, embedder, options, started) -> None:
+        if options["seeds"] < 1:
+            raise CommandError("--seeds must be at least 1")
+        if options["open_traffic"] is not None and not 0 <= options["open_traffic"] < 1:
+            raise CommandError("--open-traffic must be in [0, 1)")
+        embed = lambda texts: embedder.embed(texts).vectors  # noqa: E731
+        results = []
+        for ratio in options["open_intent"]:
+            try:
+                results.append(open_intent_protocol(
+                    train, test, embed, ratio=ratio, seeds=options["seeds"], open_traffic=options["open_traffic"],
+                    progress=lambda run: self.stderr.write(
+                        f"ratio {run['ratio']} seed {run['seed']}: accuracy {run['accuracy']:.4f} "
+                        f"macro-F1 {run['macro_f1']:.4f} ({run['train_seconds']} s)")))
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+        report = {"dataset": options["dataset"], "format": options["format"], "embedding_model": embedder.model_id,
+                  "wall_seconds": round(time.perf_counter() - started, 1), "open_intent": results}
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        lines = ["known  accuracy (mean ± std)  macro-F1 (mean ± std)  seeds  open traffic"]
+        for r in results:
+            lines.append(f"{r['ratio']:>5.0%}  {100 * r['accuracy']:6.2f} ± {100 * r['accuracy_std']:.2f}"
+                         f"          {100 * r['macro_f1']:6.2f} ± {100 * r['macro_f1_std']:.2f}"
+                         f"          {r['seeds']:>5}  {r['open_traffic']:.2f}")
+        self.stdout.write("\n".join(lines))
 
     @staticmethod
     def table(result: dict) -> str:
@@ -91,3 +136,13 @@ class Command(BaseCommand):
         ]
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _ratios(value: str) -> list[float]:
+    try:
+        ratios = [float(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ratios such as 0.25 or 0.25,0.5,0.75, got {value!r}") from None
+    if not ratios or not all(0 < ratio <= 1 for ratio in ratios):
+        raise argparse.ArgumentTypeError(f"every ratio must be in (0, 1], got {value!r}")
+    return ratios
