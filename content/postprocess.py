@@ -1,23 +1,45 @@
-"""What happens to model output before anyone sees it: sanitize, tidy, trim to the channel's limit."""
+"""What happens to model output before anyone sees it: make it plain text, tidy, trim to the channel's limit.
+
+Copy is stored as plain text: "Salt & pepper" is stored as it reads, not as "Salt &amp; pepper",
+so the API serves what the editor saw and the length check counts characters, not entities.
+Every output escapes it: Django templates (the admin, the storefront blocks) autoescape, the
+highlighter and the diff escape, and the API's JSON carries the text for the client to escape.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 
 import nh3
-
-# Copy is plain text with, at most, light emphasis; anything else (scripts, links, styles) goes.
-ALLOWED_TAGS = {"b", "strong", "i", "em", "br", "p", "ul", "li"}
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 _CHAT_PREFIX = re.compile(
     r"^\s*(?:(?:sure|certainly|of course)[,!.]\s*|here(?:'s| is) (?:a|an|the|your)[^:\n]*:\s*)+", re.IGNORECASE
 )
+# Block-level tags become line breaks before the tags go, so paragraphs and list items stay apart.
+_BREAK_TAGS = re.compile(r"<br\s*/?>|</p\s*>|</li\s*>|</div\s*>|</h[1-6]\s*>", re.IGNORECASE)
+
+
+def plain_text(text: str) -> str:
+    """Markup removed (scripts and styles with their content), entities decoded, the words kept.
+
+    Repeated until nothing changes, so markup smuggled in as entities ("&lt;script&gt;") is
+    removed once decoded instead of coming back as a tag. What is left may still hold a
+    "<" or "&" as text ("5 < 6", "Salt & pepper"): outputs escape it.
+    """
+    text = _BREAK_TAGS.sub("\n", text or "")
+    for _ in range(10):
+        cleaned = html.unescape(nh3.clean(text, tags=set(), attributes={}, strip_comments=True))
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
 
 
 def sanitize(text: str) -> str:
-    """Keep only a small set of harmless tags; everything else is stripped (content of scripts too)."""
-    return nh3.clean(text, tags=ALLOWED_TAGS, attributes={}, strip_comments=True, link_rel=None).strip()
+    """Plain text, with runs of blank lines left by removed tags closed up, trimmed."""
+    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", plain_text(text)).strip()
 
 
 def tidy(text: str) -> str:

@@ -31,7 +31,7 @@ from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
 from content.models import CopyKind, Product, PublishedCopy
-from content.postprocess import sanitize
+from content.postprocess import plain_text
 from recommender import selectors as recommender_selectors
 from recommender import services as recommender_services
 from recommender.models import EventType
@@ -135,12 +135,12 @@ def _kind(kind: str) -> str:
 
 
 def _html(text: str) -> str:
-    """Copy as HTML: only the few harmless tags drafts may keep (sanitized again here: defence in depth);
-    plain text gets its paragraphs and line breaks."""
-    clean = sanitize(text)
-    if "<p>" not in clean and "<ul>" not in clean:
-        clean = linebreaks(clean, autoescape=False)  # already escaped by the sanitizer
-    return mark_safe(clean)  # noqa: S308 - sanitized above
+    """Copy as HTML: stored copy is plain text, escaped here, with its paragraphs and line breaks.
+
+    Markup is removed first (defence in depth: copy stored before plain-text storage, or written
+    to the table directly), so "<p>Salt & pepper</p>" shows as "Salt &amp; pepper", never as a tag.
+    """
+    return mark_safe(linebreaks(plain_text(text), autoescape=True))  # noqa: S308 - escaped by linebreaks
 
 
 def _record_view(visitor: Visitor, product: Product) -> None:

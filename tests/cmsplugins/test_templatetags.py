@@ -93,14 +93,24 @@ def test_an_archived_products_copy_is_never_shown_nor_its_view_recorded():
     assert views() == []
 
 
-def test_copy_html_keeps_only_harmless_tags():
+def test_copy_html_is_the_plain_text_escaped_with_its_paragraphs():
     product = make_product(slug="mug")
     publish(product, '<p>Holds <strong>350 ml</strong>.</p><script>alert(1)</script><a href="x">link</a>')
 
     html = render('{% product_copy product %}', visit(), product=product)
 
-    assert "<p>Holds <strong>350 ml</strong>.</p>" in html
-    assert "<script" not in html and "alert(1)" not in html and "<a " not in html
+    assert "<p>Holds 350 ml.<br>link</p>" in html
+    assert "<script" not in html and "alert(1)" not in html and "<a " not in html and "<strong>" not in html
+
+
+def test_ampersands_and_angle_brackets_in_copy_are_escaped_once():
+    product = make_product(slug="salt")
+    publish(product, "Salt & pepper <3\n\nFor 5 < 6 & more.")
+
+    html = render('{% product_copy product %}', visit(), product=product)
+
+    assert "<p>Salt &amp; pepper &lt;3</p>" in html
+    assert "<p>For 5 &lt; 6 &amp; more.</p>" in html and "&amp;amp;" not in html
 
 
 def test_showing_copy_records_one_view_per_product_and_request_for_the_visitors_session():

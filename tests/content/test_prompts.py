@@ -1,5 +1,7 @@
 """Prompt building and post-processing: pure functions, no model."""
 
+import pytest
+
 from content import postprocess, prompts
 from content.models import Product, PromptTemplate
 
@@ -64,8 +66,33 @@ def test_the_input_hash_changes_with_the_prompt_and_options():
     assert prompts.input_hash(a, options, "smollm2") != prompts.input_hash(a, options, "/models/other")
 
 
-def test_scripts_and_links_are_stripped_from_model_output():
-    assert postprocess.sanitize('Nice <script>alert(1)</script><a href="http://x">shirt</a> <b>now</b>') == "Nice shirt <b>now</b>"
+def test_scripts_links_and_tags_are_stripped_from_model_output():
+    assert postprocess.sanitize('Nice <script>alert(1)</script><a href="http://x">shirt</a> <b>now</b>') == "Nice shirt now"
+
+
+@pytest.mark.parametrize("text, stored", [
+    ("Salt & pepper", "Salt & pepper"),
+    ("Salt &amp; pepper", "Salt & pepper"),
+    ("5 < 6 &amp; 7 > 6", "5 < 6 & 7 > 6"),
+    ("&lt;&gt; Product: Sonora", "<> Product: Sonora"),
+    ("<p>One.</p><p>Two.</p>", "One.\nTwo."),
+])
+def test_copy_is_stored_as_plain_text_without_entities(text, stored):
+    assert postprocess.sanitize(text) == stored
+
+
+@pytest.mark.parametrize("text", [
+    "&lt;script&gt;alert(1)&lt;/script&gt;Hi", "&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;Hi",
+    "<scr<script>ipt>alert(1)</script>Hi", "&lt;img src=x onerror=alert(1)&gt;Hi",
+])
+def test_markup_smuggled_in_as_entities_cannot_come_back_as_a_tag(text):
+    clean = postprocess.sanitize(text)
+
+    assert "<script" not in clean.lower() and "<img" not in clean.lower() and clean.endswith("Hi")
+
+
+def test_the_length_limit_counts_characters_not_entities():
+    assert postprocess.finish("Salt & pepper & more.", 21) == "Salt & pepper & more."
 
 
 def test_chatbot_preambles_are_removed():

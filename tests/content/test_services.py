@@ -359,7 +359,15 @@ def test_edited_html_is_sanitized_before_it_is_stored(writer, fake_models):
 
     services.draft_edit(draft=draft, actor=writer, text='Great <script>alert("x")</script><b>shirt</b>')
 
-    assert Draft.objects.get(pk=draft.pk).editor_text == "Great <b>shirt</b>"
+    assert Draft.objects.get(pk=draft.pk).editor_text == "Great shirt"
+
+
+def test_edited_text_is_stored_as_plain_text_and_served_so(writer, fake_models):
+    draft = in_review_draft(writer)
+
+    services.draft_edit(draft=draft, actor=writer, text="Salt &amp; pepper grinder, 5 < 6.")
+
+    assert Draft.objects.get(pk=draft.pk).editor_text == "Salt & pepper grinder, 5 < 6."
 
 
 def test_a_cotton_claim_on_a_polyester_product_is_flagged(writer, fake_models):
@@ -429,7 +437,7 @@ def test_a_person_can_write_copy_that_goes_through_review_like_ai_copy(writer, e
     draft = services.draft_write(product=product, kind="description", text="A <b>light</b> polyester shirt.", actor=writer)
     services.draft_approve_and_publish(draft=draft, actor=editor)
 
-    assert PublishedCopy.objects.get(product=product).text == "A <b>light</b> polyester shirt."
+    assert PublishedCopy.objects.get(product=product).text == "A light polyester shirt."  # stored as plain text
     assert draft.model_id == "" and draft.ai_text == ""
     assert statuses(draft) == [("", "in_review"), ("in_review", "approved"), ("approved", "published")]
 
