@@ -12,7 +12,7 @@ from tests.content.factories import make_product
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("content.migrations.0006_plain_text_copy")
+migration = importlib.import_module("content.migrations.0007_plain_text_copy")
 
 
 def test_stored_copy_with_entities_and_tags_becomes_plain_text():

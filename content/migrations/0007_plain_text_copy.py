@@ -43,6 +43,6 @@ def copy_to_plain_text(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("content", "0005_seed_attribute_terms_planned_defaults")]
+    dependencies = [("content", "0006_review_summaries")]
 
     operations = [migrations.RunPython(copy_to_plain_text, migrations.RunPython.noop)]
