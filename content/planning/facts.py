@@ -118,7 +118,7 @@ def prose_sentences(text: str) -> list[str]:
     sentences = []
     for sentence in _SENTENCE.split(text):
         sentence = sentence.strip(" |")
-        if not (40 <= len(sentence) <= 260) or sentence[-1] not in ".!":
+        if not (40 <= len(sentence) <= 260) or sentence[-1] not in ".!" or sentence.endswith(("..", "…")):
             continue
         if not sentence[0].isupper() or _NOT_COPY.search(sentence) or _FIRST_PERSON.search(sentence):
             continue
@@ -181,6 +181,8 @@ class ProductFacts:
     brand: str
     category: str
     facts: tuple[Fact, ...]
+    department: str = ""  # the first part of the category path, when it has several
+    price: str = ""  # as the facts give it: "24.90 EUR"
 
     def of_type(self, *types: str) -> list[Fact]:
         return [f for f in self.facts if f.type in types]
@@ -199,8 +201,16 @@ def clean_name(title: str) -> str:
     return title.rstrip(" ,;:-")
 
 
+def category_root(category: str) -> str:
+    parts = [p.strip() for p in re.split(r"\s*[|>/]\s*", category or "") if p.strip()]
+    return parts[0] if len(parts) > 1 else ""
+
+
 def facts_of(product) -> ProductFacts:
+    price = getattr(product, "price", None)
     return ProductFacts(
         name=clean_name(product.title), brand=(product.brand or "").strip(),
         category=category_leaf(product.category), facts=tuple(product_facts(product)),
+        department=category_root(product.category),
+        price=f"{price} {product.currency}".strip() if price is not None else "",
     )

@@ -6,6 +6,8 @@ copied verbatim, and never with anything else:
     {name}      the product name as in the facts (the title, cleaned of a cut-off bracket)
     {brand}     the brand as in the facts
     {category}  the last part of the category path ("Longboards")
+    {department} the first part of the category path ("Sports & Outdoors"), when it has several
+    {price}     the price and currency as in the facts ("24.90 EUR")
     {value}     the value of one attribute ("100% organic cotton", "10.3 x 3.4 x 0.8 inches")
     {label}     the attribute's name, lower case ("waterproof rating")
 
@@ -35,11 +37,20 @@ DESCRIPTION_OPENING = [
     "This is the {name}.",
     "Here is the {name}.",
 ]
-# Said after the opening when the product has a category.
+# Said after the opening when the product has a category ({department}: the first part of a
+# category path such as "Toys & Games | Arts & Crafts | Crayons", when there is one).
 DESCRIPTION_CATEGORY = [
+    "You will find it in {department}, under {category}.",
+    "It is listed in {department}, under {category}.",
     "It belongs to our {category} range.",
     "You will find it under {category}.",
     "It is part of the {category} collection.",
+]
+# The price exactly as the facts give it ("24.90 EUR"); said last.
+DESCRIPTION_PRICE = [
+    "It sells for {price}.",
+    "The price is {price}.",
+    "It costs {price}.",
 ]
 
 # Attribute type -> patterns. "It" is the product; the opening has named it.

@@ -67,9 +67,11 @@ def _unique(items):
 
 
 def description_plan(facts: ProductFacts, *, max_chars: int, patterns=default_patterns) -> list[Slot]:
-    base = {"name": facts.name, "brand": facts.brand, "category": facts.category}
+    base = {"name": facts.name, "brand": facts.brand, "category": facts.category, "department": facts.department,
+            "price": facts.price}
     slots = [Slot("opening", _unique(fill(p, **base) for p in patterns.DESCRIPTION_OPENING), priority=0, order=0)]
-    slots.append(Slot("category", _unique(fill(p, **base) for p in patterns.DESCRIPTION_CATEGORY), priority=60, order=1))
+    slots.append(Slot("category", _unique(fill(p, **base) for p in patterns.DESCRIPTION_CATEGORY), priority=1, order=1))
+    slots.append(Slot("price", _unique(fill(p, **base) for p in patterns.DESCRIPTION_PRICE), priority=2, order=1000))
     for index, fact in enumerate(facts.of_type("prose")):
         slots.append(Slot(f"prose:{index}", [fact.value], priority=20 + index, order=10 + index))
     order = {name: i for i, name in enumerate(patterns.DESCRIPTION_ORDER)}

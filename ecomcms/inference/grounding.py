@@ -34,7 +34,8 @@ class GroundingLogitsProcessor(LogitsProcessor):
         self.tokenizer = tokenizer
         self.prompt_length = prompt_length
         self.rules = [NumberRule(g.numbers) if g is not None else None for g in groundings]
-        self.banned = [_banned_sequences(tokenizer, g.banned_terms) if g is not None else [] for g in groundings]
+        self.banned = [_index_sequences(_banned_sequences(tokenizer, g.banned_terms)) if g is not None else ([], {})
+                       for g in groundings]
         pieces = _token_pieces(tokenizer)
         self.digit_ids = [i for i, p in enumerate(pieces) if any(c in "0123456789" for c in p)]
         self.separator_ids = [i for i, p in enumerate(pieces) if p[:1] in (".", ",") and i not in set(self.digit_ids)]
@@ -78,12 +79,23 @@ class GroundingLogitsProcessor(LogitsProcessor):
             scores[row][blocked] = -float("inf")
 
     def _ban_terms(self, row: int, generated: list[int], scores) -> None:
-        for sequence in self.banned[row]:
-            head, last = sequence[:-1], sequence[-1]
-            if not head or generated[-len(head):] == head:
-                if head and len(generated) < len(head):
-                    continue
-                scores[row][last] = -float("inf")
+        always, by_last = self.banned[row]
+        if always:
+            scores[row][always] = -float("inf")
+        if generated:
+            for head, last in by_last.get(generated[-1], ()):
+                if generated[-len(head):] == head:
+                    scores[row][last] = -float("inf")
+
+
+def _index_sequences(sequences: list[list[int]]) -> tuple[list[int], dict[int, list[tuple[list[int], int]]]]:
+    """Single-token spellings (always blocked) and longer ones keyed by the last token of their head."""
+    always = sorted({seq[0] for seq in sequences if len(seq) == 1})
+    by_last: dict[int, list[tuple[list[int], int]]] = {}
+    for seq in sequences:
+        if len(seq) > 1:
+            by_last.setdefault(seq[-2], []).append((seq[:-1], seq[-1]))
+    return always, by_last
 
 
 def _token_pieces(tokenizer) -> list[str]:

@@ -119,12 +119,13 @@ def test_the_scorer_picks_the_candidate_it_rates_most_fluent():
 
 def _sample_fields():
     return {"name": "Linen Summer Shirt", "brand": "Fernweh", "category": "shirts", "value": "linen", "label": "sleeves",
-            "label_cap": "Sleeves"}
+            "label_cap": "Sleeves", "department": "Clothing", "price": "49.00 EUR"}
 
 
 def test_every_pattern_fills_without_a_leftover_placeholder_and_adds_no_claim():
     fields = _sample_fields()
-    lists = [patterns.DESCRIPTION_OPENING, patterns.DESCRIPTION_CATEGORY, *patterns.DESCRIPTION_FACTS.values()]
+    lists = [patterns.DESCRIPTION_OPENING, patterns.DESCRIPTION_CATEGORY, patterns.DESCRIPTION_PRICE,
+             *patterns.DESCRIPTION_FACTS.values()]
     for pattern_list in lists:
         for pattern in pattern_list:
             placeholders = {name for _, name, _, _ in string.Formatter().parse(pattern) if name}
