@@ -128,8 +128,9 @@ def planned_copy(*, template, requests, prompts, options) -> list[inference.Gene
 def _long_texts(template, requests, scorer) -> tuple[list[str], list[int]]:
     all_facts = [facts_of(r.product) for r in requests]
     plans = [planner.description_plan(f, max_chars=template.max_chars) for f in all_facts]
-    contexts = [f"Product description of {f.name}:\n" for f in all_facts]
-    texts = planner.realize(plans, contexts=contexts, scorer=scorer, max_chars=[template.max_chars] * len(plans))
+    contexts = ["Product description:\n"] * len(plans)
+    texts = planner.realize(plans, contexts=contexts, scorer=scorer, max_chars=[template.max_chars] * len(plans),
+                            names=[f.name for f in all_facts])
     return texts, [sum(len(s.candidates) for s in plan) for plan in plans]
 
 

@@ -58,8 +58,17 @@ DESCRIPTION_FACTS = {
     "material": [
         "It is made of {value}.",
         "It is made from {value}.",
+    ],
+    # The material of a part ("upper: mesh", "sole: rubber"): never "it is made of rubber".
+    "part": [
         "The {label} is {value}.",
-        "Its {label} is {value}.",
+        "Its {label} is made of {value}.",
+        "The {label} is made of {value}.",
+    ],
+    # A yes/no attribute that says yes ("dishwasher safe: yes"); a "no" is not stated.
+    "yes": [
+        "It is {label}.",
+        "{label_cap}: yes.",
     ],
     "colour": [
         "It comes in {value}.",
@@ -96,8 +105,9 @@ DESCRIPTION_FACTS = {
         "Care instructions: {value}.",
     ],
     "batteries": [
-        "Batteries: {value}.",
-        "It needs {value}.",
+        "Its {label} is {value}.",
+        "{label_cap}: {value}.",
+        "The {label} is {value}.",
     ],
     "capacity": [
         "It holds {value}.",
@@ -134,18 +144,21 @@ DESCRIPTION_ORDER = ["material", "colour", "fit", "size", "style", "quantity", "
 # Filled with the product name shortened at a word boundary to fit ({short}); {benefit} is
 # one attribute value (a material, a colour, a fit ...). Tried longest first.
 
+# {colour} is a colour value, {benefit} any other; a form with either keeps the whole name.
 HEADLINE_FORMS = [
     "{brand} {short}",
+    "{short} in {colour}",
     "{short}, {benefit}",
-    "{short} in {benefit}",
     "{short}",
 ]
 SEO_TITLE_FORMS = [
     "{short} | {brand}",
+    "{short} in {colour} | {brand}",
     "{short}, {benefit} | {brand}",
-    "{short} - {benefit}",
+    "{short} in {colour}",
+    "{short}, {benefit}",
     "{short} | {category}",
     "{short}",
 ]
 # Attribute types that give a headline its one benefit, in order of preference.
-BENEFIT_TYPES = ["material", "colour", "fit", "style", "capacity", "size"]
+BENEFIT_TYPES = ["material", "colour", "fit", "style", "capacity"]

@@ -78,8 +78,15 @@ def description_plan(facts: ProductFacts, *, max_chars: int, patterns=default_pa
     attribute_facts = [f for f in facts.facts if f.type != "prose"]
     attribute_facts.sort(key=lambda f: order.get(f.type, len(order)))
     for index, fact in enumerate(attribute_facts):
-        forms = patterns.DESCRIPTION_FACTS.get(fact.type) or patterns.DESCRIPTION_FACTS["other"]
         label = fact.label.lower()
+        if fact.value.lower() in ("no", "false", "none", "n/a", "-"):
+            continue  # "dishwasher safe: no" is not worth a sentence, and easy to get wrong
+        kind = fact.type
+        if fact.value.lower() in ("yes", "true"):
+            kind = "yes"
+        elif kind == "material" and label not in ("material", "materials", "fabric", "composition", "made of"):
+            kind = "part"
+        forms = patterns.DESCRIPTION_FACTS.get(kind) or patterns.DESCRIPTION_FACTS["other"]
         fields = {**base, "value": fact.value, "label": label, "label_cap": fact.label}
         candidates = _unique(fill(p, **fields) for p in forms)
         candidates = [c for c in candidates if _article_fits(c, fact.value)]
@@ -125,46 +132,62 @@ def shorten(name: str, limit: int) -> str:
     return text
 
 
-def benefits(facts: ProductFacts, patterns=default_patterns, limit: int = 3) -> list[str]:
+def benefits(facts: ProductFacts, patterns=default_patterns, limit: int = 3) -> list[tuple[str, str]]:
+    """(type, value) of the attributes a headline may name, in order of preference."""
     values = []
     for kind in patterns.BENEFIT_TYPES:
         for fact in facts.of_type(kind):
             if len(fact.value) <= 24 and fact.value.lower() not in facts.name.lower():
-                values.append(fact.value)
+                values.append((kind, fact.value))
     return values[:limit]
 
 
 def short_form_candidates(facts: ProductFacts, *, kind: str, max_chars: int, patterns=default_patterns) -> list[str]:
+    """Headline or title candidates: the name (shortened at a word boundary when it must be),
+    the brand when the name does not start with it, one benefit only next to the whole name."""
     forms = patterns.SEO_TITLE_FORMS if kind == "seo_title" else patterns.HEADLINE_FORMS
     brand = facts.brand if facts.brand and not facts.name.lower().startswith(facts.brand.lower()) else ""
+    options = benefits(facts, patterns)
     candidates = []
     for form in forms:
-        for benefit in benefits(facts, patterns) or [""]:
-            fields = {"brand": brand, "category": facts.category, "benefit": benefit, "short": "SHORT"}
+        with_benefit = "{benefit}" in form or "{colour}" in form
+        choices = ([("colour", v) for k, v in options if k == "colour"] if "{colour}" in form else
+                   [(k, v) for k, v in options if k != "colour"] if "{benefit}" in form else [("", "")])
+        for benefit_kind, value in choices:
+            fields = {"brand": brand, "category": facts.category, "short": "SHORT",
+                      "benefit": value if benefit_kind != "colour" else "", "colour": value if benefit_kind == "colour" else ""}
             frame = fill(form, capitalize=False, **fields)
             if frame is None:
                 continue
             room = max_chars - (len(frame) - len("SHORT"))
-            if room < 8:
-                continue
-            short = shorten(facts.name, room)
+            if with_benefit:
+                short = facts.name if len(facts.name) <= room else ""
+            else:
+                short = shorten(facts.name, room) if room >= 8 else ""
             if not short or (short != facts.name and len(short.split()) < 2):
                 continue  # one word of a long name says too little
             text = frame.replace("SHORT", short)
             if len(text) <= max_chars:
                 candidates.append(text)
-            if "{benefit}" not in form:
-                break
     return _unique(candidates)
 
 
-def realize(plans: list[list[Slot]], *, contexts: list[str], scorer, max_chars: list[int]) -> list[str]:
+def _for_scoring(candidate: str, name: str) -> str:
+    """The wording is what is ranked: a long product name (the same in every candidate) is cut to
+    its first words, so the model reads (and pays for) a short sentence."""
+    if name and len(name.split()) > 4 and name in candidate:
+        return candidate.replace(name, " ".join(name.split()[:3]))
+    return candidate
+
+
+def realize(plans: list[list[Slot]], *, contexts: list[str], scorer, max_chars: list[int],
+            names: list[str] | None = None) -> list[str]:
     """Pick the best candidate of every slot (one scorer call for the batch) and assemble each text."""
     pairs = []
-    for plan, context in zip(plans, contexts):
+    for plan, context, name in zip(plans, contexts, names or [""] * len(plans)):
         for slot in plan:
-            if len(slot.candidates) > 1 or slot.key.startswith("prose"):
-                pairs.extend((slot, context, c) for c in slot.candidates)
+            if len(slot.candidates) > 1:  # a slot with one wording (a copied sentence) needs no ranking
+                pairs.extend((slot, context, _for_scoring(c, name)) for c in slot.candidates)
     if pairs and scorer is not None:
         scores = scorer.score([p[1] for p in pairs], [" " + p[2] for p in pairs])
         for (slot, _, _), score in zip(pairs, scores):
@@ -191,16 +214,11 @@ def assemble(plan: list[Slot], max_chars: int) -> str:
     kept: list[Slot] = []
     used = 0
     for slot in sorted(plan, key=lambda s: s.priority):
-        if slot.key.startswith("prose") and slot.means and slot.means[0] < PROSE_FLOOR:
-            continue  # garbled seller text reads badly even when it is true
         extra = len(slot.chosen) + (1 if kept else 0)
         if used + extra <= max_chars:
             kept.append(slot)
             used += extra
     return " ".join(s.chosen for s in sorted(kept, key=lambda s: s.order))
-
-
-PROSE_FLOOR = -6.0  # a copied sentence whose mean log-probability per token is below this reads as garbled
 
 
 def choose_short(candidates: list[str], *, context: str, scorer, variant: int = 1) -> list[tuple[str, float]]:

@@ -116,7 +116,7 @@ class TransformersGenerator:
     """
 
     supports_grounding = True
-    score_batch_size = 16
+    score_batch_size = 32
 
     def __init__(self, source: ModelSource, *, cache_dir: Path, dtype: str = "float32", threads: int = 0,
                  device: str = "auto"):
@@ -226,6 +226,29 @@ class TransformersGenerator:
             text = context
         return self.tokenizer.encode(text, add_special_tokens=False) if text else []
 
+    def _candidate_logprobs(self, ids, mask, rows) -> list:
+        """Log-probabilities of each row's candidate tokens; the vocabulary projection runs only
+        at the positions that predict them (most of a forward pass's cost on a small model)."""
+        body, head = getattr(self.model, "model", None), getattr(self.model, "lm_head", None)
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        if body is None or head is None:
+            logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
+        else:
+            hidden = body(input_ids=ids, attention_mask=mask).last_hidden_state
+        out = []
+        for r, (context, tail) in enumerate(rows):
+            if not tail:
+                out.append(torch.zeros(0))
+                continue
+            positions = torch.arange(len(context) - 1, len(context) + len(tail) - 1, device=ids.device)
+            targets = torch.tensor(tail, device=ids.device)
+            if body is None or head is None:
+                row_logits = logits[r, positions]
+            else:
+                row_logits = head(hidden[r, positions]).float()
+            out.append(torch.log_softmax(row_logits, dim=-1)[torch.arange(len(tail)), targets].cpu())
+        return out
+
     def score(self, contexts: list[ChatPrompt | str], candidates: list[str]) -> list[Score]:
         """The log-likelihood of each candidate after its context, batched (right padding)."""
         if len(contexts) != len(candidates):
@@ -254,18 +277,11 @@ class TransformersGenerator:
                     ids[r, :len(seq)] = torch.tensor(seq)
                     mask[r, :len(seq)] = 1
                 try:
-                    logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.cpu()
+                    picked = self._candidate_logprobs(ids, mask, [rows[i] for i in batch])
                 except (RuntimeError, ValueError, IndexError) as exc:
                     raise ModelError(f"scoring failed: {exc}", permanent=False) from exc
-                logprobs = torch.log_softmax(logits.float(), dim=-1)
                 for r, i in enumerate(batch):
-                    head, tail = rows[i]
-                    if not tail:
-                        scores[i] = Score(logprob=0.0, tokens=0)
-                        continue
-                    positions = torch.arange(len(head) - 1, len(head) + len(tail) - 1)
-                    picked = logprobs[r, positions, torch.tensor(tail)]
-                    scores[i] = Score(logprob=float(picked.sum()), tokens=len(tail))
+                    scores[i] = Score(logprob=float(picked[r].sum()), tokens=len(rows[i][1]))
         return scores
 
 
