@@ -8,6 +8,11 @@ refused, and so on (schemathesis' built-in checks).
 
 Bounded: 25 generated examples per operation plus schemathesis' coverage cases (about 80
 requests per operation), 5 s at most each; derandomized, so every run sends the same requests.
+
+What the schema cannot describe (NUL and lone surrogates in path parameters, any header value, odd
+Content-Type charsets through the real WSGI handler, a surrogate in every choice field) is fuzzed in
+test_fuzz_hostile.py; hostile import files in tests/content/test_import_fuzz.py; concurrent identical
+event batches in test_events_concurrency.py.
 """
 
 from datetime import timedelta
