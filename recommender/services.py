@@ -125,7 +125,7 @@ def events_import_online_retail(*, path: str | Path, source: str = ONLINE_RETAIL
 
 
 _EVENT_COLUMNS = ("source", "client_id", "type", "product_id", "query", "session_id", "customer_id", "order_id",
-                  "quantity", "price", "occurred_at", "received_at")
+                  "quantity", "price", "occurred_at", "received_at", "experiment_variant")
 
 
 def _insert_events(rows: list[tuple]) -> None:
@@ -140,7 +140,8 @@ def _insert_events(rows: list[tuple]) -> None:
     prepared = [
         (*row[:9],
          None if row[9] is None else ops.adapt_decimalfield_value(row[9], price_field.max_digits, price_field.decimal_places),
-         ops.adapt_datetimefield_value(row[10]), ops.adapt_datetimefield_value(row[11]))
+         ops.adapt_datetimefield_value(row[10]), ops.adapt_datetimefield_value(row[11]),
+         "")  # experiment_variant: an imported order saw no copy experiment (NOT NULL, no database default)
         for row in rows
     ]
     table = connection.ops.quote_name(Event._meta.db_table)
