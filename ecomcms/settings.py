@@ -418,6 +418,8 @@ ECOMCMS_EMBEDDING_BACKEND = env.string(
     "ECOMCMS_EMBEDDING_BACKEND", "ecomcms.inference.sentence_transformers_backend.SentenceTransformersEmbedder"
 )
 ECOMCMS_TEXT_DTYPE = env.choice("ECOMCMS_TEXT_DTYPE", "float32", ["float32", "bfloat16"])
+# "int8": dynamic int8 quantization of the text model's linear layers (CPU only; see docs/performance.md).
+ECOMCMS_TEXT_QUANTIZE = env.choice("ECOMCMS_TEXT_QUANTIZE", "none", ["none", "int8"])
 ECOMCMS_TORCH_THREADS = env.integer("ECOMCMS_TORCH_THREADS", 0, minimum=0)  # 0: all cores
 ECOMCMS_GENERATION_BATCH_SIZE = env.integer("ECOMCMS_GENERATION_BATCH_SIZE", 8, minimum=1)
 # Work claimed for longer than this (a draft generating, a ticket in triage, a reply being written)

@@ -46,6 +46,7 @@ def _build(kind: str):
         return backend(
             source, cache_dir=settings.ECOMCMS_MODEL_CACHE, dtype=settings.ECOMCMS_TEXT_DTYPE,
             threads=settings.ECOMCMS_TORCH_THREADS, device=settings.ECOMCMS_DEVICE,
+            quantize=settings.ECOMCMS_TEXT_QUANTIZE,
         )
     source = embedding_model_source(settings.ECOMCMS_EMBEDDING_MODEL)
     backend = import_string(settings.ECOMCMS_EMBEDDING_BACKEND)

@@ -60,6 +60,18 @@ def resolve_device(setting: str) -> str:
     return setting
 
 
+def quantize_int8(model, device: str):
+    """Dynamic int8 quantization of the linear layers (weights int8, activations quantized per
+    batch at run time): CPU only, about a third of the float32 memory for the linear weights."""
+    if device != "cpu":
+        raise ModelUnavailable(f"ECOMCMS_TEXT_QUANTIZE=int8 runs on the CPU only (the device is {device})")
+    import warnings
+
+    with warnings.catch_warnings():  # torch.ao.quantization announces its move to torchao
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 def converted_folder(source: ModelSource, cache_dir: Path) -> Path:
     stem = Path(source.gguf_file).stem
     return cache_dir / "text" / f"{stem}-{gguf_fingerprint(source)}"
@@ -119,7 +131,7 @@ class TransformersGenerator:
     score_batch_size = 32
 
     def __init__(self, source: ModelSource, *, cache_dir: Path, dtype: str = "float32", threads: int = 0,
-                 device: str = "auto"):
+                 device: str = "auto", quantize: str = "none"):
         if threads:
             torch.set_num_threads(threads)
         self.device = resolve_device(device)
@@ -138,6 +150,9 @@ class TransformersGenerator:
             raise ModelUnavailable(f"cannot load the text model from {folder}: {exc}") from exc
         self.model.to(self.device)
         self.model.eval()
+        self.quantize = quantize
+        if quantize == "int8":
+            self.model = quantize_int8(self.model, self.device)
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
