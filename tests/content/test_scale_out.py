@@ -46,7 +46,7 @@ def test_two_then_four_workers_on_one_queue_generate_each_draft_exactly_once(sta
         wait_until(lambda: WorkerHeartbeat.objects.filter(loaded__text__status="ready").count() == workers, started)
 
         products = [make_product() for _ in range(DRAFTS)]
-        services.drafts_request(products=products, kind="description", actor=writer)
+        services.drafts_request(products=products, kind="meta_description", actor=writer)  # a free-generation template
         wait_until(lambda: Draft.objects.filter(product__in=products, status=DraftStatus.IN_REVIEW).count() == DRAFTS,
                    started)
 

@@ -141,7 +141,7 @@ def openai_settings(settings, server):
 @pytest.mark.django_db
 def test_drafts_generated_by_the_server_carry_its_provenance(openai_settings, server):
     products = [make_product() for _ in range(3)]
-    services.drafts_request(products=products, kind="description", actor=make_user("Writers"))
+    services.drafts_request(products=products, kind="meta_description", actor=make_user("Writers"))
 
     services.drafts_process_queue(max_batches=5)
 
@@ -155,7 +155,7 @@ def test_drafts_generated_by_the_server_carry_its_provenance(openai_settings, se
 @pytest.mark.django_db
 def test_a_permanent_server_error_fails_the_drafts_with_the_reason(openai_settings, server):
     server.always = (400, {"error": {"message": "model 'nope' does not exist"}})
-    services.drafts_request(products=[make_product()], kind="description", actor=make_user("Writers"))
+    services.drafts_request(products=[make_product()], kind="meta_description", actor=make_user("Writers"))
 
     services.drafts_process_queue(max_batches=5)
 
