@@ -269,14 +269,20 @@ def _badge(state: str, label: str, title: str):
                        state, title, icon, label, word)
 
 
+def _is_pending(result: dict) -> bool:
+    """A check that waits for a worker (the near-duplicate check says so only in its message)."""
+    return bool(result.get("pending")) or (result["name"] == "near_duplicate"
+                                           and result.get("message", "").startswith("Not compared yet"))
+
+
 def check_badges(draft: Draft):
     """A badge per failed or pending check, and one for the checks that passed."""
     results = draft.checks or []
     if draft.checks_passed is None or not results:
         return format_html('<span class="ecomcms-badge none">{}</span>', "not checked")
     failed = [r for r in results if not r["passed"]]
-    pending = [r for r in results if r["passed"] and r.get("pending")]
-    passed = [r for r in results if r["passed"] and not r.get("pending")]
+    pending = [r for r in results if r["passed"] and _is_pending(r)]
+    passed = [r for r in results if r["passed"] and not _is_pending(r)]
     badges = [_badge("failed", r["name"].replace("_", " "), r.get("message", "")) for r in failed]
     badges += [_badge("pending", r["name"].replace("_", " "), r.get("message", "")) for r in pending]
     if passed:
@@ -328,7 +334,8 @@ class DraftForm(forms.ModelForm):
 @admin.register(Draft)
 class DraftAdmin(admin.ModelAdmin):
     form = DraftForm
-    list_display = ("product", "kind", "variant", "status", "excerpt", "badges", "template_version", "model_short", "due_at")
+    # Few, dense columns so the list fits 1280 px beside the admin's sidebars.
+    list_display = ("product", "request", "status", "text_and_checks", "due_at")
     list_filter = ("status", "kind", FailedCheckFilter, "product__category", "template", "model_id", "job")
     search_fields = ("product__sku", "product__title", "ai_text", "editor_text")
     list_select_related = ("product", "template")
@@ -337,6 +344,10 @@ class DraftAdmin(admin.ModelAdmin):
     actions = ["bulk_approve", "retry_failed"]
     inlines = [DraftEventInline]
     change_form_template = "admin/content/draft/change_form.html"
+
+    class Media:
+        css = {"all": ("content/review.css",)}  # badges and excerpts in the lists
+
     readonly_fields = (
         "product", "kind", "variant", "status", "template", "job", "regenerates", "feedback", "ai_text", "model_id",
         "strategy", "strategy_details", "generation_options", "input_hash", "tokens_in", "tokens_out", "seconds", "worker", "generated_at",
@@ -359,6 +370,18 @@ class DraftAdmin(admin.ModelAdmin):
     def excerpt(self, obj):
         return text_excerpt(obj.text)
 
+    @admin.display(description="Text and checks")
+    def text_and_checks(self, obj):
+        return format_html('{}<div class="ecomcms-meta">{}</div>', text_excerpt(obj.text), check_badges(obj))
+
+    @admin.display(description="Request", ordering="kind")
+    def request(self, obj):
+        """Kind and variant, then template version and model; kinds with variants link to all of them."""
+        together = self.variants_link(obj) if KIND_VARIANTS.get(obj.kind, 1) > 1 else ""
+        return format_html('{} #{}<div class="ecomcms-meta">v{} · {}</div>{}', obj.get_kind_display(), obj.variant,
+                           obj.template.version, short_model_id(obj.model_id),
+                           format_html('<div class="ecomcms-meta">{}</div>', together) if together else "")
+
     @admin.display(description="Model", ordering="model_id")
     def model_short(self, obj):
         return short_model_id(obj.model_id)
@@ -368,7 +391,7 @@ class DraftAdmin(admin.ModelAdmin):
         if KIND_VARIANTS.get(obj.kind, 1) < 2:
             return "-"
         url = reverse("admin:content_draft_variants", args=[obj.pk])
-        return format_html('<a href="{}">review together</a>', url)
+        return format_html('<a href="{}">all {} variants together</a>', url, KIND_VARIANTS[obj.kind])
 
     @admin.display(description="Template", ordering="template__version")
     def template_version(self, obj):
@@ -484,7 +507,7 @@ class DraftAdmin(admin.ModelAdmin):
 class ReviewQueueAdmin(DraftAdmin):
     """Drafts in review, oldest due first; opening one leads to the same review page."""
 
-    list_display = ("product", "kind", "variant", "excerpt", "badges", "variants_link", "template_version", "model_short", "due_at")
+    list_display = ("product", "request", "text_and_checks", "due_at")
     list_filter = ("kind", FailedCheckFilter, "product__category", "template", "model_id")
 
     def get_queryset(self, request):
@@ -507,7 +530,8 @@ def _check_rows(draft: Draft) -> list[dict]:
     from content.checks import highlight
 
     text = draft.editor_text or draft.ai_text
-    return [{**result, "highlighted": highlight(text, result.get("spans") or [])} for result in (draft.checks or [])]
+    return [{**result, "pending": _is_pending(result), "highlighted": highlight(text, result.get("spans") or [])}
+            for result in (draft.checks or [])]
 
 
 def review_context(request, draft: Draft) -> dict:

@@ -26,6 +26,8 @@ def _embed(texts: list[str]):
 
 def summary_reviews(draft: Draft) -> list[Review]:
     """The reviews a summary covers: the stored ones, or (before it has any) a fresh sample."""
+    if draft.pk is None:  # an unsaved draft (the copy-quality harness)
+        return summaries.reviews_sample(list(draft.product.reviews.all())) if draft.product.pk else []
     stored = list(draft.summarized_reviews.all())
     if stored:
         return summaries.reviews_sample(stored, limit=len(stored))
@@ -79,6 +81,27 @@ def summaries_generate(drafts: list[Draft]) -> dict[str, int]:
             else:
                 logger.info("draft %s was no longer generating; summary dropped", draft.pk)
     return counts
+
+
+def summary_facts_from_reviews(draft: Draft, text: str, results: list[dict]) -> list[dict]:
+    """A summary's facts are the reviews: words the facts check flags that a summarized review says are fine.
+
+    The product's attributes do not list "lasts a week" or "hurts after an hour"; the reviews do,
+    and the review-support check verifies each claim against them.
+    """
+    facts = next((r for r in results if r["name"] == "facts" and not r["passed"]), None)
+    if facts is None:
+        return results
+    said = " ".join(summaries.review_text(r) for r in summary_reviews(draft)).lower()
+    kept = [span for span in facts["spans"] if text[span[0]:span[1]].strip().lower() not in said]
+    if kept == facts["spans"]:
+        return results
+    if kept:
+        updated = {**facts, "spans": kept}
+    else:
+        updated = {**facts, "passed": True, "spans": [],
+                   "message": "Every number and attribute it mentions is in the reviews it summarizes."}
+    return [updated if r is facts else r for r in results]
 
 
 def summary_recheck(draft: Draft, results: list[dict], text: str) -> list[dict]:

@@ -372,14 +372,17 @@ def draft_checks(*, draft: Draft, text: str, vector, banned: list[str], prompt=N
     """Every check of a draft's text; ``compare_later``: the near-duplicate check waits for a worker."""
     product = draft.product
     sources = "\n".join([prompt.system, prompt.user]) if prompt else ""
-    pending = [summaries.support_pending()] if compare_later and draft.kind == CopyKind.REVIEW_SUMMARY else []
-    return pending + checks.run_checks(
+    summary = draft.kind == CopyKind.REVIEW_SUMMARY
+    pending = [summaries.support_pending()] if compare_later and summary else []
+    text = summaries.mask_header(text) if summary else text  # the computed "Based on N reviews" is no claim
+    results = pending + checks.run_checks(
         text, max_chars=draft.template.max_chars, attributes={k: str(v) for k, v in (product.attributes or {}).items()},
         title=product.title, brand=product.brand, category=product.category, price=product.price,
         currency=product.currency, banned_phrases=banned, sources=sources, data=prompt.user if prompt else "",
         feedback=draft.feedback, complete_sentences=draft.kind not in SHORT_KINDS,
         near_duplicates=_near_duplicates(draft, vector), near_duplicate_pending=compare_later,
     )
+    return review_summaries.summary_facts_from_reviews(draft, text, results) if summary else results
 
 
 def _compare_after_commit(draft_id: int) -> None:

@@ -63,7 +63,7 @@ _LINK_RE = re.compile(r"https?://|www\.|@", re.IGNORECASE)
 _LEADING_CONNECTIVE_RE = re.compile(r"^(?:(?:and|but|so|also|plus|however|overall|anyway|ok|oh|well)\b[,\s]*)+", re.IGNORECASE)
 _HEADER_RE = re.compile(r"^\s*Based on \d+ (?:of \d+ )?reviews?\b[^:]*:\s*", re.IGNORECASE)
 _FRAME_RE = re.compile(
-    r"^\s*(?:(?:several|many|most|some|two|three|\d+|one|a few|another|also|others?|reviewers?|customers?|buyers?"
+    r"^\s*(?:(?:several|many|most|some|two|three|\d+|one|a few|another|also|critical|others?|reviewers?|customers?|buyers?"
     r"|shoppers?)\s+)+(?:who\s+rated\s+it\s+\d(?:\s+of\s+5)?\s+)?"
     r"(?:say|says|said|mention|mentions|note|notes|find|finds|report|reports|write|writes|agree|agrees|feel|feels)\b"
     r"(?:\s+that\b)?[\s,:]*",
@@ -200,7 +200,7 @@ _FRAMES = {
 
 def _frame(reviewers: int, rating: int, mostly_positive: bool, used: dict[str, int]) -> str:
     if mostly_positive and rating <= 2 and reviewers < 3:
-        return f"One reviewer who rated it {rating} of 5 says"
+        return "One critical reviewer says"
     key = "several" if reviewers >= 3 else "two" if reviewers == 2 else "one"
     choices = _FRAMES[key]
     frame = choices[min(used.get(key, 0), len(choices) - 1)]
@@ -276,6 +276,12 @@ def _themes(candidates: list[Sentence], vectors: np.ndarray, relevance: np.ndarr
         lowest = max(low, key=lambda i: (-candidates[i].rating, float(relevance[i]), candidates[i].helpful))
         themes = themes[:MAX_THEMES - 1] + [(candidates[lowest], 1)]
     return themes
+
+
+def mask_header(summary: str) -> str:
+    """The summary with its "Based on N reviews (...)" header blanked out, same length (spans stay valid)."""
+    header = _HEADER_RE.match(summary or "")
+    return " " * header.end() + summary[header.end():] if header else summary
 
 
 def claims(summary: str) -> list[tuple[int, int, str]]:

@@ -122,3 +122,17 @@ def test_reviews_import_their_helpful_count(tmp_path):
 
     assert result.errors == [(4, 'bad helpful_count "-1" (expected a whole number of at least 0)')]
     assert dict(Review.objects.values_list("external_id", "helpful_count")) == {"a": 12, "b": 0}
+
+
+def test_the_numbers_of_the_header_and_of_the_reviews_are_not_invented_facts(summary, product, writer, fake_models):
+    Review.objects.filter(product=product, external_id="r0").update(body="The battery lasts 30 hours on my commute.")
+    services.drafts_request(products=[product], kind="review_summary", actor=writer)
+    services.drafts_process_queue()
+    fresh = Draft.objects.filter(product=product).latest("pk")
+    edited = services.draft_edit(draft=summary, actor=writer, text=summary.ai_text + " One reviewer says it lasts 90 hours.")
+
+    assert "30 hours" in fresh.ai_text
+    assert {c["name"]: c["passed"] for c in fresh.checks}["facts"] is True
+    assert {c["name"]: c["passed"] for c in fresh.checks}["voice"] is True  # "rated 4-5 stars" is the header
+    facts = next(c for c in edited.checks if c["name"] == "facts")
+    assert facts["passed"] is False and [edited.editor_text[s:e] for s, e in facts["spans"]] == ["90 hours"]

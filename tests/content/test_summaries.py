@@ -88,7 +88,7 @@ def test_claims_leave_out_the_header_and_cores_leave_out_the_frame():
     assert [t for _, _, t in found] == ["Several reviewers say the fabric is soft.", "One reviewer says it runs small."]
     assert [text[s:e] for s, e, _ in found] == [t for _, _, t in found]
     assert summaries.claim_core(found[0][2]) == "the fabric is soft."
-    assert summaries.claim_core("One reviewer who rated it 2 of 5 says that it shrank.") == "it shrank."
+    assert summaries.claim_core("One critical reviewer says that it shrank.") == "it shrank."
 
 
 def test_the_support_check_flags_a_claim_no_review_makes():
@@ -142,5 +142,5 @@ def test_themes_need_real_vectors_only_through_the_embed_callable():
 
 def test_every_frame_the_summarizer_writes_is_stripped_before_comparing():
     for frame in ("Several reviewers say", "Several also say", "Two reviewers say", "Two others say", "One reviewer says",
-                  "Another says", "One reviewer who rated it 1 of 5 says"):
+                  "Another says", "One critical reviewer says"):
         assert summaries.claim_core(f"{frame} the zip broke.") == "the zip broke."
