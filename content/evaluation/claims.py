@@ -465,6 +465,21 @@ def _facts_words(facts: Facts) -> frozenset[str]:
     return frozenset(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'’]*", facts.text + " " + unglued))
 
 
+_SUFFIXES = frozenset({"", "s", "e", "es", "ing", "ed", "d", "er", "ers", "r", "rs", "y", "ies", "ly"})
+
+
+def _inflection(word: str, other: str) -> bool:
+    """The same word in another form: "ramps" / "ramp", "gaming" / "game", "doug's" / "doug"."""
+    short, long = sorted((word, other), key=len)
+    base = short[:-1] if short.endswith("e") and len(short) > 3 else short
+    return len(base) >= 3 and long.startswith(base) and long[len(base):] in _SUFFIXES
+
+
+def _known(word: str, known: frozenset[str]) -> bool:
+    stem = re.sub(r"['’]s?$", "", word)
+    return stem in known or any(_inflection(stem, k) for k in known)
+
+
 def _near_miss(word: str, known: frozenset[str]) -> bool:
     """Close to a word of the facts without being it: "Sonera" or "Songle" for "Sonora"."""
     from difflib import SequenceMatcher
@@ -498,7 +513,8 @@ def _name_claims(text: str, facts: Facts, taken: list[Span]) -> list[Claim]:
     for m in tokens:
         word, lower = m.group(), m.group().lower()
         parts = [p for p in re.split(r"[-'’]", lower) if p]
-        if not word[0].isupper() or lower in known or all(p in known for p in parts) or lower in _COMMON_CAPITALIZED:
+        if (not word[0].isupper() or lower in _COMMON_CAPITALIZED or _known(lower, known)
+                or all(_known(p, known) for p in parts)):
             continue
         odd = bool(_MIXED_CASE.search(word))
         if word.isupper() and not odd:
