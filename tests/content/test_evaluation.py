@@ -293,6 +293,9 @@ def test_shards_split_the_products_into_consecutive_parts(db, scripted_model, pr
     second = json.loads(run("--products", str(products_csv), "--format", "csv", "--kind", "description",
                             "--shard", "2/2", "--json"))
     assert [i["id"] for i in first["items"]] == ["SH-1"] and [i["id"] for i in second["items"]] == ["BT-2"]
+    both = json.loads(run("--products", str(products_csv), "--format", "csv", "--kind", "description",
+                          "--shard", "1-2/2", "--json"))
+    assert [i["id"] for i in both["items"]] == ["SH-1", "BT-2"]
 
 
 def test_a_registered_strategy_is_what_the_harness_runs(db, scripted_model, products_csv, monkeypatch):

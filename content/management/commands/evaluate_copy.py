@@ -42,8 +42,9 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, help="A random sample of this many products (fixed by --seed).")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the --limit sample (default 0).")
         parser.add_argument("--shard", metavar="I/N", help="Only the I-th of N equal consecutive parts of the "
-                                                            "(sampled) products, to spread one run over processes; "
-                                                            "join their partial files and --rescore them.")
+                                                            "(sampled) products (I-J/N: parts I to J), to spread one "
+                                                            "run over processes; join their partial files and "
+                                                            "--rescore them.")
         parser.add_argument("--adapter", default="none", help="The fine-tuned adapter to load; only 'none' for now.")
         parser.add_argument("--strategy", help=f"Generation strategy (default: the template's, else "
                                                f"{generation.DEFAULT_STRATEGY!r}).")
@@ -118,13 +119,15 @@ class Command(BaseCommand):
 
     def _shard(self, products: list, shard: str) -> list:
         try:
-            index, count = (int(part) for part in shard.split("/"))
+            parts, count = shard.split("/")
+            first, _, last = parts.partition("-")
+            first, last, count = int(first), int(last or first), int(count)
         except ValueError:
-            raise CommandError("--shard must be I/N, e.g. 2/3") from None
-        if not 1 <= index <= count:
-            raise CommandError("--shard I/N needs 1 <= I <= N")
+            raise CommandError("--shard must be I/N or I-J/N, e.g. 2/3") from None
+        if not 1 <= first <= last <= count:
+            raise CommandError("--shard I/N needs 1 <= I <= N (I-J/N: I <= J)")
         size = -(-len(products) // count)
-        return products[(index - 1) * size:index * size]
+        return products[(first - 1) * size:last * size]
 
     def _partial(self, out: str | None, header: dict):
         """With --out, each batch's items are appended to OUT.partial.jsonl as they are scored, so a run
