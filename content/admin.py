@@ -553,6 +553,8 @@ def review_context(request, draft: Draft) -> dict:
         "can_publish_now": user.has_perm("content.publish_draft") and draft.status == DraftStatus.APPROVED,
         "can_retry": user.has_perm("content.request_generation") and draft.status == DraftStatus.FAILED,
         "decide_url": reverse("admin:content_draft_decide", args=[draft.pk]),
+        "regenerates": draft.regenerates,
+        "regenerated_as": list(draft.regenerations.order_by("pk")),
     }
 
 

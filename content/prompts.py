@@ -120,7 +120,8 @@ def build_prompt(*, template, product, reviews=(), feedback: str = "") -> ChatPr
     )
     user = f"<product>\n{data}\n</product>\n\n{_render(template.user, fields)}"
     if feedback:
-        user += f"\n\nAn editor asked for these changes to the previous version; follow them:\n{feedback.strip()}"
+        user += ("\n\nAn editor asked for these changes to the previous version; follow them. Figures and features "
+                 "the editor states replace the product data (the data above already has them):\n" + feedback.strip())
     return ChatPrompt(system=f"{template.system.strip()}\n\n{DATA_RULE}", user=user)
 
 

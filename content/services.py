@@ -14,6 +14,7 @@ import logging
 import math
 import socket
 import os
+from copy import copy as shallow_copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -302,6 +303,20 @@ class Composed:
     vector: object = None  # the text's embedding (numpy float32), when it was computed
 
 
+def product_with_feedback(product: Product, feedback: str) -> Product:
+    """The product as the editor's comment corrects it, for writing a regenerated draft.
+
+    Facts stated in the comment ("battery life 12 hours, IPX7, no USB port") take precedence
+    over the product's attributes, for every strategy (the prompt, the guard, the plan). An
+    unsaved copy: the product itself is not changed.
+    """
+    if not (feedback or "").strip():
+        return product
+    corrected = shallow_copy(product)
+    corrected.attributes = checks.attributes_with_comment(product.attributes or {}, feedback)
+    return corrected
+
+
 def drafts_compose(drafts: list[Draft], *, banned: list[str], strategy: str | None = None,
                    embed: bool = True) -> list[Composed]:
     """Write and check the texts of drafts that share one template, saving nothing.
@@ -315,7 +330,7 @@ def drafts_compose(drafts: list[Draft], *, banned: list[str], strategy: str | No
     template = drafts[0].template
     requests = [
         generation.CopyRequest(
-            product=d.product, variant=d.variant, feedback=d.feedback,
+            product=product_with_feedback(d.product, d.feedback), variant=d.variant, feedback=d.feedback,
             reviews=d.product.reviews.all() if d.kind == CopyKind.REVIEW_SUMMARY else (),
         )
         for d in drafts
@@ -588,12 +603,18 @@ def draft_regenerate(*, draft: Draft, actor) -> Draft:
         if old.regenerations.exists():
             raise DraftStateError("this draft was already regenerated")
         comment = old.events.filter(to_status=DraftStatus.CHANGES_REQUESTED).order_by("-at", "-pk").values_list("comment", flat=True).first() or ""
+        # Comments on earlier rounds still hold; the newest comes last, so its facts win.
+        feedback = "\n".join(part for part in (old.feedback.strip(), comment.strip()) if part)
         new = Draft.objects.create(
             product_id=old.product_id, kind=old.kind, variant=old.variant, template=template_active(old.kind),
-            regenerates=old, feedback=comment, due_at=old.due_at, job=old.job,
+            regenerates=old, feedback=feedback, due_at=old.due_at, job=old.job,
         )
+        if old.job_id:  # one more draft for the job to wait for: progress stays within 100%
+            GenerationJob.objects.filter(pk=old.job_id).update(total=F("total") + 1)
         DraftEvent.objects.create(draft=new, actor=actor, from_status="", to_status=DraftStatus.QUEUED,
                                   comment=f"regenerates draft {old.pk}")
+        DraftEvent.objects.create(draft=old, actor=actor, from_status=old.status, to_status=old.status,
+                                  comment=f"regenerated as draft {new.pk}")
         _dispatch_after_commit(1)
     return new
 

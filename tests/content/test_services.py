@@ -327,7 +327,7 @@ def test_requesting_changes_regenerates_with_the_comment_in_the_prompt(writer, e
     assert new.status == DraftStatus.IN_REVIEW
     assert new.feedback == "Mention the 2-year warranty."
     last_prompt = inference.get_generator().calls[-1][0]
-    assert last_prompt.user.endswith("follow them:\nMention the 2-year warranty.")
+    assert last_prompt.user.endswith("(the data above already has them):\nMention the 2-year warranty.")
     with pytest.raises(services.DraftStateError, match="already regenerated"):
         services.draft_regenerate(draft=draft, actor=editor)
 
