@@ -53,7 +53,7 @@ def test_an_unknown_placeholder_is_left_as_written():
 def test_regeneration_feedback_is_added_to_the_prompt():
     prompt = prompts.build_prompt(template=template(), product=product(), feedback="Mention the relaxed fit.")
 
-    assert prompt.user.endswith("follow them:\nMention the relaxed fit.")
+    assert prompt.user.endswith("(the data above already has them):\nMention the relaxed fit.")
 
 
 def test_the_input_hash_changes_with_the_prompt_and_options():
