@@ -25,7 +25,7 @@ SUPPORT_CHECK = "review_support"
 # A claim whose best match among the sentences of the summarized reviews is at least this similar
 # counts as supported. Measured with `python manage.py evaluate_review_support` on
 # ../shared/data/reviews/womens_clothing and all-MiniLM-L6-v2: see docs/review-summaries.md.
-SUPPORT_THRESHOLD = 0.62
+SUPPORT_THRESHOLD = 0.70
 
 SAMPLE_SIZE = 12
 THEME_SIMILARITY = 0.55  # sentences at least this similar are one theme

@@ -19,7 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--path", help="The reviews CSV (default: the shared women's clothing file).")
         parser.add_argument("--products", type=int, default=120, help="Products sampled (each with >= 20 reviews).")
         parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument("--target-precision", type=float, default=0.8)
+        parser.add_argument("--target-precision", type=float, default=0.9,
+                            help="Of claims in the reviews vs another product's claims (precision_in_reviews).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, path, products, seed, target_precision, json: bool, **options):
@@ -42,14 +43,17 @@ class Command(BaseCommand):
                           f"extractive summary claims, model {report['model']}, seed {seed}")
         self.stdout.write(f"median best similarity: own product {report['own_median']:.3f}, "
                           f"other product of the class {report['other_median']:.3f}")
-        self.stdout.write("| threshold | precision | recall | other product flagged | other class flagged | extractive passed |")
-        self.stdout.write("| --- | --- | --- | --- | --- | --- |")
+        self.stdout.write("| threshold | own vs same-class precision | own recall | other product flagged | "
+                          "other class flagged | extractive passed (recall) | precision in reviews |")
+        self.stdout.write("| --- | --- | --- | --- | --- | --- | --- |")
         for row in report["rows"]:
             self.stdout.write(f"| {row['threshold']:.2f} | {row['precision']:.3f} | {row['recall']:.3f} | "
-                              f"{row['other_flagged']:.3f} | {row['other_class_flagged']:.3f} | {row['extractive_passed']:.3f} |")
+                              f"{row['other_flagged']:.3f} | {row['other_class_flagged']:.3f} | {row['extractive_passed']:.3f} | "
+                              f"{row['precision_in_reviews']:.3f} |")
         if chosen:
-            self.stdout.write(f"lowest threshold with precision >= {target_precision}: {chosen['threshold']:.2f} "
-                              f"(precision {chosen['precision']:.3f}, recall {chosen['recall']:.3f})")
+            self.stdout.write(f"lowest threshold with precision in reviews >= {target_precision}: {chosen['threshold']:.2f} "
+                              f"(precision {chosen['precision_in_reviews']:.3f}, recall {chosen['extractive_passed']:.3f}, "
+                              f"another product's claims flagged {chosen['other_flagged']:.3f})")
         else:
             self.stdout.write(f"no threshold reaches precision {target_precision}")
 
