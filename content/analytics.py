@@ -65,7 +65,8 @@ class Decision:
 
 
 def _adapter(options: dict | None) -> str:
-    return str((options or {}).get("adapter") or "none")
+    """The adapter's name (its folder's, e.g. ``content.copy-v3``), or "none"."""
+    return str((options or {}).get("adapter") or "none").rstrip("/").rsplit("/", 1)[-1]
 
 
 def decisions(*, since: datetime | None = None, until: datetime | None = None, kind: str | None = None,

@@ -40,6 +40,8 @@ one (an attribute or a field of ``PromptTemplate``), else ``free``.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -110,8 +112,15 @@ def variant_options(options: inference.GenerationOptions, variant: int) -> infer
     return inference.GenerationOptions.from_dict(data)
 
 
-def copy_generate_batch(*, template, requests: Sequence[CopyRequest], strategy: str | None = None) -> list[Written]:
+COPY_PURPOSE = "content.copy"  # the fine-tuning purpose of copy (content.finetuning)
+
+
+def copy_generate_batch(*, template, requests: Sequence[CopyRequest], strategy: str | None = None,
+                        adapter: str | None = None) -> list[Written]:
     """Prompt, generate (with the named strategy, else the template's) and post-process a batch.
+
+    ``adapter``: a LoRA adapter's folder, "" for the base model, None for the active adapter of
+    copy (``ecomcms.finetune``); it is recorded in the options, so in every draft's provenance.
 
     Raises ``inference.ModelError`` from the model, ``UnknownStrategy`` for a name nobody
     registered, and ``ValueError`` for a template that cannot be rendered.
@@ -121,6 +130,12 @@ def copy_generate_batch(*, template, requests: Sequence[CopyRequest], strategy: 
     name = strategy or strategy_for(template)
     function = strategy_get(name)
     options = prompts.template_options(template)
+    if adapter is None:
+        from ecomcms.finetune.selectors import adapter_active_path
+
+        adapter = adapter_active_path(COPY_PURPOSE)
+    if adapter:
+        options = dataclasses.replace(options, adapter=adapter)
     prompt_list = [
         prompts.build_prompt(template=template, product=r.product, reviews=r.reviews, feedback=r.feedback)
         for r in requests

@@ -318,7 +318,7 @@ def product_with_feedback(product: Product, feedback: str) -> Product:
 
 
 def drafts_compose(drafts: list[Draft], *, banned: list[str], strategy: str | None = None,
-                   embed: bool = True) -> list[Composed]:
+                   embed: bool = True, adapter: str | None = None) -> list[Composed]:
     """Write and check the texts of drafts that share one template, saving nothing.
 
     The one path from template to checked text: the worker saves what this returns
@@ -335,7 +335,7 @@ def drafts_compose(drafts: list[Draft], *, banned: list[str], strategy: str | No
         )
         for d in drafts
     ]
-    written = generation.copy_generate_batch(template=template, requests=requests, strategy=strategy)
+    written = generation.copy_generate_batch(template=template, requests=requests, strategy=strategy, adapter=adapter)
     vectors = _embed_or_none([w.text for w in written]) if embed else None
     composed = []
     for index, (draft, item) in enumerate(zip(drafts, written)):

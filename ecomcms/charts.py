@@ -137,3 +137,25 @@ def interval_bars(groups: dict[str, list[tuple[str, dict]]], *, label: str, widt
                 f'<text x="{cx:.1f}" y="{top + plot_height + 28}" font-size="10" text-anchor="middle" fill="#444">'
                 f'{est:.1%}</text>')
     return _svg(width, height, label, parts)
+
+
+def loss_curve(losses: list[float], *, label: str = "Training loss per step", width: int = 640,
+               height: int = 200) -> SafeString:
+    """The training loss per optimizer step, as a line."""
+    if not losses:
+        return mark_safe("<p>No steps yet.</p>")
+    left, right, top, bottom = 44, 12, 10, 24
+    low, high = min(losses), max(losses)
+    span = (high - low) or 1.0
+    step_x = (width - left - right) / max(len(losses) - 1, 1)
+
+    def y(value: float) -> float:
+        return top + (height - top - bottom) * (1 - (value - low) / span)
+
+    points = " ".join(f"{left + i * step_x:.1f},{y(v):.1f}" for i, v in enumerate(losses))
+    parts = [f'<text x="{left - 4}" y="{y(high) + 4:.1f}" font-size="10" text-anchor="end">{high:.2f}</text>',
+             f'<text x="{left - 4}" y="{y(low) + 4:.1f}" font-size="10" text-anchor="end">{low:.2f}</text>',
+             f'<line x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}" stroke="#999"/>',
+             f'<text x="{width - right}" y="{height - 6}" font-size="10" text-anchor="end">step {len(losses)}</text>',
+             f'<polyline points="{points}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>']
+    return _svg(width, height, label, parts)

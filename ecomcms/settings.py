@@ -342,7 +342,11 @@ CELERY_TASK_ROUTES = {
     "ecomcms.generate_text": {"queue": "generation"},
     "content.generate_*": {"queue": "generation"},
     "support.suggest_*": {"queue": "generation"},
+    "ecomcms.train_adapter": {"queue": "training"},  # hours of CPU: its own worker, never the generation one
 }
+# Fine-tuning runs are long: their own hard limit (seconds); acknowledged on receipt (a broker's
+# consumer timeout would cut an unacknowledged hour-long task), claimed in the database.
+ECOMCMS_TRAINING_TIME_LIMIT = env.integer("ECOMCMS_TRAINING_TIME_LIMIT", 6 * 3600, minimum=60)
 CELERY_BEAT_SCHEDULE: dict = {
     "publish-due-drafts": {"task": "content.publish_due", "schedule": 60.0},
     "sweep-generation": {"task": "content.sweep", "schedule": 60.0},

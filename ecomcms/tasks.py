@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from ecomcms import inference
 
@@ -23,3 +24,13 @@ def embed_texts(texts: list[str]) -> dict:
     """Embed texts; returns the vectors as lists (for checks, not for bulk work)."""
     result = inference.get_embedder().embed(texts)
     return {"model_id": result.model_id, "vectors": result.vectors.tolist()}
+
+
+@shared_task(name="ecomcms.train_adapter", acks_late=False, time_limit=settings.ECOMCMS_TRAINING_TIME_LIMIT,
+             soft_time_limit=settings.ECOMCMS_TRAINING_TIME_LIMIT - 30)
+def train_adapter(adapter_id: int) -> str | None:
+    """Train, evaluate and gate one queued adapter (the ``training`` queue)."""
+    from ecomcms.finetune import services
+
+    adapter = services.adapter_train_run(adapter_id)
+    return adapter.status if adapter else None

@@ -76,6 +76,9 @@ ADMIN_MODELS: dict[str, Ops] = {
     "content.draft": Ops(view=CONTENT, change=CONTENT),
     "content.reviewqueue": Ops(view=CONTENT, change=CONTENT),
     "content.editordecisions": Ops(view=CONTENT),  # the read-only report page
+    # Fine-tuning runs are an operator's tool: train, activate and roll back are superusers' (ecomcms.*_adapter).
+    "ecomcms.adapter": Ops(view=ONLY_SUPERUSER, add=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
+    "ecomcms.adapteractivation": Ops(view=ONLY_SUPERUSER),
     # A/B tests of copy: everyone in content reads them; starting one is an editor's publish.
     "storefront.experiment": Ops(view=CONTENT, add=EDITORS, delete=ONLY_SUPERUSER),
     "content.publishedcopy": Ops(view=CONTENT),
@@ -120,6 +123,8 @@ ADMIN_ACTIONS: dict[str, frozenset[str]] = {
     "content.prompttemplate:activate": EDITORS,
     "content.draft:bulk_approve": EDITORS,
     "content.draft:retry_failed": CONTENT,  # retrying is requesting generation again
+    "ecomcms.adapter:activate": ONLY_SUPERUSER,
+    "ecomcms.adapter:rollback": ONLY_SUPERUSER,
     "content.reviewqueue:bulk_approve": EDITORS,
     "content.reviewqueue:retry_failed": CONTENT,
     "support.ticket:assign_selected": SUPPORT,

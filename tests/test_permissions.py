@@ -163,6 +163,12 @@ def _build_world() -> World:
     world.ticket_public_id, world.other_ticket_public_id = ticket.public_id, other.public_id
     world.suggestion_id = suggestion.pk
 
+    # Runtime: a fine-tuning run and its activation.
+    from ecomcms.models import Adapter, AdapterActivation
+
+    adapter = Adapter.objects.create(purpose="content.copy", version=1, status="ready")
+    AdapterActivation.objects.create(purpose="content.copy", kind="activate", to_adapter=adapter)
+
     # Recommender: events, a version that was active, the settings row, a rule.
     Event.objects.create(source="test", client_id="perm-e1", type="purchase", product=product,
                          customer_id=world.customer_id, session_id=world.session_id, order_id="o-1",

@@ -48,8 +48,9 @@ class Settings:
     template: object  # a PromptTemplate, saved or not
     template_label: str
     strategy: str
-    adapter: str = "none"
+    adapter: str = "none"  # what the report says: "none" or "content.copy v3"
     batch_size: int = 8
+    adapter_path: str = ""  # the adapter's folder ("" = the base model)
     banned: tuple[str, ...] = ()
 
     @property
@@ -237,7 +238,7 @@ def copy_evaluate(products: Sequence[EvalProduct], settings: Settings,
         drafts = [_draft(item, settings) for item in batch]
         try:
             composed = services.drafts_compose(drafts, banned=list(settings.banned), strategy=settings.strategy,
-                                               embed=False)
+                                               embed=False, adapter=settings.adapter_path)
         except inference.ModelError as exc:
             raise EvaluationError(f"generation failed: {exc}") from exc
         scored = [item_score(_generated(item, one, settings), kind=settings.kind, max_chars=settings.template.max_chars)

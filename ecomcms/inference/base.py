@@ -52,6 +52,7 @@ class GenerationOptions:
     no_repeat_ngram_size: int = 3
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    adapter: str = ""  # a LoRA adapter's folder ("" = the base model): ecomcms.finetune
 
     def __post_init__(self):
         if self.max_new_tokens < 1:

@@ -8,7 +8,9 @@ Later loads read that folder and take seconds instead of half a minute.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 import shutil
@@ -161,6 +163,32 @@ class TransformersGenerator:
         self.parameters = sum(p.numel() for p in self.model.parameters())
         self.folder = folder
 
+    @contextlib.contextmanager
+    def _adapter(self, folder: str):
+        """The model to run: the base model, or the base with the LoRA adapter saved in ``folder``.
+
+        Adapters are loaded once per process (peft injects their layers into the base model);
+        the base model runs with every adapter disabled.
+        """
+        peft_model = getattr(self, "_peft", None)
+        if not folder:
+            with peft_model.disable_adapter() if peft_model is not None else contextlib.nullcontext():
+                yield self.model
+            return
+        name = "a" + hashlib.sha256(folder.encode()).hexdigest()[:12]
+        try:
+            if peft_model is None:
+                from peft import PeftModel
+
+                peft_model = self._peft = PeftModel.from_pretrained(self.model, folder, adapter_name=name)
+                peft_model.eval()
+            elif name not in peft_model.peft_config:
+                peft_model.load_adapter(folder, adapter_name=name)
+            peft_model.set_adapter(name)
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+            raise ModelError(f"cannot load the adapter in {folder}: {exc}", permanent=True) from exc
+        yield peft_model
+
     def _stop_ids(self) -> list[int]:
         ids = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
         if self.model.generation_config.eos_token_id is not None:
@@ -205,8 +233,8 @@ class TransformersGenerator:
                 )
             started = time.perf_counter()
             try:
-                with torch.inference_mode():
-                    output = self.model.generate(**encoded, **kwargs)
+                with torch.inference_mode(), self._adapter(options.adapter) as model:
+                    output = model.generate(**encoded, **kwargs)
             except (RuntimeError, ValueError, IndexError) as exc:
                 raise ModelError(f"generation failed: {exc}", permanent=False) from exc
             seconds = time.perf_counter() - started

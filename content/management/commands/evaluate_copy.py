@@ -45,7 +45,9 @@ class Command(BaseCommand):
                                                             "(sampled) products (I-J/N: parts I to J), to spread one "
                                                             "run over processes; join their partial files and "
                                                             "--rescore them.")
-        parser.add_argument("--adapter", default="none", help="The fine-tuned adapter to load; only 'none' for now.")
+        parser.add_argument("--adapter", default="none",
+                            help="none (the base model), active, or the VERSION of a content.copy adapter "
+                                 "(Runtime > Adapters).")
         parser.add_argument("--strategy", help=f"Generation strategy (default: the template's, else "
                                                f"{generation.DEFAULT_STRATEGY!r}).")
         parser.add_argument("--template", default="default",
@@ -60,15 +62,30 @@ class Command(BaseCommand):
                                  "stopped half-way) again with today's claim extractor and metrics, without "
                                  "generating (checks and provenance stay as they were).")
 
+    @staticmethod
+    def _adapter(value: str) -> tuple[str, str]:
+        from ecomcms.finetune import selectors as finetune_selectors
+        from ecomcms.models import Adapter
+
+        if value == "none":
+            return "none", ""
+        if value == "active":
+            adapter = finetune_selectors.adapter_active(generation.COPY_PURPOSE)
+            return (str(adapter), adapter.path) if adapter else ("none", "")
+        if not value.isdigit():
+            raise CommandError(f"--adapter {value!r}: none, active, or a version number")
+        adapter = Adapter.objects.filter(purpose=generation.COPY_PURPOSE, version=int(value)).first()
+        if adapter is None or not adapter.path:
+            raise CommandError(f"--adapter {value}: no trained {generation.COPY_PURPOSE} adapter has this version")
+        return str(adapter), adapter.path
+
     def handle(self, *args, **options):
         if options["rescore"]:
             self._output(self._rescore(options["rescore"]), options)
             return
         if not options["format"] or not options["kind"]:
             raise CommandError("--format and --kind are required (unless --rescore)")
-        if options["adapter"] != "none":
-            raise CommandError(f"--adapter {options['adapter']!r}: no adapters can be loaded yet; only 'none' "
-                               "(the base model) is accepted")
+        adapter_label, adapter_path = self._adapter(options["adapter"])
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
         batch_size = options["batch_size"] or settings.ECOMCMS_GENERATION_BATCH_SIZE
@@ -93,7 +110,8 @@ class Command(BaseCommand):
         if not products:
             raise CommandError(f"{options['products']}: no products to evaluate")
         run = harness.Settings(kind=kind, template=template, template_label=label, strategy=strategy,
-                               adapter=options["adapter"], batch_size=batch_size, banned=self._banned())
+                               adapter=adapter_label, adapter_path=adapter_path, batch_size=batch_size,
+                               banned=self._banned())
         source = {"products": str(options["products"]), "format": options["format"], "limit": options["limit"],
                   "seed": options["seed"]}
         partial = self._partial(options["out"], source | harness.settings_header(run))

@@ -1,0 +1,170 @@
+"""Fine-tuning runs: request, train in the worker with progress, evaluate, gate, activate, roll back.
+
+Training never runs in a web request: ``adapter_train_request`` stores a queued ``Adapter`` and
+sends ``ecomcms.train_adapter`` to the ``training`` queue after the commit. The worker claims it
+(compare-and-set ``queued -> training``), builds the purpose's dataset, trains a LoRA adapter on the
+training split with a progress record after every step, evaluates the base model and the adapter
+on the held-out split (never trained on), and stores the gate's verdict. Only an adapter whose
+gate passed can be activated; a roll-back returns to the previously active adapter (or the base).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ecomcms import queueing
+from ecomcms.finetune import lora, registry
+from ecomcms.models import Adapter, AdapterActivation, AdapterStatus
+
+logger = logging.getLogger(__name__)
+PERMISSION = "ecomcms.change_adapter"
+
+
+class FinetuneError(Exception):
+    """A fine-tuning request that cannot be carried out; the message says why."""
+
+
+class NotAllowed(FinetuneError):
+    pass
+
+
+def _require(actor) -> None:
+    if actor is not None and not actor.has_perm(PERMISSION):
+        raise NotAllowed("only operators may train, activate or roll back adapters")
+
+
+def adapters_dir() -> Path:
+    return Path(settings.DATA_DIR) / "adapters"
+
+
+def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor=None) -> Adapter:
+    """Queue a training run; ``parameters`` are LoRA's (``lora.DEFAULTS``) plus the purpose's own."""
+    _require(actor)
+    try:
+        registry.purpose_get(purpose)
+    except registry.UnknownPurpose as exc:
+        raise FinetuneError(str(exc)) from exc
+    from ecomcms.tasks import train_adapter
+
+    parameters = dict(parameters or {})
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                version = (Adapter.objects.filter(purpose=purpose).aggregate(v=Max("version"))["v"] or 0) + 1
+                adapter = Adapter.objects.create(
+                    purpose=purpose, version=version, requested_by=actor,
+                    parameters=lora.parameters_with_defaults(parameters) | parameters,
+                )
+                transaction.on_commit(lambda: queueing.send(train_adapter, (adapter.pk,)))
+            return adapter
+        except IntegrityError:  # two requests took the same version number
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _progress(adapter_id: int, **fields) -> None:
+    Adapter.objects.filter(pk=adapter_id).update(**fields)
+
+
+def adapter_train_run(adapter_id: int) -> Adapter | None:
+    """Run a queued training (in the worker). Returns None when someone else has it or it is gone."""
+    claimed = Adapter.objects.filter(pk=adapter_id, status=AdapterStatus.QUEUED).update(status=AdapterStatus.TRAINING)
+    if not claimed:
+        return None
+    adapter = Adapter.objects.get(pk=adapter_id)
+    started = time.perf_counter()
+    output = adapters_dir() / f"{adapter.purpose}-v{adapter.version}"
+    try:
+        purpose = registry.purpose_get(adapter.purpose)
+        dataset = purpose.dataset(adapter.parameters)
+        if not dataset.train:
+            raise FinetuneError("no training examples: approve some drafts or give a file of pairs")
+        folder, base_model = _base_model_folder()
+        _progress(adapter_id, base_model=base_model, data=dataset.counts | {"train": len(dataset.train),
+                                                                          "held_out": len(dataset.held_out)},
+                  progress={"step": 0, "steps": None, "losses": []})
+        losses: list[float] = []
+
+        def on_step(step: int, steps: int, loss: float) -> None:
+            losses.append(round(loss, 4))
+            _progress(adapter_id, progress={"step": step, "steps": steps, "losses": losses,
+                                            "seconds": round(time.perf_counter() - started, 1)})
+
+        if output.exists():
+            shutil.rmtree(output)
+        result = lora.train(folder, dataset.train, output, adapter.parameters,
+                            threads=settings.ECOMCMS_TORCH_THREADS, on_step=on_step)
+        _progress(adapter_id, status=AdapterStatus.EVALUATING, path=str(output),
+                  progress={"step": result.steps, "steps": result.steps, "losses": result.losses,
+                            "seconds": round(result.seconds, 1),
+                            "seconds_per_100_examples": round(result.seconds_per_100, 1)})
+        from ecomcms.finetune.selectors import adapter_active_path
+
+        base = purpose.evaluate(dataset.held_out, adapter_active_path(adapter.purpose))  # the active model
+        tuned = purpose.evaluate(dataset.held_out, str(output))
+        passed, reasons = purpose.gate(base, tuned)
+        _progress(adapter_id, status=AdapterStatus.READY, metrics={"base": base, "adapter": tuned,
+                                                                 "gate": {"passed": passed, "reasons": reasons}},
+                  seconds=time.perf_counter() - started, finished_at=timezone.now(), error="")
+    except Exception as exc:  # a failed run is recorded with its reason, never retried blindly
+        logger.exception("training adapter %s failed", adapter_id)
+        _progress(adapter_id, status=AdapterStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
+                  seconds=time.perf_counter() - started, finished_at=timezone.now())
+    return Adapter.objects.get(pk=adapter_id)
+
+
+def _base_model_folder() -> tuple[Path, str]:
+    """The in-process text model's folder (converted from GGUF once) and its id."""
+    from ecomcms.inference.sources import text_model_source
+    from ecomcms.inference.transformers_backend import ensure_converted
+
+    source = text_model_source(settings.ECOMCMS_TEXT_MODEL)
+    folder, _ = ensure_converted(source, settings.ECOMCMS_MODEL_CACHE)
+    return folder, source.model_id
+
+
+def adapter_activate(*, adapter: Adapter, actor) -> Adapter:
+    """Make an adapter the one its purpose generates with; only one that passed its gate."""
+    _require(actor)
+    with transaction.atomic():
+        adapter = Adapter.objects.select_for_update().get(pk=adapter.pk)
+        if adapter.status != AdapterStatus.READY:
+            raise FinetuneError(f"{adapter} is {adapter.get_status_display().lower()}, not ready")
+        if not adapter.gate_passed:
+            reasons = "; ".join(adapter.metrics.get("gate", {}).get("reasons", [])) or "not evaluated"
+            raise FinetuneError(f"{adapter} is not better than the active model on the held-out split: {reasons}")
+        if adapter.is_active:
+            return adapter
+        current = Adapter.objects.filter(purpose=adapter.purpose, is_active=True).first()
+        Adapter.objects.filter(purpose=adapter.purpose, is_active=True).update(is_active=False)
+        Adapter.objects.filter(pk=adapter.pk).update(is_active=True)
+        AdapterActivation.objects.create(purpose=adapter.purpose, kind="activate", from_adapter=current,
+                                         to_adapter=adapter, actor=actor)
+    adapter.refresh_from_db()
+    return adapter
+
+
+def adapter_rollback(*, purpose: str, actor) -> Adapter | None:
+    """Return to the adapter active before the current one (or to the base model); returns it."""
+    _require(actor)
+    with transaction.atomic():
+        current = Adapter.objects.select_for_update().filter(purpose=purpose, is_active=True).first()
+        if current is None:
+            raise FinetuneError(f"{purpose} generates with the base model already")
+        last = AdapterActivation.objects.filter(purpose=purpose, kind="activate", to_adapter=current).first()
+        previous = last.from_adapter if last else None
+        Adapter.objects.filter(pk=current.pk).update(is_active=False)
+        if previous is not None:
+            Adapter.objects.filter(pk=previous.pk).update(is_active=True)
+        AdapterActivation.objects.create(purpose=purpose, kind="rollback", from_adapter=current, to_adapter=previous,
+                                         actor=actor)
+    return previous
