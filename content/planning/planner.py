@@ -31,6 +31,7 @@ class Slot:
     priority: int = 50  # lower is kept first when the text must be cut
     order: int = 0  # position in the text
     chosen: str = ""
+    frames: dict = field(default_factory=dict)  # slot key -> the pattern of each candidate (frame slots)
     scores: list[float] = field(default_factory=list)
 
 
@@ -69,9 +70,11 @@ def _unique(items):
 def description_plan(facts: ProductFacts, *, max_chars: int, patterns=default_patterns) -> list[Slot]:
     base = {"name": facts.name, "brand": facts.brand, "category": facts.category, "department": facts.department,
             "price": facts.price}
-    slots = [Slot("opening", _unique(fill(p, **base) for p in patterns.DESCRIPTION_OPENING), priority=0, order=0)]
-    slots.append(Slot("category", _unique(fill(p, **base) for p in patterns.DESCRIPTION_CATEGORY), priority=1, order=1))
-    slots.append(Slot("price", _unique(fill(p, **base) for p in patterns.DESCRIPTION_PRICE), priority=2, order=1000))
+    slots = [
+        _frame_slot("opening", patterns.DESCRIPTION_OPENING, base, priority=0, order=0),
+        _frame_slot("category", patterns.DESCRIPTION_CATEGORY, base, priority=1, order=1),
+        _frame_slot("price", patterns.DESCRIPTION_PRICE, base, priority=2, order=1000),
+    ]
     for index, fact in enumerate(facts.of_type("prose")):
         slots.append(Slot(f"prose:{index}", [fact.value], priority=20 + index, order=10 + index))
     order = {name: i for i, name in enumerate(patterns.DESCRIPTION_ORDER)}
@@ -93,6 +96,17 @@ def description_plan(facts: ProductFacts, *, max_chars: int, patterns=default_pa
         if candidates:
             slots.append(Slot(f"{fact.type}:{fact.label}", candidates, priority=5 + index, order=100 + index))
     return [s for s in slots if s.candidates and all(len(c) <= max_chars for c in s.candidates[:1])]
+
+
+def _frame_slot(key: str, pattern_list: list[str], fields: dict, **kwargs) -> Slot:
+    """A slot whose candidates are the patterns that the product's facts can fill, one each."""
+    used, candidates = [], []
+    for pattern in pattern_list:
+        text = fill(pattern, **fields)
+        if text and text not in candidates:
+            used.append(pattern)
+            candidates.append(text)
+    return Slot(key, candidates, frames={key: used}, **kwargs)
 
 
 def _article_fits(candidate: str, value: str) -> bool:
@@ -172,9 +186,22 @@ def short_form_candidates(facts: ProductFacts, *, kind: str, max_chars: int, pat
     return _unique(candidates)
 
 
-def _for_scoring(candidate: str, name: str) -> str:
-    """The wording is what is ranked: a long product name (the same in every candidate) is cut to
-    its first words, so the model reads (and pays for) a short sentence."""
+# Slots whose wordings differ only in their frame, not in how a value fits it: their frames are
+# ranked once per process with stand-in facts (the ranking is the same for every product), so the
+# model's time goes to the slots where the value's grammar matters.
+FRAME_SLOTS = ("opening", "category", "price")
+STAND_INS = {"name": "Nordic Oak Chair", "brand": "Lindqvist", "category": "Chairs", "department": "Home & Kitchen",
+             "price": "49.00 EUR"}
+_SCORE_CACHE: dict[tuple, object] = {}
+_SCORE_CACHE_LIMIT = 20000
+
+
+def _scoring_text(slot: Slot, index: int, name: str, patterns_used: dict) -> str:
+    """What the model reads for one candidate: the frame with stand-ins, or the sentence itself
+    with a long product name cut to its first words (the same in every candidate of the slot)."""
+    if slot.key in FRAME_SLOTS and slot.key in patterns_used and index < len(patterns_used[slot.key]):
+        return fill(patterns_used[slot.key][index], **STAND_INS) or slot.candidates[index]
+    candidate = slot.candidates[index]
     if name and len(name.split()) > 4 and name in candidate:
         return candidate.replace(name, " ".join(name.split()[:3]))
     return candidate
@@ -182,15 +209,22 @@ def _for_scoring(candidate: str, name: str) -> str:
 
 def realize(plans: list[list[Slot]], *, contexts: list[str], scorer, max_chars: list[int],
             names: list[str] | None = None) -> list[str]:
-    """Pick the best candidate of every slot (one scorer call for the batch) and assemble each text."""
+    """Pick the best candidate of every slot (one scorer call for the batch, cached) and assemble each text."""
     pairs = []
     for plan, context, name in zip(plans, contexts, names or [""] * len(plans)):
         for slot in plan:
             if len(slot.candidates) > 1:  # a slot with one wording (a copied sentence) needs no ranking
-                pairs.extend((slot, context, _for_scoring(c, name)) for c in slot.candidates)
+                pairs.extend((slot, context, " " + _scoring_text(slot, i, name, slot.frames))
+                             for i in range(len(slot.candidates)))
     if pairs and scorer is not None:
-        scores = scorer.score([p[1] for p in pairs], [" " + p[2] for p in pairs])
-        for (slot, _, _), score in zip(pairs, scores):
+        missing = list(dict.fromkeys((p[1], p[2]) for p in pairs if (p[1], p[2]) not in _SCORE_CACHE))
+        if missing:
+            if len(_SCORE_CACHE) > _SCORE_CACHE_LIMIT:
+                _SCORE_CACHE.clear()
+            for key, score in zip(missing, scorer.score([m[0] for m in missing], [m[1] for m in missing])):
+                _SCORE_CACHE[key] = score
+        for slot, context, text in pairs:
+            score = _SCORE_CACHE[(context, text)]
             slot.scores.append(fluency(score))
             slot.means.append(score.mean)
     texts = []
