@@ -50,9 +50,12 @@ BOILERPLATE = (
 # A sentence containing one of these is not copy: warnings, legal lines, shop instructions.
 _NOT_COPY = re.compile(
     r"(warning|choking|hazard|trademark|copyright|®|™|click|amazon|seller|return|refund|warrant|guarantee|"
-    r"customer service|contact us|email|http|www\.|\.com|please|note:|disclaimer|review|\?)",
+    r"customer service|contact us|email|http|www\.|\.com|please|note:|disclaimer|review|\?|[$€£¥]|\b(?:usd|eur|gbp)\b)",
     re.I,
 )
+# Section headers glued to the first sentence of a seller's text.
+_HEADER = re.compile(r"^(?:product description|from the manufacturer|description|product details|about this item)"
+                     r"\s*[:\-–]?\s+(?=[A-Z])", re.I)
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|me|my|we|we're|we've|our|us)\b", re.I)
 
 _PAIR = re.compile(r"^\s*([A-Za-z][A-Za-z /&'-]{1,40}?)\s*:\s*(.+?)\s*$", re.S)
@@ -117,7 +120,7 @@ def prose_sentences(text: str) -> list[str]:
     text = clean_value(text)
     sentences = []
     for sentence in _SENTENCE.split(text):
-        sentence = sentence.strip(" |")
+        sentence = _HEADER.sub("", sentence.strip(" |"))
         if not (40 <= len(sentence) <= 260) or sentence[-1] not in ".!" or sentence.endswith(("..", "…")):
             continue
         if not sentence[0].isupper() or _NOT_COPY.search(sentence) or _FIRST_PERSON.search(sentence):

@@ -46,6 +46,11 @@ DESCRIPTION_CATEGORY = [
     "You will find it under {category}.",
     "It is part of the {category} collection.",
 ]
+# Said only when the text would otherwise be shorter than a description should be.
+DESCRIPTION_CLOSING = [
+    "Look for the {name} under {category}.",
+    "The {name} is one of our {category}.",
+]
 # The price exactly as the facts give it ("24.90 EUR"); said last.
 DESCRIPTION_PRICE = [
     "It sells for {price}.",
@@ -150,6 +155,7 @@ HEADLINE_FORMS = [
     "{short} in {colour}",
     "{short}, {benefit}",
     "{short}",
+    "{short} - {category}",
 ]
 SEO_TITLE_FORMS = [
     "{short} | {brand}",

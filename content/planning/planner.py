@@ -32,6 +32,7 @@ class Slot:
     order: int = 0  # position in the text
     chosen: str = ""
     frames: dict = field(default_factory=dict)  # slot key -> the pattern of each candidate (frame slots)
+    only_if_short: bool = False  # said only when the text would be shorter than MIN_CHARS without it
     scores: list[float] = field(default_factory=list)
 
 
@@ -74,6 +75,7 @@ def description_plan(facts: ProductFacts, *, max_chars: int, patterns=default_pa
         _frame_slot("opening", patterns.DESCRIPTION_OPENING, base, priority=0, order=0),
         _frame_slot("category", patterns.DESCRIPTION_CATEGORY, base, priority=1, order=1),
         _frame_slot("price", patterns.DESCRIPTION_PRICE, base, priority=2, order=1000),
+        _frame_slot("closing", patterns.DESCRIPTION_CLOSING, base, priority=99, order=999, only_if_short=True),
     ]
     for index, fact in enumerate(facts.of_type("prose")):
         slots.append(Slot(f"prose:{index}", [fact.value], priority=20 + index, order=10 + index))
@@ -189,7 +191,7 @@ def short_form_candidates(facts: ProductFacts, *, kind: str, max_chars: int, pat
 # Slots whose wordings differ only in their frame, not in how a value fits it: their frames are
 # ranked once per process with stand-in facts (the ranking is the same for every product), so the
 # model's time goes to the slots where the value's grammar matters.
-FRAME_SLOTS = ("opening", "category", "price")
+FRAME_SLOTS = ("opening", "category", "price", "closing")
 STAND_INS = {"name": "Nordic Oak Chair", "brand": "Lindqvist", "category": "Chairs", "department": "Home & Kitchen",
              "price": "49.00 EUR"}
 _SCORE_CACHE: dict[tuple, object] = {}
@@ -244,14 +246,42 @@ def fluency(score) -> float:
     return score.logprob / max(score.tokens, 1) ** 0.8
 
 
+MIN_CHARS = 150  # a description shorter than this says too little (the harness's and editors' minimum)
+
+
+def _trigrams(text: str) -> list[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+
+
 def assemble(plan: list[Slot], max_chars: int) -> str:
+    """The chosen sentences that fit, most important first, in text order.
+
+    A sentence that would make a three-word phrase appear a third time (the product name said
+    over and over by a seller's text) is left out: it reads as repetition.
+    """
     kept: list[Slot] = []
     used = 0
+    counts: dict[tuple[str, ...], int] = {}
     for slot in sorted(plan, key=lambda s: s.priority):
+        if slot.only_if_short:
+            continue
         extra = len(slot.chosen) + (1 if kept else 0)
+        grams = _trigrams(slot.chosen)
+        if any(counts.get(g, 0) + grams.count(g) > 2 for g in set(grams)):
+            continue
         if used + extra <= max_chars:
             kept.append(slot)
             used += extra
+            for g in grams:
+                counts[g] = counts.get(g, 0) + 1
+    if used < min(MIN_CHARS, max_chars):
+        for slot in (s for s in plan if s.only_if_short):
+            extra = len(slot.chosen) + 1
+            if used + extra <= max_chars:
+                kept.append(slot)
+                used += extra
+                break
     return " ".join(s.chosen for s in sorted(kept, key=lambda s: s.order))
 
 

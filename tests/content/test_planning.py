@@ -125,6 +125,7 @@ def _sample_fields():
 def test_every_pattern_fills_without_a_leftover_placeholder_and_adds_no_claim():
     fields = _sample_fields()
     lists = [patterns.DESCRIPTION_OPENING, patterns.DESCRIPTION_CATEGORY, patterns.DESCRIPTION_PRICE,
+             patterns.DESCRIPTION_CLOSING,
              *patterns.DESCRIPTION_FACTS.values()]
     for pattern_list in lists:
         for pattern in pattern_list:
