@@ -134,3 +134,24 @@ def test_every_pattern_fills_without_a_leftover_placeholder_and_adds_no_claim():
             text = planner.fill(pattern, **fields)
             assert text and "{" not in text and text.endswith("."), pattern
             assert not re.search(r"\d", pattern), f"a pattern may not state a number: {pattern}"
+
+
+def test_a_sentence_that_repeats_the_name_a_third_time_is_left_out():
+    product = Product(title="Wildkin Kids 17 Inch Backpack", category="Luggage | Backpacks", attributes={
+        "details": "Your child will love the Wildkin Kids 17 Inch Backpack every day of the year. "
+                   "The Wildkin Kids 17 Inch Backpack holds books, snacks and a water bottle easily. "
+                   "Made for school, the Wildkin Kids 17 Inch Backpack has two roomy side pockets."})
+
+    text = _plan_text(product)
+
+    assert text.count("Kids 17 Inch") == 2
+
+
+def test_a_short_description_gets_a_closing_sentence_and_no_seller_prices():
+    product = Product(title="Roces Icon Fitness Inline Skate", category="Sports | Inline Skates", attributes={
+        "details": "Buy two pairs of these skates today for only $99 and save on shipping to your door."})
+
+    text = _plan_text(product)
+
+    assert len(text) >= 100 and text.count("Roces Icon Fitness Inline Skate") == 2
+    assert "$99" not in text
