@@ -311,7 +311,7 @@ def test_a_registered_strategy_is_what_the_harness_runs(db, scripted_model, prod
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--adapter", "shop-v1"], "only 'none'"),
+    (["--adapter", "shop-v1"], "none, active, or a version number"),
     (["--strategy", "psychic"], "unknown"),
     (["--limit", "0"], "at least 1"),
     (["--template", "99"], "no description template has version 99"),
