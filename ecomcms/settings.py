@@ -378,6 +378,9 @@ _unknown_regions = sorted(set(SUPPORT_REDACTION_PHONE_REGIONS) - phonenumbers.SU
 if _unknown_regions:
     raise ImproperlyConfigured(f"SUPPORT_REDACTION_PHONE_REGIONS: unknown region code(s) {_unknown_regions}")
 SUPPORT_SHOP_NAME = env.string("SUPPORT_SHOP_NAME", "our shop")
+# Share of tickets expected to fit no intent (a third to a half on real shop chatbots): the trained intent
+# classifier's "none of these" rule is chosen for it (support/intent/openset.py). Higher: more tickets to a person.
+SUPPORT_INTENT_OPEN_TRAFFIC = min(env.number("SUPPORT_INTENT_OPEN_TRAFFIC", 0.4, minimum=0.0), 0.95)
 SUPPORT_REPLY_MAX_NEW_TOKENS = env.integer("SUPPORT_REPLY_MAX_NEW_TOKENS", 120, minimum=16)
 SUPPORT_API_THROTTLE_TICKETS = _throttle_rate("API_THROTTLE_TICKETS", "20/hour")  # new tickets per client IP
 

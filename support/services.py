@@ -1089,7 +1089,8 @@ def intent_model_train(*, actor=None, activate: bool = True) -> IntentModel:
                            f"examples{' (too few: ' + ', '.join(dropped) + ')' if dropped else ''}")
     embedder = inference.get_embedder()
     started = time.perf_counter()
-    classifier = IntentClassifier().fit([t for t, _ in rows], [y for _, y in rows], _embed)
+    classifier = IntentClassifier(open_traffic=settings.SUPPORT_INTENT_OPEN_TRAFFIC).fit(
+        [t for t, _ in rows], [y for _, y in rows], _embed)
     seconds = time.perf_counter() - started
     folder = Path(settings.DATA_DIR) / "support" / "intent-models"
     folder.mkdir(parents=True, exist_ok=True)
@@ -1101,7 +1102,10 @@ def intent_model_train(*, actor=None, activate: bool = True) -> IntentModel:
             artifact=str(path), trained_by=actor, metrics={
                 "cv_accuracy": round(classifier.cv_accuracy, 4), "high_cutoff": round(classifier.cutoffs.high, 4),
                 "train_seconds": round(seconds, 1), "sources": counts, "dropped_intents": dropped,
-                "mix": classifier.mix,
+                "mix": classifier.mix, "open_rule": {
+                    "min_confidence": classifier.open_rule.min_confidence,
+                    "min_similarity": classifier.open_rule.min_similarity,
+                    "open_traffic": classifier.open_traffic},
             },
         )
         if activate:

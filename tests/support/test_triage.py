@@ -161,7 +161,7 @@ def test_the_trained_classifier_is_used_once_there_is_an_active_model(recording_
                                                 "confidence": round(triaged.intent_score, 4)}
 
 
-def test_an_out_of_scope_ticket_goes_to_a_person_with_no_intent_and_no_suggestion(recording_models):
+def test_an_out_of_scope_ticket_goes_to_a_person_with_no_intent_and_no_suggestion(recording_models, settings):
     """The trained classifier says "none of these": no intent, no routing, no reply drafted from a wrong intent."""
     make_taxonomy()
     words = {"track_order": "where is my parcel tracking", "get_refund": "refund my money back please",
@@ -174,7 +174,8 @@ def test_an_out_of_scope_ticket_goes_to_a_person_with_no_intent_and_no_suggestio
     triaged = services.ticket_triage(ticket.pk)
     routed = services.ticket_triage(known.pk)
 
-    assert model.is_active
+    assert model.is_active and model.metrics["open_rule"]["open_traffic"] == settings.SUPPORT_INTENT_OPEN_TRAFFIC
+    assert model.metrics["open_rule"]["min_similarity"] > 0
     assert (triaged.intent, triaged.intent_confidence, triaged.needs_human_triage) == ("", "low", True)
     assert triaged.category == "" and triaged.queue == ticket.queue
     details = triaged.triage_details["intent"]
