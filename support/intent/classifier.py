@@ -36,15 +36,15 @@ from support.intent.calibration import (
 from support.intent.embedding import Embed, embed_checked
 from support.intent.features import FeatureWeights
 from support.intent.members import KernelMember, LinearMember, NeighbourMember
-from support.intent.openset import OPEN_TRAFFIC, OpenRule, choose_open_rule, nearest_similarity
+from support.intent.openset import OPEN_TRAFFIC, OpenRule, choose_open_rule, label_similarity, similarity_and_margin
 from support.intent.prediction import Cutoffs, Prediction
 
 FORMAT_VERSION = 2
 #: Attributes written by ``save`` besides the fitted members.
 _SAVED = ("weights", "c", "folds", "seed", "low_accuracy", "high_precision", "labels", "member_temperatures", "mix",
-          "temperature", "cutoffs", "cv_accuracy", "open_traffic", "open_rule", "reference")
+          "temperature", "cutoffs", "cv_accuracy", "open_traffic", "open_rule", "reference", "reference_targets")
 #: Added in format 2; a format-1 file loads with these (an out-of-scope rule that never fires).
-_FORMAT_1_DEFAULTS = {"open_traffic": None, "open_rule": OpenRule(), "reference": None}
+_FORMAT_1_DEFAULTS = {"open_traffic": None, "open_rule": OpenRule(), "reference": None, "reference_targets": None}
 MEMBERS = ("linear", "kernel", "neighbour")
 #: (linear, kernel, neighbour) weights tried; the linear member always keeps >= 40%.
 MIX_GRID = tuple((round(1 - k - n, 2), k, n) for k in (0.0, 0.1, 0.2, 0.3) for n in (0.0, 0.1, 0.2, 0.3))
@@ -89,6 +89,7 @@ class IntentClassifier:
         self.open_traffic = open_traffic
         self.open_rule = OpenRule()
         self.reference: np.ndarray | None = None  # the training embeddings, for the nearest-ticket similarity
+        self.reference_targets: np.ndarray | None = None
         self._members: dict[str, Member] = {}
 
     @property
@@ -114,7 +115,7 @@ class IntentClassifier:
         self.cutoffs = choose_cutoffs(probabilities.max(axis=1), correct, self.low_accuracy, self.high_precision)
         self.open_rule = choose_open_rule(probabilities, targets, vectors, seed=self.seed,
                                           open_traffic=self.open_traffic)
-        self.reference = vectors.astype(np.float32)
+        self.reference, self.reference_targets = vectors.astype(np.float32), targets.copy()
         self._members = {name: self._new_member(name).fit(texts, vectors, targets) for name in self.mix}
         return self
 
@@ -126,15 +127,18 @@ class IntentClassifier:
         probabilities = self._probabilities(texts, vectors)
         best = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(texts)), best]
-        similarity = self.nearest_similarity(vectors)
-        out_of_scope = self.open_rule.is_open(confidences, similarity)
+        similarity, margin = self.nearest_similarity(vectors)
+        out_of_scope = self.open_rule.is_open(confidences, similarity, margin)
         return self.cutoffs.predictions([self.labels[i] for i in best], confidences.tolist(), out_of_scope.tolist())
 
-    def nearest_similarity(self, vectors: np.ndarray) -> np.ndarray:
-        """Cosine similarity of each vector to the nearest training ticket (1.0 for a format-1 model)."""
-        if self.reference is None:
-            return np.ones(len(vectors), dtype=np.float32)
-        return nearest_similarity(np.asarray(vectors, dtype=np.float32), self.reference)
+    def nearest_similarity(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine similarity of each vector to the nearest training ticket, and how much closer that is than the
+        nearest ticket of any other intent (1.0 and 1.0 for a format-1 model, which has no training vectors)."""
+        if self.reference is None or self.reference_targets is None:
+            return np.ones(len(vectors), dtype=np.float32), np.ones(len(vectors), dtype=np.float32)
+        by_label = label_similarity(np.asarray(vectors, dtype=np.float32), self.reference, self.reference_targets,
+                                    len(self.labels))
+        return similarity_and_margin(by_label)
 
     def predict_proba(self, texts: list[str], embed: Embed) -> np.ndarray:
         """Calibrated probabilities, one column per label in ``self.labels`` order."""

@@ -36,19 +36,47 @@ OPEN_TRAFFIC = 0.4
 DRAWS = 8
 CONFIDENCE_GRID = np.r_[0.0, np.linspace(0.1, 0.9, 17)]
 SIMILARITY_GRID = np.r_[0.0, np.linspace(0.5, 0.9, 41)]
+MARGIN_GRID = np.linspace(0.0, 0.1, 11)
 _CHUNK = 2048
 
 
 @dataclass(frozen=True)
 class OpenRule:
-    """Out of scope when confidence < ``min_confidence`` or nearest-ticket similarity < ``min_similarity``."""
+    """Out of scope when the confidence is below ``min_confidence``, the similarity to the nearest training
+    ticket below ``min_similarity``, or the nearest intent wins by less than ``min_margin`` (cosine of the
+    nearest ticket of the best intent minus that of the second intent)."""
 
     min_confidence: float = 0.0
     min_similarity: float = 0.0
+    min_margin: float = 0.0
     simulated_macro_f1: float | None = None
 
-    def is_open(self, confidences: np.ndarray, similarities: np.ndarray) -> np.ndarray:
-        return (np.asarray(confidences) < self.min_confidence) | (np.asarray(similarities) < self.min_similarity)
+    def is_open(self, confidences: np.ndarray, similarities: np.ndarray,
+                margins: np.ndarray | None = None) -> np.ndarray:
+        result = (np.asarray(confidences) < self.min_confidence) | (np.asarray(similarities) < self.min_similarity)
+        if margins is not None:
+            result |= np.asarray(margins) < self.min_margin
+        return result
+
+
+def similarity_and_margin(by_label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From (rows, labels) best cosines: the nearest ticket's similarity, and its lead over the next intent."""
+    if by_label.shape[1] < 2:
+        return by_label.max(axis=1), np.ones(len(by_label), dtype=np.float32)
+    top = np.sort(by_label, axis=1)[:, -2:]
+    return top[:, 1], top[:, 1] - top[:, 0]
+
+
+def label_similarity(queries: np.ndarray, reference: np.ndarray, targets: np.ndarray, n_labels: int) -> np.ndarray:
+    """(queries, labels): each query's best cosine to the reference rows of each label."""
+    best = np.full((len(queries), n_labels), -1.0, dtype=np.float32)
+    order = np.argsort(targets, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(targets[order])) + 1]
+    present = targets[order][starts]
+    for i in range(0, len(queries), _CHUNK):
+        similarity = queries[i:i + _CHUNK] @ reference[order].T
+        best[i:i + _CHUNK, present] = np.maximum.reduceat(similarity, starts, axis=1)
+    return best
 
 
 def nearest_similarity(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -101,24 +129,31 @@ def choose_open_rule(probabilities: np.ndarray, targets: np.ndarray, vectors: np
         return OpenRule()
     similarity_by_label = per_label_similarity(vectors, targets, n_labels)
     rng = np.random.RandomState(seed)
-    scores = np.zeros((len(CONFIDENCE_GRID), len(SIMILARITY_GRID)))
+    open_class = n_labels  # one index past the labels
+    draws_data = []
     for _ in range(draws):
         known = np.sort(rng.permutation(n_labels)[n_open:])
         restricted = probabilities[:, known]
         restricted = restricted / restricted.sum(axis=1, keepdims=True)
-        confidence, best = restricted.max(axis=1), known[restricted.argmax(axis=1)]
-        similarity = similarity_by_label[:, known].max(axis=1)
-        open_class = n_labels  # one index past the labels
+        similarity, margin = similarity_and_margin(similarity_by_label[:, known])
         truth = np.where(np.isin(targets, known), targets, open_class)
         weights = None
         if open_traffic is not None:  # reweight so that out-of-scope rows are this share of the traffic
             is_open = truth == open_class
             weights = np.where(is_open, open_traffic / is_open.mean(), (1 - open_traffic) / (1 - is_open.mean()))
-        for i, min_confidence in enumerate(CONFIDENCE_GRID):
-            low_confidence = confidence < min_confidence
-            for j, min_similarity in enumerate(SIMILARITY_GRID):
-                predicted = np.where(low_confidence | (similarity < min_similarity), open_class, best)
-                scores[i, j] += macro_f1(truth, predicted, n_labels + 1, weights)
-    scores /= draws
-    i, j = np.unravel_index(scores.argmax(), scores.shape)
-    return OpenRule(float(CONFIDENCE_GRID[i]), float(SIMILARITY_GRID[j]), round(float(scores[i, j]), 4))
+        draws_data.append((restricted.max(axis=1), known[restricted.argmax(axis=1)], similarity, margin, truth,
+                           weights))
+
+    def mean_f1(min_confidence: float, min_similarity: float, min_margin: float) -> float:
+        total = 0.0
+        for confidence, best, similarity, margin, truth, weights in draws_data:
+            flagged = (confidence < min_confidence) | (similarity < min_similarity) | (margin < min_margin)
+            total += macro_f1(truth, np.where(flagged, open_class, best), n_labels + 1, weights)
+        return total / len(draws_data)
+
+    # Stage 1: similarity and margin, which the simulation reproduces exactly (neighbours of the known intents).
+    _, min_similarity, min_margin = max((mean_f1(0.0, ts, tm), ts, tm) for ts in SIMILARITY_GRID for tm in MARGIN_GRID)
+    # Stage 2: a confidence floor on top. Renormalised probabilities only approximate a model that never saw the
+    # held-out intents (such a model is surer of its wrong answer), so this stage cannot undo stage 1.
+    best_f1, min_confidence = max((mean_f1(tc, min_similarity, min_margin), tc) for tc in CONFIDENCE_GRID)
+    return OpenRule(float(min_confidence), float(min_similarity), float(min_margin), round(float(best_f1), 4))
