@@ -120,6 +120,51 @@ def _llama_process(share, options, threads, gguf, barrier, results):
     results.put((tokens, started, time.perf_counter(), *_memory_mb()))
 
 
+def _scorer_process(share, threads, barrier, results):
+    """Candidates scored per second (the planned copy's ranking), batched against one at a time,
+    and seconds per planned draft end to end (content.generation, as the worker writes it)."""
+    os.environ["ECOMCMS_TORCH_THREADS"] = str(threads)
+    import django
+
+    django.setup()
+    from content import generation
+    from content.models import Product, PromptTemplate
+    from ecomcms import inference
+
+    generator = inference.get_generator()
+    if not callable(getattr(generator, "score", None)):
+        results.put(None)
+        return
+    contexts, candidates = [], []
+    for prompt in share:
+        title = prompt["user"].split("Title: ", 1)[-1].split("\n", 1)[0]
+        for sentence in (f"The {title} is a practical choice.", f"Meet the {title}.",
+                         f"The {title} is made to last.", f"With the {title}, everyday use is easy."):
+            contexts.append(inference.ChatPrompt(**prompt))
+            candidates.append(sentence)
+    generator.score(contexts[:2], candidates[:2])  # warm-up
+    barrier.wait()
+    started = time.perf_counter()
+    generator.score(contexts, candidates)
+    batched = len(candidates) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for context, candidate in zip(contexts[:8], candidates[:8]):
+        generator.score([context], [candidate])
+    single = 8 / (time.perf_counter() - started)
+    per_draft = float("nan")
+    try:
+        rows = json.loads((ROOT / "demo" / "products.json").read_text())
+        template = PromptTemplate(kind="description", version=1, system="", user="", options={}, max_chars=1000,
+                                  strategy="planned")
+        requests = [generation.CopyRequest(product=Product(**dict(row))) for row in rows[:8]]
+        started = time.perf_counter()
+        generation.copy_generate_batch(template=template, requests=requests, strategy="planned")
+        per_draft = (time.perf_counter() - started) / len(requests)
+    except Exception as exc:  # the planned strategy may need the database (vocabularies): say so
+        print(f"planned drafts end to end: skipped ({type(exc).__name__}: {exc})", flush=True)
+    results.put((batched, single, per_draft))
+
+
 def run_layout(label, target, prompts, processes, threads, batch, *args) -> Result:
     """Start ``processes`` fresh processes, give each its share of ``prompts``, time them together."""
     context = multiprocessing.get_context("spawn")
@@ -212,6 +257,19 @@ def main() -> None:
             for p, t in sorted({(1, cores), (max(1, cores), 1)}):
                 llama[f"{p}x{t}"] = run_layout("llama.cpp", _llama_process, prompts, p, t, 1,
                                                options | defaults, t, gguf)
+
+    context = multiprocessing.get_context("spawn")
+    barrier, queue = context.Barrier(1), context.Queue()
+    process = context.Process(target=_scorer_process, args=(prompts[:8], threads, barrier, queue))
+    process.start()
+    scoring = queue.get(timeout=3600)
+    process.join()
+    if scoring is None:
+        print("scoring: skipped (the text backend has no score capability)")
+    else:
+        batched, single, per_draft = scoring
+        print(f"scoring candidates (1x{threads}): batched {batched:.1f}/s, one at a time {single:.1f}/s "
+              f"({batched / single:.2f}x); planned description drafts end to end: {per_draft:.2f} s per draft", flush=True)
 
     best_key = max(results, key=lambda k: results[k].speed) if results else None
     best = results[best_key] if best_key else worker
