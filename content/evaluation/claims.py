@@ -74,7 +74,7 @@ _UNIT_TABLE: tuple[tuple[str, float, tuple[str, ...]], ...] = (
     ("volume", 29.5735, ("fl oz", "fl. oz", "fluid ounce", "fluid ounces")),
     ("volume", 946.353, ("quart", "quarts", "qt")),
     ("volume", 3785.41, ("gallon", "gallons", "gal")),
-    ("time", 1.0, ("s", "sec", "secs", "second", "seconds")),
+    ("time", 1.0, ("sec", "secs", "second", "seconds")),  # not "s": "1980s" is a decade
     ("time", 60.0, ("min", "mins", "minute", "minutes")),
     ("time", 3600.0, ("h", "hr", "hrs", "hour", "hours")),
     ("time", 86400.0, ("day", "days")),
