@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from content import generation
+from content import generation, prompts
 from content.evaluation import claims, harness, metrics, sources
 from content.models import Draft, Product
 from ecomcms import inference
@@ -242,7 +242,8 @@ def run(*args):
 
 def test_the_command_scores_the_drafts_of_a_csv(db, scripted_model, products_csv, django_assert_max_num_queries):
     with django_assert_max_num_queries(1):  # the shop's banned phrases; nothing else touches the database
-        report = json.loads(run("--products", str(products_csv), "--format", "csv", "--kind", "description", "--json"))
+        report = json.loads(run("--products", str(products_csv), "--format", "csv", "--kind", "description",
+                                "--strategy", "free", "--json"))
     shirt, bottle = report["items"]
     assert shirt["id"] == "SH-1" and shirt["name"] == "Linen Shirt"
     assert "- material: linen" in shirt["facts"] and "Price: 49.90 EUR" in shirt["facts"]
@@ -266,12 +267,17 @@ def test_the_command_scores_the_drafts_of_a_csv(db, scripted_model, products_csv
     assert Draft.objects.count() == 0 and Product.objects.count() == 0
 
 
+def test_the_built_in_template_brings_its_strategy(db, scripted_model, products_csv):
+    report = json.loads(run("--products", str(products_csv), "--format", "csv", "--kind", "description", "--json"))
+    assert report["metrics"]["strategy"] == prompts.DEFAULT_TEMPLATES["description"].get("strategy", "free")
+
+
 def test_the_table_and_the_out_file(db, scripted_model, products_csv, tmp_path):
     table = run("--products", str(products_csv), "--format", "csv", "--kind", "ad_headline")
     assert "SH-1" in table and "unsupported claims per draft" in table and "publishable" in table
     out = tmp_path / "eval" / "report.json"
-    printed = run("--products", str(products_csv), "--format", "csv", "--kind", "description", "--json",
-                  "--out", str(out))
+    printed = run("--products", str(products_csv), "--format", "csv", "--kind", "description", "--strategy", "free",
+                  "--json", "--out", str(out))
     assert "unsupported claims per draft" in printed and json.loads(out.read_text())["metrics"]["drafts"] == 2
     partial = out.parent / "report.json.partial.jsonl"  # written batch by batch, for a run stopped half-way
     assert len(partial.read_text().splitlines()) == 3
@@ -280,7 +286,8 @@ def test_the_table_and_the_out_file(db, scripted_model, products_csv, tmp_path):
 
 def test_a_saved_report_scores_the_same_when_rescored(db, scripted_model, products_csv, tmp_path):
     out = tmp_path / "report.json"
-    run("--products", str(products_csv), "--format", "csv", "--kind", "description", "--json", "--out", str(out))
+    run("--products", str(products_csv), "--format", "csv", "--kind", "description", "--strategy", "free", "--json",
+        "--out", str(out))
     saved = json.loads(out.read_text())
     rescored = json.loads(run("--rescore", str(out), "--json"))
     assert rescored["items"] == saved["items"]
@@ -312,6 +319,7 @@ def test_a_registered_strategy_is_what_the_harness_runs(db, scripted_model, prod
 
 @pytest.mark.parametrize("args, message", [
     (["--adapter", "shop-v1"], "none, active, or a version number"),
+    (["--adapter", "7"], "no trained content.copy adapter has this version"),
     (["--strategy", "psychic"], "unknown"),
     (["--limit", "0"], "at least 1"),
     (["--template", "99"], "no description template has version 99"),

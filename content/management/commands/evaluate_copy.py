@@ -181,7 +181,8 @@ class Command(BaseCommand):
         if choice == "default":
             default = prompts.DEFAULT_TEMPLATES[kind]
             template = PromptTemplate(kind=kind, version=0, system=default["system"], user=default["user"],
-                                      options=default["options"], max_chars=default["max_chars"])
+                                      options=default["options"], max_chars=default["max_chars"],
+                                      strategy=default.get("strategy") or generation.DEFAULT_STRATEGY)
             return template, f"{kind} built-in default"
         try:
             if choice == "active":
