@@ -9,9 +9,20 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _TAIL = re.compile(r"\d+(?:[.,]\d+)*[.,]?$")
 
 
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
 def normalize_number(number: str) -> str:
-    """"10,000" -> "10000"; "2.50" stays "2.50" (the text must copy the facts' form)."""
-    return number.replace(",", "")
+    """"10,000" -> "10000" (commas only where they group thousands: "1,7" stays "1,7");
+    "2.50" stays "2.50" (the text must copy the facts' form)."""
+    return number.replace(",", "") if _THOUSANDS.match(number) else number
+
+
+def _grouped(number: str) -> str:
+    whole, dot, fraction = number.partition(".")
+    if not whole.isdigit() or len(whole) <= 3:
+        return number
+    return f"{int(whole):,}" + dot + fraction
 
 
 def numbers_in(text: str) -> set[str]:
@@ -23,13 +34,14 @@ class NumberRule:
 
     def __init__(self, numbers):
         self.allowed = {normalize_number(n) for n in numbers if n}
-        self.prefixes = {n[:i] for n in self.allowed for i in range(1, len(n) + 1)}
+        forms = self.allowed | {_grouped(n) for n in self.allowed}
+        self.prefixes = {n[:i] for n in forms for i in range(1, len(n) + 1)}
 
     def complete_ok(self, number: str) -> bool:
         return normalize_number(number) in self.allowed
 
     def forming_ok(self, number: str) -> bool:
-        return normalize_number(number) in self.prefixes
+        return number in self.prefixes
 
 
 def number_allows(rule: NumberRule, tail: str, piece: str) -> bool:

@@ -105,6 +105,7 @@ def test_a_number_is_judged_whole_as_it_is_formed():
     assert not number_allows(rule, "", "9")  # nothing in the facts starts with 9: "$9.89" cannot begin
     assert number_allows(rule, "24", ".") and number_allows(rule, "24.", "9") and not number_allows(rule, "24.", "5")
     assert number_allows(rule, "290", " g") and not number_allows(rule, "29", " g")
+    assert number_allows(rule, "10,00", "0") and not number_allows(rule, "1,", "0")  # "1,00,0" is not 10000
 
 
 class _CharTokenizer:
