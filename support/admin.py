@@ -23,7 +23,8 @@ from django.utils.html import format_html
 
 from ecomcms.admin_utils import report_outcome
 from privacy.admin import CustomerDataActions
-from support import selectors, services
+from support import checks, selectors, services
+from support.privacy import mask_cards
 from support.models import (
     CannedResponse,
     Confidence,
@@ -238,7 +239,8 @@ class TicketAdmin(CustomerDataActions, admin.ModelAdmin):
 
     @admin.display(description="Subject", ordering="subject")
     def short_subject(self, obj):
-        return obj.subject[:70] + ("…" if len(obj.subject) > 70 else "")
+        subject = mask_cards(obj.subject)
+        return subject[:70] + ("…" if len(subject) > 70 else "")
 
     @admin.display(description="Priority", ordering="priority_rank")
     def priority_badge(self, obj):
@@ -351,10 +353,12 @@ class TicketAdmin(CustomerDataActions, admin.ModelAdmin):
 
         operations = {
             "accept": (lambda: services.suggestion_accept(suggestion=suggestion(), actor=request.user,
-                                                          status_after=status_after),
+                                                          status_after=status_after,
+                                                          confirm_flags=post.getlist("confirm_flags")),
                        "Sent the suggested reply to the customer."),
             "edit": (lambda: services.suggestion_edit_and_send(suggestion=suggestion(), actor=request.user,
-                                                               text=post.get("text", ""), status_after=status_after),
+                                                               text=post.get("text", ""), status_after=status_after,
+                                                               confirm_flags=post.getlist("confirm_flags")),
                      "Sent your edited reply to the customer."),
             "reject": (lambda: services.suggestion_reject(suggestion=suggestion(), actor=request.user,
                                                           reason=post.get("reason", "")),
@@ -416,9 +420,16 @@ def ticket_context(request, ticket: Ticket) -> dict:
             "confidence_key": getattr(ticket, f"{field}_confidence"), "set_by": getattr(ticket, f"{field}_set_by"),
             "choices": choices.get(field),
         })
+    thread = list(selectors.ticket_thread(ticket, include_notes=True))
+    for message in thread:
+        message.shown_body = mask_cards(message.body)  # staff see "**** **** **** 4242", as the model's input hides it
+    ready = suggestion is not None and suggestion.status == ReplySuggestion.Status.READY and not suggestion.decision
     return {
         "ticket": ticket,
-        "thread": selectors.ticket_thread(ticket, include_notes=True),
+        "shown_subject": mask_cards(ticket.subject),
+        "thread": thread,
+        "send_blockers": services.reply_send_blockers(ticket, suggestion.text) if ready else [],
+        "flags_to_confirm": checks.flags_to_confirm(suggestion.flags) if ready else [],
         "predictions": predictions,
         "suggestion": suggestion,
         "suggestion_articles": suggestion_grounding(suggestion),

@@ -55,6 +55,10 @@ def exception_handler(exc, context):
     """Support refusals as the storefront's error codes; everything else as the storefront handles it."""
     if isinstance(exc, services.NotAllowed):
         exc = exceptions.PermissionDenied(str(exc))
+    elif isinstance(exc, services.ReplyNotSendable):
+        exc = InvalidRequest(str(exc), code="reply_not_sendable")
+    elif isinstance(exc, services.FlagsNotConfirmed):
+        exc = InvalidState(str(exc), code="flags_not_confirmed")
     elif isinstance(exc, services.StateError):
         exc = InvalidState(str(exc))
     elif isinstance(exc, services.SupportError):
@@ -484,6 +488,11 @@ class StaffTicketMessageApi(StaffView):
         return Response(StaffMessageOutput(message).data, status=status.HTTP_201_CREATED)
 
 
+CONFIRM_FLAGS = serializers.ListField(
+    child=serializers.CharField(max_length=40), required=False, default=list, max_length=30,
+    help_text="The codes of the suggestion's flags you checked (e.g. [\"figure\", \"commitment\"]); a flagged "
+              "suggestion is refused with 409 flags_not_confirmed until every flag is named here. An unfilled "
+              "placeholder or a link absent from the knowledge base cannot be confirmed away: 400 reply_not_sendable.")
 SUGGESTION_ID = OpenApiParameter("suggestion_id", int, OpenApiParameter.PATH)
 
 
@@ -492,6 +501,7 @@ class StaffSuggestionAcceptApi(StaffView):
 
     class SuggestionAcceptInput(serializers.Serializer):
         status_after = STATUS_AFTER
+        confirm_flags = CONFIRM_FLAGS
 
     @extend_schema(operation_id="staff_suggestions_accept", tags=STAFF_TAGS, parameters=[SUGGESTION_ID],
                    request=SuggestionAcceptInput, responses={200: SuggestionOutput, **TICKET_WRITE_ERRORS},
@@ -508,6 +518,7 @@ class StaffSuggestionEditApi(StaffView):
     class SuggestionEditInput(serializers.Serializer):
         text = Text(max_length=services.MAX_BODY, validators=[NOT_BLANK])
         status_after = STATUS_AFTER
+        confirm_flags = CONFIRM_FLAGS
 
     @extend_schema(operation_id="staff_suggestions_edit_and_send", tags=STAFF_TAGS, parameters=[SUGGESTION_ID],
                    request=SuggestionEditInput, responses={200: SuggestionOutput, **TICKET_WRITE_ERRORS},

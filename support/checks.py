@@ -199,3 +199,43 @@ def related_articles_footer(sources: Sequence[Source]) -> str:
     if not lines:
         return ""
     return ("Related help article:\n" if len(lines) == 1 else "Related help articles:\n") + "\n".join(lines)
+
+
+# --- What may be sent -------------------------------------------------------------------------------------
+
+#: Flag codes that stop a reply from being sent at all; every other flag needs a confirmation by name.
+BLOCKING_CODES = frozenset({"placeholder", "link"})
+
+_CITATIONS = re.compile(r"\[\d{1,2}(?:\s*,\s*\d{1,2})*\]")
+#: A gap nobody filled in: "[NAME1]", "[address]", "[Your Name]", an unclosed "[Your_", "{order_id}", "{{ name }}".
+_UNFILLED = re.compile(
+    r"\[[^\[\]\n]{1,60}\]"
+    r"|\[(?=[A-Za-z_])[^\[\]\n]{0,60}(?=[\[\n]|$)"
+    r"|\{\{?\s*[A-Za-z_][\w .-]{0,40}\}\}?"
+)
+
+
+def unfilled_placeholders(text: str) -> list[str]:
+    """The placeholders and template gaps left in a reply (citations such as "[1]" are not gaps)."""
+    return list(dict.fromkeys(m.group() for m in _UNFILLED.finditer(text) if not _CITATIONS.fullmatch(m.group())))
+
+
+def links(text: str) -> list[str]:
+    """Web addresses, bare domains and email addresses in a reply, as written."""
+    return list(dict.fromkeys(m.group().rstrip(".,;:") for m in _LINK.finditer(text)))
+
+
+def send_blockers(text: str, *, known_text: str) -> list[dict]:
+    """Why ``text`` cannot be sent as it is: unfilled placeholders, and links ``known_text`` (the knowledge
+    base, the shop's own addresses, the customer's address) does not contain. ``{"code", "message"}`` each."""
+    problems = [{"code": "placeholder", "message": f"Contains {gap}, a gap nobody filled in: replace it or remove it."}
+                for gap in unfilled_placeholders(text)]
+    known = _norm(known_text)
+    problems += [{"code": "link", "message": f'Contains "{link}", which is not in the knowledge base: remove it.'}
+                 for link in links(text) if _norm(link) not in known]
+    return problems
+
+
+def flags_to_confirm(flags: Sequence[dict]) -> list[str]:
+    """The codes of a suggestion's flags that a person must confirm by name before it is sent."""
+    return list(dict.fromkeys(f.get("code", "") for f in flags if f.get("code") and f.get("code") not in BLOCKING_CODES))

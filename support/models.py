@@ -239,7 +239,9 @@ class Ticket(models.Model):
         permissions = [("handle_ticket", "Can triage tickets and decide on suggested replies")]
 
     def __str__(self):
-        return f"{self.public_id}: {self.subject}"
+        from support.privacy import mask_cards  # card numbers masked wherever a ticket is named (admin titles, lists)
+
+        return f"{self.public_id}: {mask_cards(self.subject)}"
 
     @property
     def is_open(self) -> bool:

@@ -102,6 +102,24 @@ class NotAllowed(SupportError):
     pass
 
 
+class ReplyNotSendable(SupportError):
+    """The reply has an unfilled placeholder or a link absent from the knowledge base: fix it first."""
+
+    def __init__(self, problems: list[dict]):
+        self.problems = problems
+        super().__init__("this reply cannot be sent as written: " + " ".join(p["message"] for p in problems))
+
+
+class FlagsNotConfirmed(SupportError):
+    """The suggestion has flags nobody confirmed by name; ``missing`` holds their codes."""
+
+    def __init__(self, missing: list[str], flags: list[dict]):
+        self.missing = missing
+        details = "; ".join(f"{f['code']}: {f['message']}" for f in flags if f.get("code") in missing)
+        super().__init__(f"this suggestion has flags to check before it is sent ({details}). Check them, then "
+                         f"confirm them by name (confirm_flags: {', '.join(missing)}).")
+
+
 class TriageRetry(Exception):
     """A transient model error: the triage task tries again later."""
 
@@ -1003,10 +1021,44 @@ def suggestions_process(*, first_id: int | None = None, batch_size: int | None =
     return suggestions_generate(batch)
 
 
+def _known_links_text(ticket: Ticket) -> str:
+    """Where a link in a reply may come from: the knowledge base, the shop's own addresses, the customer's address."""
+    articles = KnowledgeArticle.objects.filter(is_published=True).values_list("title", "body", "url")
+    canned = CannedResponse.objects.filter(is_active=True).values_list("body", flat=True)
+    return "\n".join([*("\n".join(row) for row in articles), *canned, settings.DEFAULT_FROM_EMAIL,
+                      *settings.SUPPORT_REDACTION_KEEP, ticket.customer_email])
+
+
+def reply_send_blockers(ticket: Ticket, text: str) -> list[dict]:
+    """Why ``text`` cannot be sent to this ticket's customer (empty when it can)."""
+    known = _known_links_text(ticket) if checks.links(text) else ""
+    return checks.send_blockers(text, known_text=known)
+
+
+def _confirmed_codes(confirm_flags) -> set[str]:
+    """``["figure", "code"]``, ``"figure,code"`` or ``None`` as a set of flag codes."""
+    if not confirm_flags:
+        return set()
+    items = [confirm_flags] if isinstance(confirm_flags, str) else list(confirm_flags)
+    return {code for item in items for code in str(item).replace(",", " ").split()}
+
+
+def _check_sendable(suggestion: ReplySuggestion, text: str, confirm_flags) -> None:
+    """Refuse a reply that cannot go out as written, or whose suggestion's flags nobody confirmed by name."""
+    blockers = reply_send_blockers(suggestion.ticket, text)
+    if blockers:
+        raise ReplyNotSendable(blockers)
+    missing = [code for code in checks.flags_to_confirm(suggestion.flags) if code not in _confirmed_codes(confirm_flags)]
+    if missing:
+        raise FlagsNotConfirmed(missing, suggestion.flags)
+
+
 def _decide(suggestion: ReplySuggestion, *, actor, decision: str, text: str = "", reason: str = "",
-            status_after: str = TicketStatus.WAITING) -> ReplySuggestion:
+            status_after: str = TicketStatus.WAITING, confirm_flags=None) -> ReplySuggestion:
     _require(actor)
     text = checks.plain_text(text).strip() if text else text
+    if decision != ReplySuggestion.Decision.REJECTED:
+        _check_sendable(suggestion, text, confirm_flags)
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=suggestion.ticket_id)
         now = timezone.now()
@@ -1026,19 +1078,30 @@ def _decide(suggestion: ReplySuggestion, *, actor, decision: str, text: str = ""
     return current
 
 
-def suggestion_accept(*, suggestion: ReplySuggestion, actor, status_after: str = TicketStatus.WAITING) -> ReplySuggestion:
-    """Send the suggested reply as it is: emailed to the customer and added to the thread."""
+def suggestion_accept(*, suggestion: ReplySuggestion, actor, status_after: str = TicketStatus.WAITING,
+                      confirm_flags=None) -> ReplySuggestion:
+    """Send the suggested reply as it is: emailed to the customer and added to the thread.
+
+    Refused (``ReplyNotSendable``) while it has an unfilled placeholder or a link absent
+    from the knowledge base, and (``FlagsNotConfirmed``) unless ``confirm_flags`` names
+    every other flag of the suggestion.
+    """
     return _decide(suggestion, actor=actor, decision=ReplySuggestion.Decision.ACCEPTED, text=suggestion.text,
-                   status_after=status_after)
+                   status_after=status_after, confirm_flags=confirm_flags)
 
 
 def suggestion_edit_and_send(*, suggestion: ReplySuggestion, actor, text: str,
-                             status_after: str = TicketStatus.WAITING) -> ReplySuggestion:
-    """Send the staff member's edit of the suggestion; both texts are kept (what was suggested, what was sent)."""
+                             status_after: str = TicketStatus.WAITING, confirm_flags=None) -> ReplySuggestion:
+    """Send the staff member's edit of the suggestion; both texts are kept (what was suggested, what was sent).
+
+    The edited text is checked like an accepted one, and the suggestion's flags need the same confirmation.
+    """
     text = _clean_text(text, field="reply", limit=MAX_BODY)
     if " ".join(text.split()) == " ".join(suggestion.text.split()):
-        return suggestion_accept(suggestion=suggestion, actor=actor, status_after=status_after)
-    return _decide(suggestion, actor=actor, decision=ReplySuggestion.Decision.EDITED, text=text, status_after=status_after)
+        return suggestion_accept(suggestion=suggestion, actor=actor, status_after=status_after,
+                                 confirm_flags=confirm_flags)
+    return _decide(suggestion, actor=actor, decision=ReplySuggestion.Decision.EDITED, text=text,
+                   status_after=status_after, confirm_flags=confirm_flags)
 
 
 def suggestion_reject(*, suggestion: ReplySuggestion, actor, reason: str) -> ReplySuggestion:
