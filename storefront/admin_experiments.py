@@ -118,7 +118,7 @@ class ExperimentAdmin(admin.ModelAdmin):
         chart = charts.interval_bars({
             "add-to-cart rate": [(r["label"], r["cart_rate"]) for r in rows],
             "purchase rate": [(r["label"], r["purchase_rate"]) for r in rows],
-        }, label="Add-to-cart and purchase rates per variant with 95% intervals")
+        }, label="Add-to-cart and purchase rates per variant with 95% intervals", width=600)
         cells = []
         for r in rows:
             cart, purchase = r["cart_rate"], r["purchase_rate"]
