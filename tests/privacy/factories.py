@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from privacy.roles import PRIVACY_OFFICERS
 from recommender.models import Event, EventType
+from support import checks as support_checks
 from support import selectors as support_selectors
 from support import services as support_services
 from support.models import IntentLabel, ReplySuggestion, Ticket
@@ -52,6 +53,12 @@ def _suggest(ticket: Ticket, text: str) -> ReplySuggestion:
                                           model_id="fake", generated_at=timezone.now())
 
 
+def _accept(suggestion: ReplySuggestion, agent) -> None:
+    """The agent checked the suggestion's flags and sends it (a flagged reply needs that confirmation)."""
+    support_services.suggestion_accept(suggestion=suggestion, actor=agent,
+                                       confirm_flags=support_checks.flags_to_confirm(suggestion.flags))
+
+
 def build_world() -> World:
     """Anna: two tickets (one names her customer id, one her address in other letter case), replies decided
     all three ways, a note, labels, and shopper events with anonymous ones in her sessions. Bob: the same
@@ -67,8 +74,7 @@ def build_world() -> World:
         subject="My blue umbrella never arrived",
         body=f"Hi, my blue umbrella never arrived. Call me on {ANNA_PHONE}. Thanks, Anna", triage_now=False)
     support_services.ticket_override_prediction(ticket=first, field="intent", value="track_order", actor=agent)
-    support_services.suggestion_accept(suggestion=_suggest(first, f"Hello {ANNA_NAME}, your umbrella ships today."),
-                                       actor=agent)
+    _accept(_suggest(first, f"Hello {ANNA_NAME}, your umbrella ships today."), agent)
     support_services.ticket_reply(ticket=first, actor=agent, body=f"{ANNA_NAME} phoned about the umbrella.",
                                   internal=True)
     support_services.customer_reply(ticket=Ticket.objects.get(pk=first.pk),
@@ -80,15 +86,17 @@ def build_world() -> World:
     support_services.ticket_override_prediction(ticket=second, field="intent", value="get_refund", actor=agent)
     support_services.suggestion_reject(suggestion=_suggest(second, "Umbrella refund: no."), actor=agent,
                                        reason=f"Wrong tone for {ANNA_NAME}")
-    support_services.suggestion_edit_and_send(suggestion=_suggest(second, "Umbrella refund done."), actor=agent,
-                                              text=f"Dear {ANNA_NAME}, your umbrella refund is on its way.")
+    edited = _suggest(second, "Umbrella refund done.")
+    support_services.suggestion_edit_and_send(suggestion=edited, actor=agent,
+                                              text=f"Dear {ANNA_NAME}, your umbrella refund is on its way.",
+                                              confirm_flags=support_checks.flags_to_confirm(edited.flags))
     world.anna_tickets = [Ticket.objects.get(pk=first.pk), Ticket.objects.get(pk=second.pk)]
 
     bob, _ = support_services.ticket_create(email=BOB_EMAIL, name=BOB_NAME, customer_id=BOB_ID,
                                             subject="My leaking kettle", body="The leaking kettle needs a refund.",
                                             triage_now=False)
     support_services.ticket_override_prediction(ticket=bob, field="intent", value="get_refund", actor=agent)
-    support_services.suggestion_accept(suggestion=_suggest(bob, f"Hello {BOB_NAME}, refund approved."), actor=agent)
+    _accept(_suggest(bob, f"Hello {BOB_NAME}, refund approved."), agent)
     world.bob_ticket = Ticket.objects.get(pk=bob.pk)
 
     p = products
