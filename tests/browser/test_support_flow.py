@@ -66,6 +66,9 @@ def test_an_agent_edits_and_sends_the_suggested_reply_to_a_ticket_from_the_triag
     # The agent rewrites the reply and sends it.
     box.fill(EDITED)
     browser.screenshot("reply-edited")
+    confirm = page.locator("#decision-form input[name=confirm_flags]")
+    if suggestion.flags:  # the real model's reply is flagged: the agent confirms having checked the flags
+        confirm.check()
     browser.click("#decision-form button[value=edit]")
     assert browser.messages() == ["Sent your edited reply to the customer."]
     assert "Lena, yes: every order can be gift wrapped" in page.locator("#thread .support-msg.staff").inner_text()
