@@ -111,8 +111,11 @@ def test_a_batch_the_model_errors_on_fails_with_the_reason_and_the_next_batch_is
     worker = start_worker("generation", ECOMCMS_TEXT_BACKEND="tests.fakes.PoisonedFakeGenerator",
                           ECOMCMS_EMBEDDING_BACKEND="ecomcms.inference.fake.FakeEmbedder",
                           ECOMCMS_GENERATION_BATCH_SIZE="1")
-    poisoned = content.drafts_request(products=[make_product(title="POISON jumper")], kind="description", actor=writer)
-    healthy = content.drafts_request(products=[make_product(title="Linen shirt")], kind="description", actor=writer)
+    # Meta descriptions: their built-in template lets the model write (descriptions are planned, the model only scores).
+    poisoned = content.drafts_request(products=[make_product(title="POISON jumper")], kind="meta_description",
+                                      actor=writer)
+    healthy = content.drafts_request(products=[make_product(title="Linen shirt")], kind="meta_description",
+                                     actor=writer)
 
     bad, good = Draft.objects.get(job=poisoned), Draft.objects.get(job=healthy)
     wait_for(lambda: drafts_in(DraftStatus.FAILED, [bad]) and drafts_in(DraftStatus.IN_REVIEW, [good]), 120, worker,
