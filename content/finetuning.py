@@ -13,13 +13,12 @@ unsupported claims per draft than the active model and a chrF that is not lower.
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
 
 from content import generation, prompts, services
 from content.evaluation import harness, sources
 from content.models import CopyKind, Draft, DraftStatus
+from ecomcms.assign import stable_fraction
 from ecomcms.finetune import registry
 from ecomcms.finetune.lora import Example
 
@@ -28,8 +27,7 @@ EVALUATED_KIND = CopyKind.DESCRIPTION
 
 
 def _held_out(key: str, seed: int, share: float) -> bool:
-    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2 ** 64 < share
+    return stable_fraction(seed, key) < share
 
 
 def copy_dataset(parameters: dict) -> registry.Dataset:

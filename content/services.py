@@ -9,7 +9,6 @@ append-only ``DraftEvent``. ``actor=None`` means the system (a worker or the sch
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import socket
@@ -40,6 +39,7 @@ from content.models import (
     TemplatePreview,
 )
 from ecomcms import inference, queueing
+from ecomcms.assign import stable_bucket
 
 logger = logging.getLogger(__name__)
 
@@ -219,8 +219,7 @@ def drafts_request(*, products, kind: str, actor, description: str = "", due_at:
 def _split_arm(job: GenerationJob, product_id: int, active: PromptTemplate, challenger: PromptTemplate | None):
     if challenger is None:
         return active
-    digest = hashlib.sha256(f"{job.pk}:{product_id}".encode()).digest()
-    return challenger if digest[0] & 1 else active
+    return challenger if stable_bucket(job.pk, product_id, count=2) else active
 
 
 def _dispatch_after_commit(count: int) -> None:

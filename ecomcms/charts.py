@@ -22,10 +22,11 @@ def _svg(width: int, height: int, label: str, parts: list[str]) -> SafeString:
     )
 
 
-def _legend(names: Sequence[str], colours: Sequence[str], top: int, left: int = 8, column: int = 200) -> list[str]:
+def _legend(names: Sequence[str], colours: Sequence[str], top: int, left: int = 8, column: int = 200,
+            per_row: int = 4) -> list[str]:
     parts = []
     for i, (name, colour) in enumerate(zip(names, colours)):
-        x, y = left + (i % 4) * column, top + 18 * (i // 4)
+        x, y = left + (i % per_row) * column, top + 18 * (i // per_row)
         parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>'
                      f'<text x="{x + 14}" y="{y + 9}" font-size="11">{escape(name)}</text>')
     return parts
@@ -96,6 +97,50 @@ def rate_lines(series: dict[str, list[tuple[str, float]]], *, label: str, width:
                          f'<title>{escape(name)} {escape(x)}: {v:.0%}</title></circle>')
     parts += _legend(names, colours, top + plot_height + 26)
     return _svg(width, height + 18 * ((len(names) - 1) // 4), label, parts)
+
+
+def nice_ceiling(value: float) -> float:
+    """A round axis top at or above ``value``."""
+    for step in (0.05, 0.1, 0.2, 0.25, 0.5, 1.0):
+        if value <= step:
+            return step
+    return float(int(value) + 1)
+
+
+def grouped_bars(values: dict[str, dict[str, float]], groups: Sequence[tuple[str, str]],
+                 colours: dict[str, str], *, label: str) -> SafeString:
+    """One group of bars per ``(key, caption)`` in ``groups``, one bar per series, with value tooltips.
+
+    ``values`` is ``{series: {group key: value}}``; ``colours`` gives each series its colour.
+    """
+    names = list(values)
+    top = max(max(values[name][key] for key, _ in groups for name in names), 1e-9)
+    ceiling = nice_ceiling(top)
+    bar, gap, left, plot_height, top_margin = 14, 18, 44, 220, 12
+    group = len(names) * bar + gap
+    width = left + group * len(groups) + 10
+    legend_top = top_margin + plot_height + 34
+    height = legend_top + 18 * ((len(names) + 2) // 3) + 6
+
+    def y(value: float) -> float:
+        return top_margin + plot_height * (1 - value / ceiling)
+
+    parts = []
+    for tick in (ceiling * i / 4 for i in range(5)):
+        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 4}" y="{y(tick) + 3:.1f}" font-size="10" text-anchor="end" fill="#666">'
+                     f"{tick:.2f}</text>")
+    for g, (key, caption) in enumerate(groups):
+        x0 = left + g * group + gap / 2
+        for i, name in enumerate(names):
+            value = values[name][key]
+            parts.append(f'<rect x="{x0 + i * bar:.1f}" y="{y(value):.1f}" width="{bar - 2}" '
+                         f'height="{top_margin + plot_height - y(value):.1f}" fill="{colours[name]}">'
+                         f"<title>{escape(name)} {escape(caption)}: {value:.4f}</title></rect>")
+        parts.append(f'<text x="{x0 + len(names) * bar / 2:.1f}" y="{top_margin + plot_height + 16}" font-size="12" '
+                     f'text-anchor="middle">{escape(caption)}</text>')
+    parts += _legend(names, [colours[name] for name in names], legend_top, left=left, column=190, per_row=3)
+    return _svg(width, height, label, parts)
 
 
 def interval_bars(groups: dict[str, list[tuple[str, dict]]], *, label: str, width: int = 760) -> SafeString:

@@ -15,7 +15,6 @@ the published copy again; promoting the winner is an editor's publish of its dra
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from content.models import Draft, DraftStatus, Product
 from ecomcms import stats
+from ecomcms.assign import stable_bucket
 from recommender.models import Event, EventType
 from storefront.models import Experiment, ExperimentStatus, ExperimentVariant
 
@@ -44,8 +44,7 @@ def _require_publisher(actor) -> None:
 
 
 def variant_index(experiment_id: int, visitor: str, count: int) -> int:
-    digest = hashlib.sha256(f"{experiment_id}:{visitor}".encode("utf-8", "surrogatepass")).digest()
-    return int.from_bytes(digest[:8], "big") % count
+    return stable_bucket(experiment_id, visitor, count=count)
 
 
 # --- Services ---------------------------------------------------------------------------------
