@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from content.models import Draft, DraftStatus, GenerationJob, PublishedCopy
+from content.models import Draft, DraftStatus, GenerationJob, Product, PublishedCopy
 
 DONE_STATUSES = [s for s in DraftStatus.values if s not in (DraftStatus.QUEUED, DraftStatus.GENERATING)]
 
@@ -47,3 +47,31 @@ def job_progress(job: GenerationJob) -> dict[str, int]:
 def product_published_copy(product) -> QuerySet[PublishedCopy]:
     """What shoppers see for a product: the current publication of each kind and variant."""
     return PublishedCopy.objects.filter(product=product, superseded_at__isnull=True).order_by("kind", "variant")
+
+
+def products_by_reference(references: set[str]) -> dict[str, int]:
+    """Product ids by SKU and by slug (any product, active or not); a SKU wins over another product's slug."""
+    if not references:
+        return {}
+    found = list(
+        Product.objects.filter(Q(sku__in=references) | Q(slug__in=references)).values_list("pk", "sku", "slug")
+    )
+    by_slug = {slug: pk for pk, _, slug in found if slug in references}
+    by_sku = {sku: pk for pk, sku, _ in found if sku in references}
+    return by_slug | by_sku
+
+
+def products_by_ids(ids: set[int]) -> QuerySet[Product]:
+    return Product.objects.filter(pk__in=ids)
+
+
+def drafts_for_staff(*, status: str | None = None, kind: str | None = None,
+                     product: str | None = None) -> QuerySet[Draft]:
+    drafts = Draft.objects.select_related("product")
+    if status:
+        drafts = drafts.filter(status=status)
+    if kind:
+        drafts = drafts.filter(kind=kind)
+    if product:
+        drafts = drafts.filter(Q(product__sku=product) | Q(product__slug=product))
+    return drafts

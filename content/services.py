@@ -38,7 +38,7 @@ from content.models import (
     PublishedCopy,
     TemplatePreview,
 )
-from ecomcms import inference, queueing
+from ecomcms import errors, inference, queueing
 from ecomcms.assign import stable_bucket
 
 logger = logging.getLogger(__name__)
@@ -49,16 +49,16 @@ NEAR_DUPLICATE_POOL = 5000  # most recent other drafts compared for near-duplica
 SHORT_KINDS = (CopyKind.AD_HEADLINE, CopyKind.SEO_TITLE)
 
 
-class ContentError(Exception):
+class ContentError(errors.ServiceError):
     """A request the content workflow refuses; the message is for the person who made it."""
 
 
-class DraftStateError(ContentError):
-    pass
+class DraftStateError(ContentError, errors.StateError):
+    """The draft is not in a state that allows this transition."""
 
 
-class NotAllowed(ContentError):
-    pass
+class NotAllowed(ContentError, errors.NotAllowed):
+    """The actor lacks the content permission this needs."""
 
 
 def _require(actor, permission: str) -> None:

@@ -1,7 +1,7 @@
 """Recommendations in the storefront API (/api/v1/recommendations/...).
 
 Thin doors onto ``recommender.services``: validate the query, call one service,
-render. The storefront's conventions apply (``storefront.http.ApiView``): JSON
+render. The API kit's conventions apply (``ecomcms.api.http.ApiView``): JSON
 errors with stable codes, tokens with scopes, throttles. The customer and session
 endpoints reveal what a shopper viewed and bought (the reasons name those products,
 and a session may belong to a known customer), so they need a token with the
@@ -15,9 +15,9 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from ecomcms.api.errors import error_responses
+from ecomcms.api.http import ApiView, CatalogView, Text
 from recommender import selectors, services
-from storefront.errors import error_responses
-from storefront.http import ApiView, CatalogView, Text
 from storefront.models import Scope
 
 SCOPE = Scope.RECOMMENDATIONS_READ

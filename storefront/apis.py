@@ -1,18 +1,17 @@
-"""The storefront REST API (/api/v1/): catalog, shopper events, and the staff workflow.
+"""The storefront REST API (/api/v1/): the shopper-facing catalogue and shopper events.
 
 Thin doors: each view validates its input with a nested serializer, calls one
 selector or service, and renders the result. Conventions (errors, limits, caching)
-live in ``storefront.http`` and are described in docs/api.md.
+live in the API kit (``ecomcms.api``) and are described in docs/api.md. The staff
+workflow over drafts is the content app's (``content.apis``).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -22,39 +21,33 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
     inline_serializer,
 )
-from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from content import services as content_services
-from content.models import CopyKind, Draft, DraftStatus
+from content.models import CopyKind
+from ecomcms.api.auth import token_of
+from ecomcms.api.errors import error_responses, field_errors, validation_message
+from ecomcms.api.http import ApiView, CatalogView, CursorPage, PageInput, Price, Text, page_schema, valid_input
 from recommender.models import EventType
 from storefront import experiments, selectors, services
-from storefront.auth import token_of
-from storefront.errors import error_body, error_responses, field_errors, validation_message
-from storefront.http import ApiView, CatalogView, DraftPage, PageInput, Price, ProductPage, Text
 from storefront.models import Scope
 
 MAX_EVENTS = 500
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def _page(name: str, item_serializer) -> serializers.Serializer:
-    return inline_serializer(name, {
-        "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last page."),
-        "previous": serializers.URLField(allow_null=True, help_text="The previous page, or null on the first page."),
-        "results": item_serializer(many=True),
-    })
-
-
 # --- Catalog ----------------------------------------------------------------------------------
+
+class ProductPage(CursorPage):
+    ordering = "slug"
+    position = re.compile(r"[-\w]{1,200}")
+
+
+class CatalogueView(CatalogView):
+    """Public reads of the catalogue: anonymous callers, or a token with the `catalog:read` scope."""
+
+    required_scope = Scope.CATALOG_READ
+
 
 @extend_schema_serializer(component_name="CopyExperiment")
 class CopyExperimentOutput(serializers.Serializer):
@@ -120,7 +113,7 @@ SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0
 NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag or date sent still matches. No body.")
 
 
-class ProductListApi(CatalogView):
+class ProductListApi(CatalogueView):
     """Active products, ordered by slug, with their published copy.
 
     No token needed. Follow `next` for more; `page_size` is 1 to 100. All filters
@@ -147,11 +140,12 @@ class ProductListApi(CatalogView):
 
     @extend_schema(
         operation_id="products_list", tags=["catalog"], parameters=[FilterInput, *CATALOG_HEADERS],
-        responses={200: _page("ProductPage", ProductOutput), 304: NOT_MODIFIED, **error_responses(400, 401, 403)},
+        responses={200: page_schema("ProductPage", ProductOutput), 304: NOT_MODIFIED,
+                   **error_responses(400, 401, 403)},
         summary="List products",
     )
     def get(self, request):
-        filters = _valid(self.FilterInput, request.query_params.dict())
+        filters = valid_input(self.FilterInput, request.query_params.dict())
         filters.pop("cursor", None)
         filters.pop("page_size", None)
         paginator = ProductPage()
@@ -161,7 +155,7 @@ class ProductListApi(CatalogView):
         return response
 
 
-class ProductDetailApi(CatalogView):
+class ProductDetailApi(CatalogueView):
     """One active product by slug, with the published copy of each kind and variant.
 
     No token needed. Archived products and text that is not published do not appear.
@@ -178,7 +172,7 @@ class ProductDetailApi(CatalogView):
         summary="Get a product",
     )
     def get(self, request, slug):
-        visitor = _valid(self.DetailInput, request.query_params.dict()).get("visitor")
+        visitor = valid_input(self.DetailInput, request.query_params.dict()).get("visitor")
         product = selectors.catalog_product(slug=slug)
         if product is None:
             raise NotFound("No active product has this slug.")
@@ -188,7 +182,7 @@ class ProductDetailApi(CatalogView):
         return response
 
 
-class CategoryListApi(CatalogView):
+class CategoryListApi(CatalogueView):
     """Every category that has active products, by name, with how many it has. No token needed."""
 
     @extend_schema_serializer(component_name="Category")
@@ -288,7 +282,7 @@ class EventsApi(ApiView):
         ]})],
     )
     def post(self, request):
-        batch = _valid(self.BatchInput, request.data)["events"]
+        batch = valid_input(self.BatchInput, request.data)["events"]
         validator = self.EventInput()  # one instance for the batch: building a serializer's fields is costly
         valid, rejected = [], []
         for index, item in enumerate(batch):
@@ -302,205 +296,3 @@ class EventsApi(ApiView):
         result = services.events_record(source=token_of(request).event_source, events=valid)
         result.rejected = sorted(rejected + result.rejected, key=lambda rejection: rejection.index)
         return Response(EventsOutput(result).data)
-
-
-# --- Staff ------------------------------------------------------------------------------------
-
-class StaffView(ApiView):
-    """Editors and writers, signed in to the admin (session cookie, CSRF token on writes).
-
-    The content services check each permission themselves, as they do for the admin.
-    """
-
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-
-
-@extend_schema_serializer(component_name="DraftProduct")
-class DraftProductOutput(serializers.Serializer):
-    sku = serializers.CharField()
-    slug = serializers.CharField()
-    title = serializers.CharField()
-
-
-@extend_schema_serializer(component_name="Draft")
-class DraftOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    product = DraftProductOutput()
-    kind = serializers.ChoiceField(choices=CopyKind.choices)
-    variant = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=DraftStatus.choices)
-    ai_text = serializers.CharField(help_text="What the model wrote. Not published until an editor publishes it.")
-    editor_text = serializers.CharField(help_text="The editor's version; empty means the AI text as is.")
-    text = serializers.CharField(help_text="The text that would be published.")
-    checks = serializers.ListField(child=serializers.DictField())
-    checks_passed = serializers.BooleanField(allow_null=True)
-    failure_reason = serializers.CharField()
-    generated_at = serializers.DateTimeField(allow_null=True)
-    due_at = serializers.DateTimeField(allow_null=True)
-    publish_at = serializers.DateTimeField(allow_null=True)
-    updated_at = serializers.DateTimeField()
-
-
-@extend_schema_serializer(component_name="PublishedCopy")
-class PublishedCopyOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    draft = serializers.IntegerField(source="draft_id")
-    product = serializers.CharField(source="product.sku", help_text="SKU")
-    kind = serializers.ChoiceField(choices=CopyKind.choices)
-    variant = serializers.IntegerField()
-    text = serializers.CharField()
-    published_at = serializers.DateTimeField()
-
-
-STAFF_TAGS = ["staff"]
-
-
-class DraftListApi(StaffView):
-    """Drafts, newest first, for editors and writers (permission: view draft)."""
-
-    class FilterInput(PageInput):
-        status = serializers.ChoiceField(required=False, choices=DraftStatus.choices)
-        kind = serializers.ChoiceField(required=False, choices=CopyKind.choices)
-        product = Text(required=False, max_length=200, help_text="SKU or slug.")
-
-    @extend_schema(
-        operation_id="staff_drafts_list", tags=STAFF_TAGS, parameters=[FilterInput],
-        responses={200: _page("DraftPage", DraftOutput), **error_responses(400, 403)},
-        summary="List drafts",
-    )
-    def get(self, request):
-        if not request.user.has_perm("content.view_draft"):
-            raise PermissionDenied("You may not view drafts.")
-        filters = _valid(self.FilterInput, request.query_params.dict())
-        filters.pop("cursor", None)
-        filters.pop("page_size", None)
-        paginator = DraftPage()
-        drafts = paginator.paginate_queryset(selectors.drafts_for_staff(**filters), request, view=self)
-        return paginator.get_paginated_response(DraftOutput(drafts, many=True).data)
-
-
-class GenerationJobCreateApi(StaffView):
-    """Queue AI drafts of one kind for some products (permission: request generation).
-
-    Products with a draft of that kind already on its way are skipped.
-    """
-
-    class GenerationJobInput(serializers.Serializer):
-        kind = serializers.ChoiceField(choices=CopyKind.choices)
-        products = serializers.ListField(child=Text(max_length=200), min_length=1, max_length=1000,
-                                         help_text="SKUs or slugs.")
-        due_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Review deadline.")
-
-    @extend_schema_serializer(component_name="GenerationJob")
-    class GenerationJobOutput(serializers.Serializer):
-        id = serializers.IntegerField()
-        kind = serializers.ChoiceField(choices=CopyKind.choices)
-        total = serializers.IntegerField(help_text="Drafts queued (products with one already on its way are skipped).")
-        created_at = serializers.DateTimeField()
-
-    @extend_schema(
-        operation_id="staff_generation_jobs_create", tags=STAFF_TAGS, request=GenerationJobInput,
-        responses={201: GenerationJobOutput, **error_responses(400, 403, 413, 415)},
-        summary="Request AI drafts",
-    )
-    def post(self, request):
-        data = _valid(self.GenerationJobInput, request.data)
-        references = set(data["products"])
-        product_ids = selectors.products_by_reference(references)
-        unknown = sorted(references - set(product_ids))
-        if unknown:
-            raise ValidationError({"products": [f"Unknown products: {', '.join(unknown[:20])}"]})
-        job = content_services.drafts_request(
-            products=selectors.products_by_ids(set(product_ids.values())), kind=data["kind"], actor=request.user,
-            description=f"API request: {len(product_ids)} products", due_at=data.get("due_at"),
-        )
-        return Response(self.GenerationJobOutput(job).data, status=status.HTTP_201_CREATED)
-
-
-DRAFT_ID = OpenApiParameter("draft_id", int, OpenApiParameter.PATH)
-TRANSITION_ERRORS = error_responses(400, 403, 404, 409, 413, 415)
-
-
-def _draft(draft_id: int) -> Draft:
-    return get_object_or_404(Draft, pk=draft_id)
-
-
-class DraftApproveApi(StaffView):
-    """Approve a draft in review (permission: review draft)."""
-
-    class ApproveInput(serializers.Serializer):
-        comment = Text(required=False, allow_blank=True, max_length=2000)
-
-    @extend_schema(operation_id="staff_drafts_approve", tags=STAFF_TAGS, parameters=[DRAFT_ID], request=ApproveInput,
-                   responses={200: DraftOutput, **TRANSITION_ERRORS}, summary="Approve a draft")
-    def post(self, request, draft_id):
-        data = _valid(self.ApproveInput, request.data)
-        draft = content_services.draft_approve(draft=_draft(draft_id), actor=request.user, **data)
-        return Response(DraftOutput(draft).data)
-
-
-class DraftRejectApi(StaffView):
-    """Reject a draft in review, with a reason (permission: review draft)."""
-
-    class RejectInput(serializers.Serializer):
-        reason = Text(max_length=2000)
-
-    @extend_schema(operation_id="staff_drafts_reject", tags=STAFF_TAGS, parameters=[DRAFT_ID], request=RejectInput,
-                   responses={200: DraftOutput, **TRANSITION_ERRORS}, summary="Reject a draft")
-    def post(self, request, draft_id):
-        data = _valid(self.RejectInput, request.data)
-        draft = content_services.draft_reject(draft=_draft(draft_id), actor=request.user, reason=data["reason"])
-        return Response(DraftOutput(draft).data)
-
-
-class DraftRequestChangesApi(StaffView):
-    """Send a draft in review back with a comment (permission: review draft).
-
-    By default a new draft is queued with the comment in its prompt.
-    """
-
-    class RequestChangesInput(serializers.Serializer):
-        comment = Text(max_length=2000)
-        regenerate = serializers.BooleanField(required=False, default=True,
-                                              help_text="Queue a new draft with the comment in its prompt.")
-
-    @extend_schema(operation_id="staff_drafts_request_changes", tags=STAFF_TAGS, parameters=[DRAFT_ID],
-                   request=RequestChangesInput, responses={200: DraftOutput, **TRANSITION_ERRORS},
-                   summary="Request changes to a draft")
-    def post(self, request, draft_id):
-        data = _valid(self.RequestChangesInput, request.data)
-        draft = content_services.draft_request_changes(draft=_draft(draft_id), actor=request.user, **data)
-        return Response(DraftOutput(draft).data)
-
-
-class DraftPublishApi(StaffView):
-    """Publish an approved draft: it replaces the product's current copy of that kind (permission: publish draft)."""
-
-    @extend_schema(operation_id="staff_drafts_publish", tags=STAFF_TAGS, parameters=[DRAFT_ID], request=None,
-                   responses={200: PublishedCopyOutput, **TRANSITION_ERRORS},
-                   summary="Publish a draft")
-    def post(self, request, draft_id):
-        copy = content_services.draft_publish(draft=_draft(draft_id), actor=request.user)
-        return Response(PublishedCopyOutput(copy).data)
-
-
-class DraftApproveAndPublishApi(StaffView):
-    """Approve a draft in review and publish it at once (permission: publish draft)."""
-
-    class ApproveAndPublishInput(serializers.Serializer):
-        comment = Text(required=False, allow_blank=True, max_length=2000)
-
-    @extend_schema(operation_id="staff_drafts_approve_and_publish", tags=STAFF_TAGS, parameters=[DRAFT_ID],
-                   request=ApproveAndPublishInput, responses={200: PublishedCopyOutput, **TRANSITION_ERRORS},
-                   summary="Approve and publish a draft")
-    def post(self, request, draft_id):
-        data = _valid(self.ApproveAndPublishInput, request.data)
-        copy = content_services.draft_approve_and_publish(draft=_draft(draft_id), actor=request.user, **data)
-        return Response(PublishedCopyOutput(copy).data)
-
-
-@csrf_exempt
-def not_found(request):
-    """Any other path under /api/v1/: a JSON 404 like every other API error, whatever the method."""
-    return JsonResponse(error_body("not_found", "There is no API endpoint at this path."), status=404)

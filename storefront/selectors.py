@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
-from content.models import Draft, Product, PublishedCopy
+from content.models import Product, PublishedCopy
 from storefront.models import StorefrontToken
 
 
@@ -54,34 +54,6 @@ def catalog_categories() -> QuerySet:
         Product.objects.filter(is_active=True).exclude(category="")
         .values("category").annotate(products=Count("pk"), updated_at=Max("updated_at")).order_by("category")
     )
-
-
-def products_by_reference(references: set[str]) -> dict[str, int]:
-    """Product ids by SKU and by slug (any product, active or not); a SKU wins over another product's slug."""
-    if not references:
-        return {}
-    found = list(
-        Product.objects.filter(Q(sku__in=references) | Q(slug__in=references)).values_list("pk", "sku", "slug")
-    )
-    by_slug = {slug: pk for pk, _, slug in found if slug in references}
-    by_sku = {sku: pk for pk, sku, _ in found if sku in references}
-    return by_slug | by_sku
-
-
-def products_by_ids(ids: set[int]) -> QuerySet[Product]:
-    return Product.objects.filter(pk__in=ids)
-
-
-def drafts_for_staff(*, status: str | None = None, kind: str | None = None,
-                     product: str | None = None) -> QuerySet[Draft]:
-    drafts = Draft.objects.select_related("product")
-    if status:
-        drafts = drafts.filter(status=status)
-    if kind:
-        drafts = drafts.filter(kind=kind)
-    if product:
-        drafts = drafts.filter(Q(product__sku=product) | Q(product__slug=product))
-    return drafts
 
 
 def tokens_listed(*, include_revoked: bool = False) -> QuerySet[StorefrontToken]:

@@ -12,8 +12,8 @@ from django.db.models import Case, Value, When
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from content import selectors as content_selectors
 from recommender.models import Event
-from storefront import selectors
 from storefront.models import Scope, StorefrontToken
 
 TOKEN_PREFIX = "sf_"
@@ -82,7 +82,7 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
     UPDATE for the whole batch (the latest such event of a session wins).
     """
     result = EventsRecorded()
-    products = selectors.products_by_reference({data["product"] for _, data in events if data.get("product")})
+    products = content_selectors.products_by_reference({data["product"] for _, data in events if data.get("product")})
     stored = set(
         Event.objects.filter(source=source, client_id__in=[data["id"] for _, data in events])
         .values_list("client_id", flat=True)

@@ -2,8 +2,8 @@
 
 Thin doors: each view validates its input with a nested serializer, calls one
 selector or service, and renders the result. Conventions (JSON errors with a
-stable code, body size limit, throttles, JSON only) are the storefront's
-(``storefront.http``, ``storefront.errors``); support refusals map to the same
+stable code, body size limit, throttles, JSON only) are the API kit's
+(``ecomcms.api.http``, ``ecomcms.api.errors``); support refusals map to the same
 codes: ``invalid_state`` (409) for a wrong status, ``invalid_request`` (400)
 for a refused request, ``permission_denied`` (403) without ``handle_ticket``.
 
@@ -28,10 +28,10 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from storefront.auth import AnonThrottle, ClientThrottle
-from storefront.errors import InvalidRequest, InvalidState, error_responses
-from storefront.errors import exception_handler as storefront_exception_handler
-from storefront.http import ApiView, CursorPage, PageInput, Text
+from ecomcms.api.auth import AnonThrottle, ClientThrottle
+from ecomcms.api.errors import InvalidRequest, InvalidState, error_responses
+from ecomcms.api.errors import exception_handler as kit_exception_handler
+from ecomcms.api.http import ApiView, CursorPage, PageInput, Text
 from support import selectors, services
 from support.models import (
     CUSTOMER_CHANNELS,
@@ -52,7 +52,7 @@ STAFF_TAGS = ["support staff"]
 
 
 def exception_handler(exc, context):
-    """Support refusals as the storefront's error codes; everything else as the storefront handles it."""
+    """Support refusals as the kit's error codes; everything else as the kit handles it."""
     if isinstance(exc, services.NotAllowed):
         exc = exceptions.PermissionDenied(str(exc))
     elif isinstance(exc, services.ReplyNotSendable):
@@ -63,7 +63,7 @@ def exception_handler(exc, context):
         exc = InvalidState(str(exc))
     elif isinstance(exc, services.SupportError):
         exc = InvalidRequest(str(exc))
-    return storefront_exception_handler(exc, context)
+    return kit_exception_handler(exc, context)
 
 
 def _valid(serializer_class, data) -> dict:

@@ -13,6 +13,7 @@ from django.urls import resolve
 from rest_framework.test import APIClient
 
 from content import services
+from content import urls as content_urls
 from content.models import DraftEvent, DraftStatus, Product, TemplatePreview
 from storefront import experiments
 from storefront import urls as storefront_urls
@@ -60,7 +61,8 @@ def _publisher():
 
 
 def all_responses(client: APIClient, token: str, draft_id: int) -> list:
-    """Every storefront endpoint, every page, anonymously, with a token and conditionally."""
+    """Every storefront endpoint, every page, anonymously, with a token and conditionally; the content staff
+    endpoints (``content.urls``) without a session, anonymously and with a token."""
     responses = []
 
     def get(path, params=None, **headers):
@@ -110,7 +112,7 @@ def test_no_unpublished_text_appears_in_any_storefront_response(catalog, api):
     responses = all_responses(api, make_token(), draft_id)
 
     walked = {resolve(path.split("?")[0]).url_name for path, _ in responses}
-    assert walked == {pattern.name for pattern in storefront_urls.urlpatterns}
+    assert walked == {pattern.name for pattern in storefront_urls.urlpatterns + content_urls.urlpatterns}
     everything = ""
     for path, response in responses:
         text = response.content.decode() + "".join(f"{k}: {v}" for k, v in response.items())

@@ -2,8 +2,9 @@
 
 ``code`` is stable (clients branch on it); ``message`` is for people and may change;
 ``fields`` appears on validation errors only, keyed by the path of the bad value
-(``events.3.type``). Workflow refusals from ``content.services`` map to HTTP here,
-so the views just call the services.
+(``events.3.type``). Refusals of any app's services (``ecomcms.errors.ServiceError`` and
+its subclasses) map to HTTP here, by the ``status`` and ``code`` the error class carries, so the
+views just call the services.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from content.services import ContentError, DraftStateError, NotAllowed
+from ecomcms.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +47,23 @@ class InvalidRequest(exceptions.APIException):
     default_detail = "The request was refused."
 
 
+class ServiceRefusal(exceptions.APIException):
+    """A service's refusal as an API error: the status and code its class carries, its message as the detail."""
+
+    default_detail = "The request was refused."
+
+    def __init__(self, error: ServiceError):
+        self.status_code = error.status
+        super().__init__(str(error) or None, code=error.code)
+
+
 def _as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, Http404):
         return exceptions.NotFound()
-    if isinstance(exc, (DjangoPermissionDenied, NotAllowed)):
+    if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
-    if isinstance(exc, DraftStateError):
-        return InvalidState(str(exc))
-    if isinstance(exc, ContentError):
-        return InvalidRequest(str(exc))
+    if isinstance(exc, ServiceError):
+        return ServiceRefusal(exc)
     return exc
 
 

@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.content.factories import make_product, make_user
+from tests.ecomcms.api.test_hostile_input import in_process_requests, wsgi_call  # noqa: F401 (a fixture)
 from tests.permissions_routes import walk
 from tests.storefront.factories import make_token
-from tests.storefront.test_hostile_input import in_process_requests, wsgi_call  # noqa: F401 (a fixture)
 from tests.support.factories import make_agent, make_ticket
 
 CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")

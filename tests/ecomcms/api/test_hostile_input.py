@@ -19,9 +19,9 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client
 
+from ecomcms.api.errors import exception_handler
 from ecomcms.wsgi import application
 from recommender.models import Event
-from storefront.errors import exception_handler
 from support.models import ReplySuggestion
 from tests.content.factories import make_product, make_user
 from tests.permissions_routes import walk
@@ -166,7 +166,7 @@ def test_an_error_message_that_echoes_a_surrogate_anywhere_still_renders(rf):
     from rest_framework.exceptions import NotFound, ValidationError
     from rest_framework.views import APIView
 
-    from storefront.http import JsonRenderer
+    from ecomcms.api.http import JsonRenderer
     for exc in (ValidationError({SURROGATE: [f"bad {SURROGATE}"]}), NotFound(f"no {SURROGATE}")):
         response = exception_handler(exc, {"request": rf.get("/"), "view": APIView()})
         rendered = JsonRenderer().render(response.data)

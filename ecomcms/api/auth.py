@@ -1,6 +1,15 @@
-"""Who is calling: storefront tokens (``Authorization: Bearer <token>``), their scopes, and rate limits."""
+"""Who is calling: app tokens (``Authorization: Bearer <token>``), their scopes, and rate limits.
+
+The kit knows a token only by what it carries: a ``pk`` and ``scopes`` (scope strings such as
+``events:write``). The app that stores tokens registers them with ``register_tokens`` (the
+storefront does, in ``StorefrontConfig.ready``: its ``StorefrontToken`` model, created in the
+admin), so this floor imports no app. With none registered, every bearer token is refused (401).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -10,12 +19,24 @@ from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from storefront import services
-from storefront.models import StorefrontToken
+
+@dataclass(frozen=True)
+class _Tokens:
+    model: type
+    authenticate: Callable[[str], object | None]
 
 
-class StorefrontTokenAuthentication(BaseAuthentication):
-    """A storefront token in ``Authorization: Bearer <token>``. No header: anonymous; a bad token: 401."""
+_tokens: _Tokens | None = None
+
+
+def register_tokens(*, model: type, authenticate: Callable[[str], object | None]) -> None:
+    """Tokens are instances of ``model``; ``authenticate(secret=...)`` returns the live token or None."""
+    global _tokens
+    _tokens = _Tokens(model=model, authenticate=authenticate)
+
+
+class TokenAuthentication(BaseAuthentication):
+    """An app token in ``Authorization: Bearer <token>``. No header: anonymous; a bad token: 401."""
 
     def authenticate(self, request):
         parts = request.headers.get("Authorization", "").split()
@@ -23,7 +44,7 @@ class StorefrontTokenAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("The Authorization header must be `Bearer <token>`.")
-        token = services.token_authenticate(secret=parts[1])
+        token = _tokens.authenticate(secret=parts[1]) if _tokens else None
         if token is None:
             raise exceptions.AuthenticationFailed("The token is unknown or has been revoked.")
         return AnonymousUser(), token
@@ -32,8 +53,8 @@ class StorefrontTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-class StorefrontTokenScheme(OpenApiAuthenticationExtension):
-    target_class = StorefrontTokenAuthentication
+class TokenScheme(OpenApiAuthenticationExtension):
+    target_class = TokenAuthentication
     name = "storefrontToken"
 
     def get_security_requirement(self, auto_schema):
@@ -48,8 +69,9 @@ class StorefrontTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-def token_of(request) -> StorefrontToken | None:
-    return request.auth if isinstance(request.auth, StorefrontToken) else None
+def token_of(request):
+    """The registered token the request was authenticated with, or None (anonymous, a signed-in user)."""
+    return request.auth if _tokens and isinstance(request.auth, _tokens.model) else None
 
 
 class TokenScope(BasePermission):

@@ -1,15 +1,37 @@
-"""The staff API: the editorial workflow over HTTP, through the same services and permissions as the admin."""
+"""The staff API (content.apis): the editorial workflow over HTTP, through the same services and permissions as
+the admin."""
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from content.models import Draft, DraftEvent, DraftStatus, PublishedCopy
 from tests.content.factories import make_product
-from tests.storefront.factories import make_draft
+from tests.storefront.factories import make_draft, make_token
 
 pytestmark = pytest.mark.django_db
 
 DRAFTS = "/api/v1/staff/drafts"
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Throttle counters live in the cache: each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def shop(api):
+    """A client sending a storefront token with every scope."""
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token()}")
+    return api
 
 
 def as_user(user) -> APIClient:

@@ -1,4 +1,8 @@
-"""HTTP conventions shared by every endpoint: JSON only, bounded bodies, cursor pages, conditional GETs."""
+"""HTTP conventions shared by every endpoint of every app: JSON only, bounded bodies, cursor pages, conditional GETs.
+
+Described for clients in docs/api.md. The apps' ``apis.py`` build their views on ``ApiView`` (or
+``CatalogView`` for public, cacheable reads) and their pages on ``CursorPage``.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,15 @@ from django.conf import settings
 from django.http import HttpResponseNotModified
 from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from storefront import errors
-from storefront.auth import AnonThrottle, ClientThrottle, StorefrontTokenAuthentication, TokenScope
-from storefront.models import Scope
+from ecomcms.api import errors
+from ecomcms.api.auth import AnonThrottle, ClientThrottle, TokenAuthentication, TokenScope
 
 
 class JsonParser(JSONParser):
@@ -35,7 +38,7 @@ class JsonRenderer(JSONRenderer):
     """DRF's JSON renderer, never failing on text UTF-8 cannot hold.
 
     Error messages echo input ("<U+D800>" is not a valid choice); JSON may carry a lone
-    surrogate, UTF-8 may not. ``storefront.errors.printable`` writes such characters as a
+    surrogate, UTF-8 may not. ``ecomcms.api.errors.printable`` writes such characters as a
     backslash escape in the text; should one still reach here, the body is rendered with
     ASCII escapes instead of failing.
     """
@@ -102,7 +105,7 @@ class ApiView(APIView):
 
     renderer_classes = [JsonRenderer]
     parser_classes = [JsonParser]
-    authentication_classes = [StorefrontTokenAuthentication]
+    authentication_classes = [TokenAuthentication]
     permission_classes = [TokenScope]
     throttle_classes = [AnonThrottle, ClientThrottle]
     allow_anonymous = False
@@ -130,11 +133,11 @@ class CatalogView(ApiView):
     A 200 carries ``Cache-Control: public, max-age=API_CACHE_MAX_AGE``, an ``ETag``
     (a hash of the body, so it changes exactly when the response does) and the
     ``Last-Modified`` the view sets; ``If-None-Match`` (or, without it,
-    ``If-Modified-Since``) that still matches gets a 304 with no body.
+    ``If-Modified-Since``) that still matches gets a 304 with no body. Each view names the
+    ``required_scope`` a token must carry (anonymous callers need none).
     """
 
     allow_anonymous = True
-    required_scope = Scope.CATALOG_READ
 
     @staticmethod
     def last_modified(response, moments) -> None:
@@ -192,18 +195,24 @@ class CursorPage(CursorPagination):
         return cursor
 
 
-class ProductPage(CursorPage):
-    ordering = "slug"
-    position = re.compile(r"[-\w]{1,200}")
-
-
-class DraftPage(CursorPage):
-    ordering = "-pk"
-    position = re.compile(r"\d{1,18}")
-
-
 class PageInput(serializers.Serializer):
     cursor = Text(required=False, help_text="The `next` or `previous` link's cursor; omit for the first page.")
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=CursorPage.max_page_size,
                                          help_text=f"Items per page, 1 to {CursorPage.max_page_size} (default "
                                                    f"{CursorPage.page_size}).")
+
+
+def page_schema(name: str, item_serializer) -> serializers.Serializer:
+    """The schema of a cursor page of ``item_serializer`` items, as component ``name``."""
+    return inline_serializer(name, {
+        "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last page."),
+        "previous": serializers.URLField(allow_null=True, help_text="The previous page, or null on the first page."),
+        "results": item_serializer(many=True),
+    })
+
+
+def valid_input(serializer_class, data) -> dict:
+    """``data`` validated by ``serializer_class``; a ValidationError (a 400 naming the fields) otherwise."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
