@@ -13,12 +13,11 @@ unsupported claims per draft than the active model and a chrF that is not lower.
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from content import generation, prompts, services
 from content.evaluation import harness, sources
 from content.models import CopyKind, Draft, DraftStatus
 from ecomcms.assign import stable_fraction
+from ecomcms.conf import conf
 from ecomcms.finetune import registry
 from ecomcms.finetune.lora import Example
 
@@ -68,7 +67,7 @@ def copy_evaluate(held_out, adapter_path: str) -> dict:
     template = services.template_active(EVALUATED_KIND)
     run = harness.Settings(kind=EVALUATED_KIND, template=template, template_label=f"{template} (active)",
                            strategy="free", adapter=adapter_path.rsplit("/", 1)[-1] if adapter_path else "none",
-                           adapter_path=adapter_path, batch_size=settings.ECOMCMS_GENERATION_BATCH_SIZE)
+                           adapter_path=adapter_path, batch_size=conf.ECOMCMS_GENERATION_BATCH_SIZE)
     metrics = harness.copy_evaluate(list(held_out), run)["metrics"]
     keep = ("drafts", "adapter", "unsupported_claims_per_draft", "unsupported_claims", "publishable_share", "chrf",
             "rouge_l", "distinct_2", "seconds_per_draft", "tokens_per_second", "model_id")

@@ -34,12 +34,12 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils.text import slugify
 
 from content.models import Product, Review
 from ecomcms import importing
+from ecomcms.conf import conf
 
 DEFAULT_BATCH_SIZE = 2000
 IN_CHUNK = 500  # ids per `__in` query: well under SQLite's 999 variables
@@ -577,7 +577,7 @@ def _json_source(stream, spec: _Spec, *, total: int, position: Callable[[], int]
     head[0] = _strip_bom(head[0])
     first_char = head[-1].lstrip()[:1]
     if first_char == b"[":
-        limit = settings.IMPORT_MAX_JSON_BYTES
+        limit = conf.IMPORT_MAX_JSON_BYTES
         data = b"".join(head) + stream.read(limit + 1)
         if len(data) > limit:
             raise ImportRefused(f"a JSON list over {limit:,} bytes (IMPORT_MAX_JSON_BYTES) is not read whole; "

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import math
-import socket
 import os
+import socket
 from copy import copy as shallow_copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -40,6 +39,7 @@ from content.models import (
 )
 from ecomcms import errors, inference, queueing
 from ecomcms.assign import stable_bucket
+from ecomcms.conf import conf
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ def dispatch_generation(count: int) -> int:
     from content.tasks import generate_drafts
 
     sent = 0
-    for _ in range(math.ceil(count / settings.ECOMCMS_GENERATION_BATCH_SIZE)):
+    for _ in range(math.ceil(count / conf.ECOMCMS_GENERATION_BATCH_SIZE)):
         if not queueing.send(generate_drafts):
             break  # the broker is down: the sweeper sends the rest
         sent += 1
@@ -359,7 +359,7 @@ def _generate_group(drafts: list[Draft]) -> dict[str, int]:
             status=DraftStatus.IN_REVIEW, ai_text=item.written.text, model_id=result.model_id,
             generation_options=item.written.options.as_dict(),
             input_hash=prompts.input_hash(item.written.prompt, item.written.options,
-                                          f"{settings.ECOMCMS_TEXT_MODEL}:{item.written.strategy}"),
+                                          f"{conf.ECOMCMS_TEXT_MODEL}:{item.written.strategy}"),
             tokens_in=result.tokens_in, tokens_out=result.tokens_out, seconds=result.seconds, generated_at=timezone.now(),
             strategy=item.written.strategy, strategy_details={"grounded": result.grounded, **result.details},
             checks=item.checks, checks_passed=checks.all_passed(item.checks),
@@ -481,13 +481,13 @@ def drafts_sweep(*, now: datetime | None = None) -> dict[str, int]:
       Extra tasks are harmless: they find nothing to claim.
     """
     now = now or timezone.now()
-    expired = now - timedelta(seconds=settings.ECOMCMS_GENERATION_LEASE_SECONDS)
+    expired = now - timedelta(seconds=conf.ECOMCMS_GENERATION_LEASE_SECONDS)
     counts = {"requeued": 0, "failed": 0, "dispatched": 0}
     for draft in Draft.objects.filter(status=DraftStatus.GENERATING, claimed_at__lt=expired):
         give_up = draft.attempts >= MAX_ATTEMPTS
         to_status = DraftStatus.FAILED if give_up else DraftStatus.QUEUED
         reason = (f"the worker stopped while generating ({draft.attempts} attempts)" if give_up
-                  else f"claim expired after {settings.ECOMCMS_GENERATION_LEASE_SECONDS} s: the worker was lost")
+                  else f"claim expired after {conf.ECOMCMS_GENERATION_LEASE_SECONDS} s: the worker was lost")
         claim = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at)
         if claim.update(status=to_status, claimed_at=None, failure_reason=reason if give_up else draft.failure_reason):
             DraftEvent.objects.create(draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=to_status, comment=reason)
@@ -500,7 +500,7 @@ def drafts_sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 def drafts_process_queue(*, batch_size: int | None = None, max_batches: int = 1, worker: str = "") -> dict[str, int]:
     """Claim and generate batches until the queue is empty or ``max_batches`` were done."""
-    batch_size = batch_size or settings.ECOMCMS_GENERATION_BATCH_SIZE
+    batch_size = batch_size or conf.ECOMCMS_GENERATION_BATCH_SIZE
     totals = {"in_review": 0, "failed": 0, "requeued": 0}
     for _ in range(max_batches):
         batch = drafts_claim(limit=batch_size, worker=worker)

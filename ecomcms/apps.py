@@ -13,13 +13,14 @@ class EcomcmsConfig(AppConfig):
 def _fix_axes_admin() -> None:
     """django-axes 8.3.1's "Clean up expired attempts" action answers a 500 (it reads an attribute only a
     login request has): offer the attempts without it. Lifting a lockout is deleting its attempt."""
+    from django.apps import apps
     from django.contrib import admin
 
-    try:
-        from axes.admin import AccessAttemptAdmin
-        from axes.models import AccessAttempt
-    except ImportError:  # axes not installed (it is, by requirements.txt)
+    if not apps.is_installed("axes"):  # optional: a host project may not use django-axes
         return
+    from axes.admin import AccessAttemptAdmin
+    from axes.models import AccessAttempt
+
     if not admin.site.is_registered(AccessAttempt):
         return
 

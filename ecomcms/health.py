@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import timedelta
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import JsonResponse
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from ecomcms.conf import TEXT_BACKENDS, conf, text_backend_path
 from ecomcms.inference import ModelUnavailable
 from ecomcms.inference.sources import embedding_model_source, text_model_source
 
@@ -51,7 +51,7 @@ def check_models(database_ok: bool) -> dict:
     report: dict[str, dict] = {}
     resolvers = {
         "text": _text_source,
-        "embeddings": lambda: embedding_model_source(settings.ECOMCMS_EMBEDDING_MODEL),
+        "embeddings": lambda: embedding_model_source(conf.ECOMCMS_EMBEDDING_MODEL),
     }
     for kind, resolve in resolvers.items():
         try:
@@ -63,7 +63,7 @@ def check_models(database_ok: bool) -> dict:
             entry.setdefault("error", "unknown: the database is down, so worker reports cannot be read")
             entry["status"] = "error"
         return report
-    cutoff = timezone.now() - timedelta(seconds=settings.ECOMCMS_WORKER_HEARTBEAT_TIMEOUT)
+    cutoff = timezone.now() - timedelta(seconds=conf.ECOMCMS_WORKER_HEARTBEAT_TIMEOUT)
     workers = list(WorkerHeartbeat.objects.filter(last_seen__gte=cutoff).order_by("-last_seen"))
     for kind, entry in report.items():
         if entry["status"] == "error":
@@ -86,10 +86,10 @@ def check_models(database_ok: bool) -> dict:
 
 def _text_source():
     """The in-process model's files, or (ECOMCMS_TEXT_BACKEND=openai) the server a worker calls."""
-    if settings.ECOMCMS_TEXT_BACKEND == settings.TEXT_BACKENDS["openai"]:
-        model = settings.ECOMCMS_OPENAI_MODEL or "the server's first model"
-        return SimpleNamespace(model_id=f"{model} at {settings.ECOMCMS_OPENAI_BASE_URL}")
-    return text_model_source(settings.ECOMCMS_TEXT_MODEL)
+    if text_backend_path(conf.ECOMCMS_TEXT_BACKEND) == TEXT_BACKENDS["openai"]:
+        model = conf.ECOMCMS_OPENAI_MODEL or "the server's first model"
+        return SimpleNamespace(model_id=f"{model} at {conf.ECOMCMS_OPENAI_BASE_URL}")
+    return text_model_source(conf.ECOMCMS_TEXT_MODEL)
 
 
 def _kinds(queues: list[str]) -> list[str]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from django.conf import settings
+from ecomcms.conf import conf
 
 MAX_NESTING = 32  # levels of JSON objects and lists in one row or value
 _SKIP_CHUNK = 64 * 1024
@@ -34,7 +34,7 @@ TOO_LONG = _TooLong()  # stands for a line over the limit, which was skipped
 
 def max_line_bytes() -> int:
     """``IMPORT_MAX_LINE_BYTES``, read at call time so a changed setting applies."""
-    return settings.IMPORT_MAX_LINE_BYTES
+    return conf.IMPORT_MAX_LINE_BYTES
 
 
 def too_long_problem(limit: int | None = None) -> str:

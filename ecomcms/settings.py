@@ -21,6 +21,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from ecomcms import env
+from ecomcms.conf import API_THROTTLE_RATES, TEXT_BACKENDS, text_backend_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DATA_DIR = Path(env.string("ECOMCMS_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+ECOMCMS_DATA_DIR = DATA_DIR  # what the apps read (ecomcms.conf); DATA_DIR is this project's own name for it
 
 DEBUG = env.boolean("DEBUG", True)
 SECRET_KEY = env.string("SECRET_KEY")
@@ -236,8 +238,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Storefront API limits: per client IP without credentials, per token (or staff user) with them.
     "DEFAULT_THROTTLE_RATES": {
-        "anon": _throttle_rate("API_THROTTLE_ANON", "120/min"),
-        "token": _throttle_rate("API_THROTTLE_TOKEN", "1200/min"),
+        "anon": _throttle_rate("API_THROTTLE_ANON", API_THROTTLE_RATES["anon"]),
+        "token": _throttle_rate("API_THROTTLE_TOKEN", API_THROTTLE_RATES["token"]),
     },
     # Reverse proxies in front of the app: the client IP is taken this many hops from the
     # right of X-Forwarded-For; 0 uses the connection's address (a client cannot spoof it).
@@ -395,12 +397,7 @@ ECOMCMS_TEXT_MODEL = env.string("ECOMCMS_TEXT_MODEL", "smollm2")
 ECOMCMS_EMBEDDING_MODEL = env.string("ECOMCMS_EMBEDDING_MODEL", "all-MiniLM-L6-v2")
 # Where text is generated: "transformers" (in this process, on ECOMCMS_DEVICE), "openai" (an
 # OpenAI-compatible server: vLLM, llama.cpp's server, Ollama, TGI; see docs/deployment.md), or a dotted path.
-TEXT_BACKENDS = {
-    "transformers": "ecomcms.inference.transformers_backend.TransformersGenerator",
-    "openai": "ecomcms.inference.openai_backend.OpenAICompatibleGenerator",
-}
-ECOMCMS_TEXT_BACKEND = env.string("ECOMCMS_TEXT_BACKEND", "transformers")
-ECOMCMS_TEXT_BACKEND = TEXT_BACKENDS.get(ECOMCMS_TEXT_BACKEND, ECOMCMS_TEXT_BACKEND)
+ECOMCMS_TEXT_BACKEND = text_backend_path(env.string("ECOMCMS_TEXT_BACKEND", "transformers"))
 if "." not in ECOMCMS_TEXT_BACKEND:
     raise ImproperlyConfigured(f"ECOMCMS_TEXT_BACKEND: expected {', '.join(TEXT_BACKENDS)} or a dotted path, "
                                f"got {ECOMCMS_TEXT_BACKEND!r}")

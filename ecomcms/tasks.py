@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from ecomcms import inference
+from ecomcms.conf import conf
 
 
 @shared_task(name="ecomcms.generate_text", acks_late=True)
@@ -26,8 +26,8 @@ def embed_texts(texts: list[str]) -> dict:
     return {"model_id": result.model_id, "vectors": result.vectors.tolist()}
 
 
-@shared_task(name="ecomcms.train_adapter", acks_late=False, time_limit=settings.ECOMCMS_TRAINING_TIME_LIMIT,
-             soft_time_limit=settings.ECOMCMS_TRAINING_TIME_LIMIT - 30)
+@shared_task(name="ecomcms.train_adapter", acks_late=False, time_limit=conf.ECOMCMS_TRAINING_TIME_LIMIT,
+             soft_time_limit=conf.ECOMCMS_TRAINING_TIME_LIMIT - 30)
 def train_adapter(adapter_id: int) -> str | None:
     """Train, evaluate and gate one queued adapter (the ``training`` queue)."""
     from ecomcms.finetune import services

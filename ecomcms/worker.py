@@ -6,12 +6,12 @@ import logging
 import os
 import threading
 
-from django.conf import settings
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
 from ecomcms import inference
+from ecomcms.conf import conf
 
 logger = logging.getLogger(__name__)
 
@@ -68,5 +68,5 @@ def start_worker_services(*, name: str, queues: list[str]) -> None:
             connection.close()
 
     threading.Thread(target=beat_forever, name="ecomcms-heartbeat", daemon=True).start()
-    if kinds and settings.ECOMCMS_WORKER_PRELOAD:
+    if kinds and conf.ECOMCMS_WORKER_PRELOAD:
         threading.Thread(target=preload, name="ecomcms-preload", daemon=True).start()

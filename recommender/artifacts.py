@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from django.conf import settings
 
+from ecomcms.conf import conf
 from recommender.engine.base import normalise_rows
 
 FORMAT = 1
@@ -41,7 +41,7 @@ COMPONENT_REASON = {
 
 
 def artifact_dir() -> Path:
-    return Path(settings.DATA_DIR) / "recommender"
+    return Path(conf.ECOMCMS_DATA_DIR) / "recommender"
 
 
 def artifact_path(name: str) -> Path:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
 from django.utils import timezone
@@ -33,6 +32,7 @@ from ecomcms.api.errors import InvalidRequest, InvalidState, error_responses
 from ecomcms.api.errors import exception_handler as kit_exception_handler
 from ecomcms.api.http import ApiView, CursorPage, PageInput, Text
 from support import selectors, services
+from support.conf import conf
 from support.models import (
     CUSTOMER_CHANNELS,
     Channel,
@@ -83,7 +83,7 @@ class TicketCreateThrottle(SimpleRateThrottle):
     scope = "support_tickets"
 
     def get_rate(self):
-        return settings.SUPPORT_API_THROTTLE_TICKETS  # read per request, so a changed setting applies
+        return conf.SUPPORT_API_THROTTLE_TICKETS  # read per request, so a changed setting applies
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -14,8 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from support.conf import conf
 from support.redaction import detect, redact, redact_for_log, restore
 
 __all__ = ["Redacted", "log_safe", "mask_cards", "redact_text", "restore", "thread_redaction"]
@@ -31,9 +30,9 @@ class Redacted:
 
 def _options() -> dict:
     return {
-        "order_number_patterns": tuple(settings.SUPPORT_ORDER_NUMBER_PATTERNS),
-        "keep": tuple(settings.SUPPORT_REDACTION_KEEP),
-        "phone_regions": tuple(settings.SUPPORT_REDACTION_PHONE_REGIONS),
+        "order_number_patterns": tuple(conf.SUPPORT_ORDER_NUMBER_PATTERNS),
+        "keep": tuple(conf.SUPPORT_REDACTION_KEEP),
+        "phone_regions": tuple(conf.SUPPORT_REDACTION_PHONE_REGIONS),
     }
 
 

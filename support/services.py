@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from ecomcms import inference, queueing
 from support import checks, prompts, triage
+from support.conf import conf
 from support.intent import IntentClassifier, IntentSpec, ZeroShotIntent
 from support.models import (
     CannedResponse,
@@ -142,7 +143,7 @@ def _worker_name() -> str:
 
 def _stale_before(now: datetime) -> datetime:
     """A claim older than the hard time limit belongs to a worker that died: it may be taken over."""
-    return now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return now - timedelta(seconds=conf.CELERY_TASK_TIME_LIMIT)
 
 
 def _clean_text(value: str, *, field: str, limit: int) -> str:
@@ -382,7 +383,7 @@ def _route_to_queue(ticket: Ticket, queue: Queue | None, *, actor) -> list[str]:
 # --- Messages and email ---------------------------------------------------------------------------
 
 def _email_customer(ticket: Ticket, text: str) -> None:
-    footer = f"\n\n--\n{settings.SUPPORT_SHOP_NAME} support, ticket {ticket.public_id}"
+    footer = f"\n\n--\n{conf.SUPPORT_SHOP_NAME} support, ticket {ticket.public_id}"
     try:
         send_mail(
             subject=f"Re: {ticket.subject} [{ticket.public_id}]", message=text + footer,
@@ -714,7 +715,7 @@ def support_sweep(*, now: datetime | None = None) -> dict[str, int]:
       are harmless: the compare-and-set claim lets only one of them work.
     """
     now = now or timezone.now()
-    lease = settings.ECOMCMS_GENERATION_LEASE_SECONDS
+    lease = conf.ECOMCMS_GENERATION_LEASE_SECONDS
     expired, quiet = now - timedelta(seconds=lease), now - timedelta(seconds=60)
     counts = dict.fromkeys(("triage_requeued", "triage_failed", "triage_sent", "suggestions_requeued",
                             "suggestions_failed", "suggestions_sent"), 0)
@@ -941,12 +942,12 @@ def suggestions_generate(batch: list[ReplySuggestion]) -> dict[str, int]:
         built: list[_Context] = []
         for (suggestion, subject, thread, mapping, customer, based_on), query in zip(contexts, embeddings.vectors):
             sources = knowledge_retrieve(query, model_id=embeddings.model_id, queue_id=suggestion.ticket.queue_id)
-            prompt = prompts.build_reply_prompt(shop_name=settings.SUPPORT_SHOP_NAME, subject=subject, thread=thread,
+            prompt = prompts.build_reply_prompt(shop_name=conf.SUPPORT_SHOP_NAME, subject=subject, thread=thread,
                                                 sources=sources, customer=customer)
             ticket_text = "\n".join([subject] + [m.text for m in thread if m.author == "customer"])
             quote = _relevant_sentences(sources, query)
             built.append(_Context(suggestion, prompt, sources, mapping, ticket_text, customer, based_on, quote))
-        options = prompts.reply_options(settings.SUPPORT_REPLY_MAX_NEW_TOKENS)
+        options = prompts.reply_options(conf.SUPPORT_REPLY_MAX_NEW_TOKENS)
         results = inference.get_generator().generate([c.prompt for c in built], options)
     except inference.ModelError as exc:
         return _suggestions_fail_or_requeue(batch, str(exc), permanent=exc.permanent)
@@ -960,7 +961,7 @@ def _suggestion_save(context: _Context, result: inference.Generation, options: i
     suggestion = context.suggestion
     reply = checks.clean_reply(result.text, customer_placeholder=context.customer)
     flags = checks.reply_flags(reply, sources=context.sources, ticket_text=context.ticket_text, mapping=context.mapping,
-                               shop_texts=[settings.DEFAULT_FROM_EMAIL, *settings.SUPPORT_REDACTION_KEEP])
+                               shop_texts=[settings.DEFAULT_FROM_EMAIL, *conf.SUPPORT_REDACTION_KEEP])
     if checks.has_markup(result.text):
         flags.append({"code": "markup", "message": "The model wrote HTML or a script; it was removed from the reply."})
     articles = [s for s in context.sources if s.kind == "article"]
@@ -1017,7 +1018,7 @@ def _suggestions_fail_or_requeue(batch: list[ReplySuggestion], reason: str, *, p
 
 def suggestions_process(*, first_id: int | None = None, batch_size: int | None = None, worker: str = "") -> dict[str, int]:
     """Claim one batch (``first_id`` first) and write it; a duplicate task finds nothing to claim."""
-    batch = suggestions_claim(limit=batch_size or settings.ECOMCMS_GENERATION_BATCH_SIZE, first_id=first_id, worker=worker)
+    batch = suggestions_claim(limit=batch_size or conf.ECOMCMS_GENERATION_BATCH_SIZE, first_id=first_id, worker=worker)
     return suggestions_generate(batch)
 
 
@@ -1026,7 +1027,7 @@ def _known_links_text(ticket: Ticket) -> str:
     articles = KnowledgeArticle.objects.filter(is_published=True).values_list("title", "body", "url")
     canned = CannedResponse.objects.filter(is_active=True).values_list("body", flat=True)
     return "\n".join([*("\n".join(row) for row in articles), *canned, settings.DEFAULT_FROM_EMAIL,
-                      *settings.SUPPORT_REDACTION_KEEP, ticket.customer_email])
+                      *conf.SUPPORT_REDACTION_KEEP, ticket.customer_email])
 
 
 def reply_send_blockers(ticket: Ticket, text: str) -> list[dict]:
@@ -1152,10 +1153,10 @@ def intent_model_train(*, actor=None, activate: bool = True) -> IntentModel:
                            f"examples{' (too few: ' + ', '.join(dropped) + ')' if dropped else ''}")
     embedder = inference.get_embedder()
     started = time.perf_counter()
-    classifier = IntentClassifier(open_traffic=settings.SUPPORT_INTENT_OPEN_TRAFFIC).fit(
+    classifier = IntentClassifier(open_traffic=conf.SUPPORT_INTENT_OPEN_TRAFFIC).fit(
         [t for t, _ in rows], [y for _, y in rows], _embed)
     seconds = time.perf_counter() - started
-    folder = Path(settings.DATA_DIR) / "support" / "intent-models"
+    folder = Path(conf.ECOMCMS_DATA_DIR) / "support" / "intent-models"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"intent-{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.joblib"
     classifier.save(path)

@@ -19,6 +19,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from ecomcms.conf import API_THROTTLE_RATES
+
 
 @dataclass(frozen=True)
 class _Tokens:
@@ -93,8 +95,9 @@ class TokenScope(BasePermission):
 
 class _SettingsRateThrottle(SimpleRateThrottle):
     def get_rate(self):
-        # Read at request time, not import time, so a changed setting applies.
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        # Read at request time, not import time, so a changed setting applies. A host project whose
+        # REST_FRAMEWORK names no rate for the scope gets ours (ecomcms.conf.API_THROTTLE_RATES); None: no limit.
+        return (api_settings.DEFAULT_THROTTLE_RATES or {}).get(self.scope, API_THROTTLE_RATES[self.scope])
 
 
 class AnonThrottle(_SettingsRateThrottle):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-from django.conf import settings
 from django.http import HttpResponseNotModified
 from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -22,6 +21,7 @@ from rest_framework.views import APIView
 
 from ecomcms.api import errors
 from ecomcms.api.auth import AnonThrottle, ClientThrottle, TokenAuthentication, TokenScope
+from ecomcms.conf import conf
 
 
 class JsonParser(JSONParser):
@@ -120,9 +120,9 @@ class ApiView(APIView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.API_MAX_BODY_BYTES:
+        if length > conf.API_MAX_BODY_BYTES:
             raise errors.PayloadTooLarge(
-                f"The request body is {length} bytes; the limit is {settings.API_MAX_BODY_BYTES}."
+                f"The request body is {length} bytes; the limit is {conf.API_MAX_BODY_BYTES}."
             )
         super().initial(request, *args, **kwargs)
 
@@ -151,7 +151,7 @@ class CatalogView(ApiView):
             return response
         response.render()
         response["ETag"] = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
-        response["Cache-Control"] = f"public, max-age={settings.API_CACHE_MAX_AGE}"
+        response["Cache-Control"] = f"public, max-age={conf.API_CACHE_MAX_AGE}"
         if not _not_modified(request, response["ETag"], response.get("Last-Modified")):
             return response
         not_modified = HttpResponseNotModified()

@@ -15,12 +15,12 @@ import shutil
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from ecomcms import queueing
+from ecomcms.conf import conf
 from ecomcms.finetune import lora, registry
 from ecomcms.models import Adapter, AdapterActivation, AdapterStatus
 
@@ -42,7 +42,7 @@ def _require(actor) -> None:
 
 
 def adapters_dir() -> Path:
-    return Path(settings.DATA_DIR) / "adapters"
+    return Path(conf.ECOMCMS_DATA_DIR) / "adapters"
 
 
 def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor=None) -> Adapter:
@@ -102,7 +102,7 @@ def adapter_train_run(adapter_id: int) -> Adapter | None:
         if output.exists():
             shutil.rmtree(output)
         result = lora.train(folder, dataset.train, output, adapter.parameters,
-                            threads=settings.ECOMCMS_TORCH_THREADS, on_step=on_step)
+                            threads=conf.ECOMCMS_TORCH_THREADS, on_step=on_step)
         _progress(adapter_id, status=AdapterStatus.EVALUATING, path=str(output),
                   progress={"step": result.steps, "steps": result.steps, "losses": result.losses,
                             "seconds": round(result.seconds, 1),
@@ -127,8 +127,8 @@ def _base_model_folder() -> tuple[Path, str]:
     from ecomcms.inference.sources import text_model_source
     from ecomcms.inference.transformers_backend import ensure_converted
 
-    source = text_model_source(settings.ECOMCMS_TEXT_MODEL)
-    folder, _ = ensure_converted(source, settings.ECOMCMS_MODEL_CACHE)
+    source = text_model_source(conf.ECOMCMS_TEXT_MODEL)
+    folder, _ = ensure_converted(source, conf.ECOMCMS_MODEL_CACHE)
     return folder, source.model_id
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 
+from ecomcms.conf import conf, text_backend_path
 from ecomcms.inference.base import (
     ChatPrompt,
     Embedder,
@@ -39,19 +39,19 @@ _errors: dict[str, str] = {}
 
 def _build(kind: str):
     if kind == "text":
-        backend = import_string(settings.ECOMCMS_TEXT_BACKEND)
+        backend = import_string(text_backend_path(conf.ECOMCMS_TEXT_BACKEND))
         if hasattr(backend, "from_settings"):  # a remote backend: no local model files
-            return backend.from_settings(settings)
-        source = text_model_source(settings.ECOMCMS_TEXT_MODEL)
+            return backend.from_settings(conf)
+        source = text_model_source(conf.ECOMCMS_TEXT_MODEL)
         return backend(
-            source, cache_dir=settings.ECOMCMS_MODEL_CACHE, dtype=settings.ECOMCMS_TEXT_DTYPE,
-            threads=settings.ECOMCMS_TORCH_THREADS, device=settings.ECOMCMS_DEVICE,
-            quantize=settings.ECOMCMS_TEXT_QUANTIZE,
+            source, cache_dir=conf.ECOMCMS_MODEL_CACHE, dtype=conf.ECOMCMS_TEXT_DTYPE,
+            threads=conf.ECOMCMS_TORCH_THREADS, device=conf.ECOMCMS_DEVICE,
+            quantize=conf.ECOMCMS_TEXT_QUANTIZE,
         )
-    source = embedding_model_source(settings.ECOMCMS_EMBEDDING_MODEL)
-    backend = import_string(settings.ECOMCMS_EMBEDDING_BACKEND)
-    return backend(source, batch_size=settings.ECOMCMS_EMBEDDING_BATCH_SIZE, threads=settings.ECOMCMS_TORCH_THREADS,
-                   device=settings.ECOMCMS_DEVICE)
+    source = embedding_model_source(conf.ECOMCMS_EMBEDDING_MODEL)
+    backend = import_string(conf.ECOMCMS_EMBEDDING_BACKEND)
+    return backend(source, batch_size=conf.ECOMCMS_EMBEDDING_BATCH_SIZE, threads=conf.ECOMCMS_TORCH_THREADS,
+                   device=conf.ECOMCMS_DEVICE)
 
 
 def _get(kind: str):

@@ -19,7 +19,7 @@ pytestmark = [
 
 @pytest.fixture
 def own_artifacts(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
+    settings.ECOMCMS_DATA_DIR = tmp_path
     artifacts.forget()
     yield
     artifacts.forget()

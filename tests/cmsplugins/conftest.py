@@ -10,7 +10,7 @@ from tests.recommender.conftest import catalogue  # noqa: F401  (the shop whose 
 @pytest.fixture(autouse=True)
 def own_data_dir(settings, tmp_path):
     """Artifacts in the test's own folder; no artifact and no cached list carried from one test to the next."""
-    settings.DATA_DIR = tmp_path
+    settings.ECOMCMS_DATA_DIR = tmp_path
     artifacts.forget()
     cache.clear()
     yield

@@ -104,7 +104,7 @@ def toy_purpose():
 def test_training_runs_with_progress_and_only_a_better_adapter_is_activated(db, tiny_model, toy_purpose, settings,
                                                                              tmp_path):
     settings.ECOMCMS_TEXT_MODEL = str(tiny_model)
-    settings.DATA_DIR = tmp_path
+    settings.ECOMCMS_DATA_DIR = tmp_path
     toy_purpose["tuned"] = (1.5, 39.0)  # worse: more unsupported claims, lower chrF
     worse = services.adapter_train_request(purpose="test.toy", parameters={"epochs": 1, "batch_size": 2})
     worse = services.adapter_train_run(worse.pk)

@@ -7,7 +7,7 @@ from recommender import artifacts
 @pytest.fixture(autouse=True)
 def own_data_dir(settings, tmp_path):
     """Recommender artifacts in a folder of the test's own; nothing cached across tests."""
-    settings.DATA_DIR = tmp_path
+    settings.ECOMCMS_DATA_DIR = tmp_path
     artifacts.forget()
     cache.clear()
     yield

@@ -13,7 +13,7 @@ def own_data_dir(request, settings, tmp_path):
     Tests with a real worker keep the shared data folder: the worker finds the broker's folders there.
     """
     if not request.node.get_closest_marker("worker"):
-        settings.DATA_DIR = tmp_path
+        settings.ECOMCMS_DATA_DIR = tmp_path
     artifacts.forget()
     cache.clear()  # throttle counters
     yield

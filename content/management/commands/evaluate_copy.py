@@ -14,7 +14,6 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from tqdm import tqdm
@@ -22,6 +21,7 @@ from tqdm import tqdm
 from content import generation, prompts
 from content.evaluation import harness, sources
 from content.models import BannedPhrase, CopyKind, PromptTemplate
+from ecomcms.conf import conf
 from ecomcms.shared_data import shared_data_path
 
 KINDS = [kind for kind in CopyKind.values if kind != CopyKind.REVIEW_SUMMARY]
@@ -88,7 +88,7 @@ class Command(BaseCommand):
         adapter_label, adapter_path = self._adapter(options["adapter"])
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
-        batch_size = options["batch_size"] or settings.ECOMCMS_GENERATION_BATCH_SIZE
+        batch_size = options["batch_size"] or conf.ECOMCMS_GENERATION_BATCH_SIZE
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         if not options["products"]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from ecomcms import inference
+from ecomcms.conf import conf
 from ecomcms.inference.sources import embedding_model_source, text_model_source
 
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("models ready"))
 
     def _resolve_text(self):
-        source = text_model_source(settings.ECOMCMS_TEXT_MODEL)
+        source = text_model_source(conf.ECOMCMS_TEXT_MODEL)
         kind = f"GGUF {source.gguf_file}" if source.is_gguf else "folder"
         return [f"text model:      {source.model_id}", f"  source:        {kind} in {source.path} ({_megabytes(source.size_bytes())})"]
 
@@ -73,7 +73,7 @@ class Command(BaseCommand):
                 f"  speed:         {result.tokens_out} tokens in {result.seconds:.2f} s ({speed:.1f} tokens/s, batch of 1)"]
 
     def _resolve_embeddings(self):
-        source = embedding_model_source(settings.ECOMCMS_EMBEDDING_MODEL)
+        source = embedding_model_source(conf.ECOMCMS_EMBEDDING_MODEL)
         return [f"embedding model: {source.model_id}", f"  source:        folder {source.path} ({_megabytes(source.size_bytes())})"]
 
     def _load_embeddings(self):

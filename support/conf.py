@@ -1,0 +1,26 @@
+"""Support's settings with their defaults, on top of the runtime's (``ecomcms.conf``); docs/settings.md lists them.
+
+    from support.conf import conf
+    conf.SUPPORT_SHOP_NAME      # the project's value, else "our shop"
+"""
+
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+
+from ecomcms.conf import AppSettings, Derived
+from ecomcms.conf import conf as ecomcms_conf
+
+conf = AppSettings({
+    # The shop's own order numbers as regexes (e.g. r"\bORD-\d{6,}\b"): redacted before any model sees a ticket.
+    "SUPPORT_ORDER_NUMBER_PATTERNS": [],
+    # The shop's own contact details: never redacted, so a suggested reply may quote them.
+    "SUPPORT_REDACTION_KEEP": Derived(lambda conf: [django_settings.DEFAULT_FROM_EMAIL]),
+    # Regions (ISO 3166) whose national phone formats redaction recognises ("+"/"00" numbers are recognised anyway).
+    "SUPPORT_REDACTION_PHONE_REGIONS": "GB,IE,US,DE,AT,CH,FR,BE,NL,ES,PT,IT,PL,SE,FI,BR,MX".split(","),
+    "SUPPORT_SHOP_NAME": "our shop",
+    # Share of tickets expected to fit no intent: picks the classifier's "none of these" rule.
+    "SUPPORT_INTENT_OPEN_TRAFFIC": 0.4,
+    "SUPPORT_REPLY_MAX_NEW_TOKENS": 120,
+    "SUPPORT_API_THROTTLE_TICKETS": "20/hour",  # new tickets per client IP
+}, base=ecomcms_conf)
