@@ -6,6 +6,7 @@ class CmsPluginsConfig(AppConfig):
     """django CMS plugins for published copy and recommendations (the optional ``cms`` extra)."""
 
     name = "cmsplugins"
+    label = "ecomcms_cmsplugins"  # unique in a host project that has its own "cmsplugins" app
     verbose_name = "CMS plugins"
     default_auto_field = "django.db.models.BigAutoField"
 

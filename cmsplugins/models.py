@@ -17,7 +17,7 @@ LIMIT_VALIDATORS = [MinValueValidator(1), MaxValueValidator(MAX_RESULTS)]
 
 
 class ProductCopy(CMSPlugin):
-    product = models.ForeignKey("content.Product", null=True, on_delete=models.SET_NULL, related_name="+",
+    product = models.ForeignKey("ecomcms_content.Product", null=True, on_delete=models.SET_NULL, related_name="+",
                                 limit_choices_to={"is_active": True})
     kind = models.CharField(max_length=32, choices=CopyKind.choices, default=CopyKind.DESCRIPTION)
     variant = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)],
@@ -39,7 +39,7 @@ class RecommendedForYou(CMSPlugin):
 class ProductRecommendations(CMSPlugin):
     """Settings of the "Bought together" and "Similar products" plugins: one anchor product each."""
 
-    product = models.ForeignKey("content.Product", null=True, on_delete=models.SET_NULL, related_name="+",
+    product = models.ForeignKey("ecomcms_content.Product", null=True, on_delete=models.SET_NULL, related_name="+",
                                 limit_choices_to={"is_active": True})
     title = models.CharField(max_length=200, blank=True, help_text="The heading above the list; blank for none.")
     limit = models.PositiveSmallIntegerField(default=4, validators=LIMIT_VALIDATORS, help_text="How many products.")

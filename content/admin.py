@@ -86,21 +86,21 @@ class ProductAdmin(admin.ModelAdmin):
                 except services.ContentError as exc:
                     self.message_user(request, str(exc), messages.ERROR)
                     return None
-                url = reverse("admin:content_generationjob_change", args=[job.pk])
+                url = reverse("admin:ecomcms_content_generationjob_change", args=[job.pk])
                 self.message_user(
                     request, format_html('Queued {} drafts. <a href="{}">Follow the job</a>.', job.total, url), messages.SUCCESS
                 )
                 return None
         else:
             form = GenerateForm()
-        return TemplateResponse(request, "admin/content/product/generate.html", {
+        return TemplateResponse(request, "admin/ecomcms_content/product/generate.html", {
             **self.admin_site.each_context(request), "title": "Generate AI drafts", "form": form,
             "queryset": queryset, "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
 
     def has_request_generation_permission(self, request):
-        return request.user.has_perm("content.request_generation")
+        return request.user.has_perm("ecomcms_content.request_generation")
 
 
 @admin.register(Review)
@@ -125,7 +125,7 @@ class PromptTemplateAdmin(admin.ModelAdmin):
     readonly_fields = ("version", "is_active", "created_by", "created_at")
     fields = ("kind", "strategy", "system", "user", "options", "max_chars", "version", "is_active", "created_by", "created_at")
     actions = ["activate"]
-    change_form_template = "admin/content/prompttemplate/change_form.html"
+    change_form_template = "admin/ecomcms_content/prompttemplate/change_form.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by").annotate(_drafts=Count("drafts"))
@@ -144,7 +144,7 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 
     def response_change(self, request, obj):
         self.message_user(request, f"Saved as version {obj.version}; it is now the active {obj.get_kind_display()} template.")
-        return HttpResponseRedirect(reverse("admin:content_prompttemplate_change", args=[obj.pk]))
+        return HttpResponseRedirect(reverse("admin:ecomcms_content_prompttemplate_change", args=[obj.pk]))
 
     @admin.action(description="Make the selected version active", permissions=["change"])
     def activate(self, request, queryset):
@@ -160,18 +160,18 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="content_prompttemplate_preview"),
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="ecomcms_content_prompttemplate_preview"),
         ] + super().get_urls()
 
     def preview_view(self, request, pk):
         template = get_object_or_404(PromptTemplate, pk=pk)
-        if not request.user.has_perm("content.request_generation"):
+        if not request.user.has_perm("ecomcms_content.request_generation"):
             raise PermissionDenied
         form = PreviewForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             preview = services.template_preview_request(template=template, product=form.cleaned_data["product"], actor=request.user)
-            return HttpResponseRedirect(reverse("admin:content_templatepreview_change", args=[preview.pk]))
-        return TemplateResponse(request, "admin/content/prompttemplate/preview.html", {
+            return HttpResponseRedirect(reverse("admin:ecomcms_content_templatepreview_change", args=[preview.pk]))
+        return TemplateResponse(request, "admin/ecomcms_content/prompttemplate/preview.html", {
             **self.admin_site.each_context(request), "title": f"Preview {template}", "form": form,
             "template_obj": template, "opts": self.model._meta,
         })
@@ -182,7 +182,7 @@ class TemplatePreviewAdmin(admin.ModelAdmin):
     list_display = ("template", "product", "status", "created_at")
     list_select_related = ("template", "product")
     readonly_fields = ("template", "product", "status", "text", "provenance", "error", "requested_by", "created_at")
-    change_form_template = "admin/content/templatepreview/change_form.html"
+    change_form_template = "admin/ecomcms_content/templatepreview/change_form.html"
 
     def has_add_permission(self, request):
         return False
@@ -207,7 +207,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "description", "requested_by", "created_at", "progress")
     list_filter = ("kind",)
     readonly_fields = ("kind", "description", "requested_by", "created_at", "total", "progress", "drafts_link")
-    change_form_template = "admin/content/generationjob/change_form.html"
+    change_form_template = "admin/ecomcms_content/generationjob/change_form.html"
 
     def get_queryset(self, request):
         return selectors.jobs_with_progress().select_related("requested_by")
@@ -218,7 +218,7 @@ class GenerationJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Drafts")
     def drafts_link(self, obj):
-        url = reverse("admin:content_draft_changelist") + f"?job__id__exact={obj.pk}"
+        url = reverse("admin:ecomcms_content_draft_changelist") + f"?job__id__exact={obj.pk}"
         return format_html('<a href="{}">Show the drafts of this job</a>', url)
 
     def has_add_permission(self, request):
@@ -343,7 +343,7 @@ class DraftAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["bulk_approve", "retry_failed"]
     inlines = [DraftEventInline]
-    change_form_template = "admin/content/draft/change_form.html"
+    change_form_template = "admin/ecomcms_content/draft/change_form.html"
 
     class Media:
         css = {"all": ("content/review.css",)}  # badges and excerpts in the lists
@@ -390,7 +390,7 @@ class DraftAdmin(admin.ModelAdmin):
     def variants_link(self, obj):
         if KIND_VARIANTS.get(obj.kind, 1) < 2:
             return "-"
-        url = reverse("admin:content_draft_variants", args=[obj.pk])
+        url = reverse("admin:ecomcms_content_draft_variants", args=[obj.pk])
         return format_html('<a href="{}">all {} variants together</a>', url, KIND_VARIANTS[obj.kind])
 
     @admin.display(description="Template", ordering="template__version")
@@ -405,7 +405,7 @@ class DraftAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         editable = obj is not None and obj.status in (DraftStatus.IN_REVIEW, DraftStatus.APPROVED)
-        if editable and request.user.has_perm("content.change_draft"):
+        if editable and request.user.has_perm("ecomcms_content.change_draft"):
             return self.readonly_fields
         return ("editor_text",) + self.readonly_fields
 
@@ -427,8 +427,8 @@ class DraftAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="content_draft_decide"),
-            path("<int:pk>/variants/", self.admin_site.admin_view(self.variants_view), name="content_draft_variants"),
+            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="ecomcms_content_draft_decide"),
+            path("<int:pk>/variants/", self.admin_site.admin_view(self.variants_view), name="ecomcms_content_draft_variants"),
         ] + super().get_urls()
 
     def variants_view(self, request, pk):
@@ -437,7 +437,7 @@ class DraftAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, draft):
             raise PermissionDenied
         cards = [variant_context(request, variant) for variant in selectors.draft_variants(draft)]
-        return TemplateResponse(request, "admin/content/draft/variants.html", {
+        return TemplateResponse(request, "admin/ecomcms_content/draft/variants.html", {
             **self.admin_site.each_context(request), "title": f"Variants: {draft.get_kind_display()} for {draft.product}",
             "draft": draft, "product": draft.product, "cards": cards, "opts": self.model._meta,
             "published": selectors.product_published_copy(draft.product).filter(kind=draft.kind),
@@ -446,7 +446,7 @@ class DraftAdmin(admin.ModelAdmin):
     def decide_view(self, request, pk):
         """The review buttons: approve, approve and publish, publish, request changes, reject, retry."""
         if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:content_draft_change", args=[pk]))
+            return HttpResponseRedirect(reverse("admin:ecomcms_content_draft_change", args=[pk]))
         draft = get_object_or_404(Draft, pk=pk)
         decision = request.POST.get("decision")
         comment = request.POST.get("comment", "").strip()
@@ -458,8 +458,8 @@ class DraftAdmin(admin.ModelAdmin):
             "reject": lambda: services.draft_reject(draft=draft, actor=request.user, reason=comment),
             "retry": lambda: services.draft_retry(draft=draft, actor=request.user),
         }
-        back = reverse("admin:content_draft_variants" if request.POST.get("return_to") == "variants"
-                       else "admin:content_draft_change", args=[pk])
+        back = reverse("admin:ecomcms_content_draft_variants" if request.POST.get("return_to") == "variants"
+                       else "admin:ecomcms_content_draft_change", args=[pk])
         if decision not in operations:
             self.message_user(request, "Unknown decision.", messages.ERROR)
             return HttpResponseRedirect(back)
@@ -474,11 +474,11 @@ class DraftAdmin(admin.ModelAdmin):
         draft.refresh_from_db()  # the message names the draft's new status, not the one it had
         self.message_user(request, f"{done}: {draft}.", messages.SUCCESS)
         if request.POST.get("return_to") == "variants":
-            return HttpResponseRedirect(reverse("admin:content_draft_variants", args=[pk]))
+            return HttpResponseRedirect(reverse("admin:ecomcms_content_draft_variants", args=[pk]))
         next_draft = selectors.drafts_for_review().exclude(pk=pk).first()
         if next_draft and decision != "retry":
-            return HttpResponseRedirect(reverse("admin:content_draft_change", args=[next_draft.pk]))
-        return HttpResponseRedirect(reverse("admin:content_reviewqueue_changelist"))
+            return HttpResponseRedirect(reverse("admin:ecomcms_content_draft_change", args=[next_draft.pk]))
+        return HttpResponseRedirect(reverse("admin:ecomcms_content_reviewqueue_changelist"))
 
     @admin.action(description="Approve the selected drafts whose checks all passed")
     def bulk_approve(self, request, queryset):
@@ -514,16 +514,16 @@ class ReviewQueueAdmin(DraftAdmin):
         return selectors.drafts_for_review()
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("content.view_draft")
+        return request.user.has_perm("ecomcms_content.view_draft")
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm("content.change_draft")
+        return request.user.has_perm("ecomcms_content.change_draft")
 
     def has_module_permission(self, request):
-        return request.user.has_perm("content.view_draft")
+        return request.user.has_perm("ecomcms_content.view_draft")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        return HttpResponseRedirect(reverse("admin:content_draft_change", args=[object_id]))
+        return HttpResponseRedirect(reverse("admin:ecomcms_content_draft_change", args=[object_id]))
 
 
 def _check_rows(draft: Draft) -> list[dict]:
@@ -547,12 +547,12 @@ def review_context(request, draft: Draft) -> dict:
         "badges": check_badges(draft),
         "is_summary": is_summary,
         "summarized_reviews": summaries.reviews_sample(list(draft.summarized_reviews.all()), limit=10**6) if is_summary else (),
-        "variants_url": reverse("admin:content_draft_variants", args=[draft.pk]) if KIND_VARIANTS.get(draft.kind, 1) > 1 else "",
-        "can_review": user.has_perm("content.review_draft") and draft.status == DraftStatus.IN_REVIEW,
-        "can_publish": user.has_perm("content.publish_draft"),
-        "can_publish_now": user.has_perm("content.publish_draft") and draft.status == DraftStatus.APPROVED,
-        "can_retry": user.has_perm("content.request_generation") and draft.status == DraftStatus.FAILED,
-        "decide_url": reverse("admin:content_draft_decide", args=[draft.pk]),
+        "variants_url": reverse("admin:ecomcms_content_draft_variants", args=[draft.pk]) if KIND_VARIANTS.get(draft.kind, 1) > 1 else "",
+        "can_review": user.has_perm("ecomcms_content.review_draft") and draft.status == DraftStatus.IN_REVIEW,
+        "can_publish": user.has_perm("ecomcms_content.publish_draft"),
+        "can_publish_now": user.has_perm("ecomcms_content.publish_draft") and draft.status == DraftStatus.APPROVED,
+        "can_retry": user.has_perm("ecomcms_content.request_generation") and draft.status == DraftStatus.FAILED,
+        "decide_url": reverse("admin:ecomcms_content_draft_decide", args=[draft.pk]),
         "regenerates": draft.regenerates,
         "regenerated_as": list(draft.regenerations.order_by("pk")),
     }

@@ -40,10 +40,10 @@ class EditorDecisionsAdmin(admin.ModelAdmin):
     """One page: totals, outcomes per template version and model, weekly trends, an A/B comparison."""
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("content.view_draft")
+        return request.user.has_perm("ecomcms_content.view_draft")
 
     def has_module_permission(self, request):
-        return request.user.has_perm("content.view_draft")
+        return request.user.has_perm("ecomcms_content.view_draft")
 
     def has_add_permission(self, request):
         return False
@@ -57,7 +57,7 @@ class EditorDecisionsAdmin(admin.ModelAdmin):
     def get_urls(self):
         from django.urls import path
 
-        return [path("", self.admin_site.admin_view(self.changelist_view), name="content_editordecisions_changelist")]
+        return [path("", self.admin_site.admin_view(self.changelist_view), name="ecomcms_content_editordecisions_changelist")]
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
@@ -75,7 +75,7 @@ class EditorDecisionsAdmin(admin.ModelAdmin):
             context |= {"result": result, **_charts(result)}
             if data.get("compare_a") and data.get("compare_b"):
                 context["comparison"] = _comparison(kind, data["compare_a"], data["compare_b"], since)
-        return TemplateResponse(request, "admin/content/editordecisions/report.html", context)
+        return TemplateResponse(request, "admin/ecomcms_content/editordecisions/report.html", context)
 
 
 def _charts(result: dict) -> dict:

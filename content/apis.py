@@ -94,7 +94,7 @@ class DraftListApi(StaffView):
         summary="List drafts",
     )
     def get(self, request):
-        if not request.user.has_perm("content.view_draft"):
+        if not request.user.has_perm("ecomcms_content.view_draft"):
             raise PermissionDenied("You may not view drafts.")
         filters = valid_input(self.FilterInput, request.query_params.dict())
         filters.pop("cursor", None)

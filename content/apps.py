@@ -4,6 +4,8 @@ from django.db.models.signals import post_migrate
 
 class ContentConfig(AppConfig):
     name = "content"
+    label = "ecomcms_content"  # unique in a host project that has its own "content" app
+    verbose_name = "Content"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):

@@ -27,5 +27,5 @@ def ensure_roles(**kwargs) -> None:
     """Create or refresh the two groups (run after every migrate)."""
     for name, codenames in ((WRITERS, _WRITER_PERMISSIONS), (EDITORS, _EDITOR_PERMISSIONS)):
         group, _ = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(content_type__app_label="content", codename__in=codenames)
+        permissions = Permission.objects.filter(content_type__app_label="ecomcms_content", codename__in=codenames)
         group.permissions.add(*permissions)

@@ -62,7 +62,7 @@ class NotAllowed(ContentError, errors.NotAllowed):
 
 
 def _require(actor, permission: str) -> None:
-    if actor is not None and not actor.has_perm(f"content.{permission}"):
+    if actor is not None and not actor.has_perm(f"ecomcms_content.{permission}"):
         raise NotAllowed(f"{actor} may not {permission.replace('_', ' ')}")
 
 

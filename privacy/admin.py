@@ -137,7 +137,7 @@ class CustomerDataActions:
             form = EraseForm()
         plans = [{"customer": customer, "tickets": tickets[customer], "plan": selectors.customer_data_plan(customer)}
                  for customer in customers]
-        return TemplateResponse(request, "admin/privacy/erase_confirmation.html", {
+        return TemplateResponse(request, "admin/ecomcms_privacy/erase_confirmation.html", {
             **self.admin_site.each_context(request), "title": "Erase customer data", "form": form,
             "plans": plans, "queryset": queryset, "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,

@@ -11,9 +11,9 @@ from django.db.models import Q
 
 PRIVACY_OFFICERS = "Privacy officers"
 
-_PERMISSIONS = Q(content_type__app_label="privacy", codename__in=[
+_PERMISSIONS = Q(content_type__app_label="ecomcms_privacy", codename__in=[
     "export_customer_data", "erase_customer_data", "view_customerdatarequest",
-]) | Q(content_type__app_label="support", codename__in=["view_ticket"])  # the actions live on the ticket list
+]) | Q(content_type__app_label="ecomcms_support", codename__in=["view_ticket"])  # the actions live on the ticket list
 
 
 def ensure_roles(**kwargs) -> None:

@@ -69,8 +69,8 @@ from support.privacy import log_safe
 
 logger = logging.getLogger(__name__)
 
-EXPORT_PERMISSION = "privacy.export_customer_data"
-ERASE_PERMISSION = "privacy.erase_customer_data"
+EXPORT_PERMISSION = "ecomcms_privacy.export_customer_data"
+ERASE_PERMISSION = "ecomcms_privacy.erase_customer_data"
 IN_CHUNK = 500  # values per `__in` query: well under SQLite's 999 variables
 STOPPED_BY_ERASURE = "stopped: the customer's data was erased"
 

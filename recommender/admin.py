@@ -36,10 +36,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not request.user.has_perm("recommender.activate_modelversion"):
+        if not request.user.has_perm("ecomcms_recommender.activate_modelversion"):
             actions.pop("activate", None)
             actions.pop("roll_back", None)
-        if not request.user.has_perm("recommender.add_modelversion"):
+        if not request.user.has_perm("ecomcms_recommender.add_modelversion"):
             actions.pop("train_now", None)
         return actions
 
@@ -174,7 +174,7 @@ class ShopSettingAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         setting = ShopSetting.load()
-        return HttpResponseRedirect(reverse("admin:recommender_shopsetting_change", args=[setting.pk]))
+        return HttpResponseRedirect(reverse("admin:ecomcms_recommender_shopsetting_change", args=[setting.pk]))
 
 
 @admin.register(Event)

@@ -34,7 +34,7 @@ class Event(models.Model):
     source = models.CharField(max_length=64, help_text="Who sent it: a storefront token's id, or an import's name.")
     client_id = models.CharField(max_length=100, help_text="The sender's id for the event (idempotency key).")
     type = models.CharField(max_length=20, choices=EventType.choices)
-    product = models.ForeignKey("content.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    product = models.ForeignKey("ecomcms_content.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     query = models.CharField(max_length=300, blank=True, help_text="The search text, for search events.")
     session_id = models.CharField(max_length=100, blank=True, db_index=True)
     customer_id = models.CharField(max_length=100, blank=True, db_index=True)
@@ -156,7 +156,7 @@ class MerchandisingRule(models.Model):
     excludes purchases) already bought.
     """
 
-    product = models.ForeignKey("content.Product", on_delete=models.CASCADE, related_name="merchandising_rules")
+    product = models.ForeignKey("ecomcms_content.Product", on_delete=models.CASCADE, related_name="merchandising_rules")
     action = models.CharField(max_length=16, choices=RuleAction.choices)
     position = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Pins: 1 is the first place.")
     weight = models.FloatField(default=0.5, help_text="Boost and bury: added to or taken from the score "

@@ -53,7 +53,7 @@ class NotAllowed(RecommenderError):
 
 
 def _require(actor, permission: str) -> None:
-    if actor is not None and not actor.has_perm(f"recommender.{permission}"):
+    if actor is not None and not actor.has_perm(f"ecomcms_recommender.{permission}"):
         raise NotAllowed(f"{actor} may not {permission.replace('_', ' ')}")
 
 

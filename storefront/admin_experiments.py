@@ -47,13 +47,13 @@ class ExperimentAdmin(admin.ModelAdmin):
                        "stopped_by", "stopped_at", "results")
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("content.view_draft")
+        return request.user.has_perm("ecomcms_content.view_draft")
 
     def has_module_permission(self, request):
-        return request.user.has_perm("content.view_draft")
+        return request.user.has_perm("ecomcms_content.view_draft")
 
     def has_add_permission(self, request):
-        return request.user.has_perm("content.publish_draft")
+        return request.user.has_perm("ecomcms_content.publish_draft")
 
     def has_change_permission(self, request, obj=None):
         return False  # an experiment's variants never change; stop it and start another
@@ -93,7 +93,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     def get_urls(self):
-        return [path("<int:pk>/stop/", self.admin_site.admin_view(self.stop_view), name="storefront_experiment_stop"),
+        return [path("<int:pk>/stop/", self.admin_site.admin_view(self.stop_view), name="ecomcms_storefront_experiment_stop"),
                 *super().get_urls()]
 
     def stop_view(self, request, pk):
@@ -109,7 +109,7 @@ class ExperimentAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, "Stopped: the published copy is served again. Publish the winner's draft "
                                        "to promote it.", messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:storefront_experiment_change", args=[pk]))
+        return HttpResponseRedirect(reverse("admin:ecomcms_storefront_experiment_change", args=[pk]))
 
     @admin.display(description="Results")
     def results(self, obj):
@@ -128,7 +128,7 @@ class ExperimentAdmin(admin.ModelAdmin):
                 r["label"], r["exposures"], r["carts"], _pct(cart["estimate"]), _pct(cart["low"]), _pct(cart["high"]),
                 _pct(r["p_best_cart"]), r["purchases"], _pct(purchase["estimate"]), _pct(purchase["low"]),
                 _pct(purchase["high"]), _pct(r["p_best_purchase"]),
-                reverse("admin:content_draft_change", args=[r["draft_id"]]), r["draft_id"], r["text"][:120]))
+                reverse("admin:ecomcms_content_draft_change", args=[r["draft_id"]]), r["draft_id"], r["text"][:120]))
         return format_html(
             '<p class="experiment-verdict"><b>{}</b></p>{}'
             "<table><thead><tr><th>Variant</th><th>Visitors</th><th>Added to cart</th><th>Add-to-cart rate (95%)</th>"
@@ -139,8 +139,8 @@ class ExperimentAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         experiment = self.get_object(request, object_id)
         can_stop = (experiment is not None and experiment.status == ExperimentStatus.RUNNING
-                    and request.user.has_perm("content.publish_draft"))
-        extra = {"stop_url": reverse("admin:storefront_experiment_stop", args=[object_id]) if can_stop else None}
+                    and request.user.has_perm("ecomcms_content.publish_draft"))
+        extra = {"stop_url": reverse("admin:ecomcms_storefront_experiment_stop", args=[object_id]) if can_stop else None}
         return super().change_view(request, object_id, form_url, (extra_context or {}) | extra)
 
 

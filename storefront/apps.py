@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class StorefrontConfig(AppConfig):
     name = "storefront"
+    label = "ecomcms_storefront"  # unique in a host project that has its own "storefront" app
     verbose_name = "Storefront API"
     default_auto_field = "django.db.models.BigAutoField"
 

@@ -39,7 +39,7 @@ class NotAllowed(ExperimentError):
 
 
 def _require_publisher(actor) -> None:
-    if actor is None or not actor.has_perm("content.publish_draft"):
+    if actor is None or not actor.has_perm("ecomcms_content.publish_draft"):
         raise NotAllowed("only editors who may publish can start or stop an experiment")
 
 

@@ -55,7 +55,7 @@ class Experiment(models.Model):
     to it. Stopping serves the published copy again; promoting a winner is an editor's publish.
     """
 
-    product = models.ForeignKey("content.Product", on_delete=models.CASCADE, related_name="experiments")
+    product = models.ForeignKey("ecomcms_content.Product", on_delete=models.CASCADE, related_name="experiments")
     kind = models.CharField(max_length=32)
     name = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=ExperimentStatus.choices, default=ExperimentStatus.RUNNING)
@@ -83,7 +83,7 @@ class ExperimentVariant(models.Model):
 
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
     label = models.CharField(max_length=1)  # A, B, C
-    draft = models.ForeignKey("content.Draft", on_delete=models.PROTECT, related_name="+")
+    draft = models.ForeignKey("ecomcms_content.Draft", on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
 
     class Meta:

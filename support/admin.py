@@ -51,8 +51,8 @@ def handlers():
     User = get_user_model()
     return User.objects.filter(is_active=True).filter(
         Q(is_superuser=True)
-        | Q(user_permissions__codename="handle_ticket", user_permissions__content_type__app_label="support")
-        | Q(groups__permissions__codename="handle_ticket", groups__permissions__content_type__app_label="support")
+        | Q(user_permissions__codename="handle_ticket", user_permissions__content_type__app_label="ecomcms_support")
+        | Q(groups__permissions__codename="handle_ticket", groups__permissions__content_type__app_label="ecomcms_support")
     ).distinct().order_by("username")
 
 
@@ -207,7 +207,7 @@ class TicketAdmin(CustomerDataActions, admin.ModelAdmin):
     list_per_page = 50
     actions = ["assign_selected", "retriage_selected", "solve_selected", "export_customer_data", "erase_customer_data"]
     inlines = [TicketEventInline]
-    change_form_template = "admin/support/ticket/change_form.html"
+    change_form_template = "admin/ecomcms_support/ticket/change_form.html"
 
     class Media:
         css = {"all": ("support/support.css",)}
@@ -291,7 +291,7 @@ class TicketAdmin(CustomerDataActions, admin.ModelAdmin):
                 return None
         else:
             form = AssignForm()
-        return TemplateResponse(request, "admin/support/ticket/assign.html", {
+        return TemplateResponse(request, "admin/ecomcms_support/ticket/assign.html", {
             **self.admin_site.each_context(request), "title": "Assign tickets", "form": form, "queryset": queryset,
             "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "action": request.POST.get("action", "assign_selected"),
@@ -333,12 +333,12 @@ class TicketAdmin(CustomerDataActions, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/act/", self.admin_site.admin_view(self.act_view), name="support_ticket_act"),
+            path("<int:pk>/act/", self.admin_site.admin_view(self.act_view), name="ecomcms_support_ticket_act"),
         ] + super().get_urls()
 
     def act_view(self, request, pk):
         """The buttons of the ticket page; each calls one service."""
-        back = HttpResponseRedirect(reverse("admin:support_ticket_change", args=[pk]))
+        back = HttpResponseRedirect(reverse("admin:ecomcms_support_ticket_change", args=[pk]))
         if request.method != "POST":
             return back
         if not request.user.has_perm(services.PERMISSION):
@@ -441,7 +441,7 @@ def ticket_context(request, ticket: Ticket) -> dict:
         "status_after_choices": [(TicketStatus.WAITING, "then wait on the customer"), (TicketStatus.OPEN, "keep open"),
                                  (TicketStatus.SOLVED, "and mark solved")],
         "sla_breached": ticket.sla_breached(),
-        "act_url": reverse("admin:support_ticket_act", args=[ticket.pk]),
+        "act_url": reverse("admin:ecomcms_support_ticket_act", args=[ticket.pk]),
         "message_kinds": Message.Author,
     }
 
@@ -456,16 +456,16 @@ class TriageQueueAdmin(TicketAdmin):
         return super().get_queryset(request).filter(needs_human_triage=True, status__in=selectors.OPEN_STATUSES)
 
     def has_module_permission(self, request):
-        return request.user.has_perm("support.view_ticket")
+        return request.user.has_perm("ecomcms_support.view_ticket")
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("support.view_ticket")
+        return request.user.has_perm("ecomcms_support.view_ticket")
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm("support.change_ticket")
+        return request.user.has_perm("ecomcms_support.change_ticket")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        return HttpResponseRedirect(reverse("admin:support_ticket_change", args=[object_id]))
+        return HttpResponseRedirect(reverse("admin:ecomcms_support_ticket_change", args=[object_id]))
 
 
 # --- Suggestions, rates, labels, models --------------------------------------------------------------------
@@ -518,7 +518,7 @@ class SuggestionRatesAdmin(admin.ModelAdmin):
                 row["bars"].append({"x": x, "w": w, "colour": colour, "label": key, "count": row[key]})
                 x += w
         totals = {key: sum(r[key] for r in rows) for key in ("decided", "accepted", "edited", "rejected", "undecided")}
-        return TemplateResponse(request, "admin/support/suggestionrates/report.html", {
+        return TemplateResponse(request, "admin/ecomcms_support/suggestionrates/report.html", {
             **self.admin_site.each_context(request), "title": "Suggested replies: decisions per intent",
             "rows": rows, "totals": totals, "chart_width": width, "chart_height": max(26, 26 * len(rows)),
             "opts": self.model._meta,
@@ -548,7 +548,7 @@ class IntentModelAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "embedding_model", "n_train", "labels", "metrics", "threshold", "artifact",
                        "is_active", "trained_by")
     actions = ["activate"]
-    change_list_template = "admin/support/intentmodel/change_list.html"
+    change_list_template = "admin/ecomcms_support/intentmodel/change_list.html"
 
     @admin.display(description="Intents")
     def intent_count(self, obj):
@@ -564,20 +564,20 @@ class IntentModelAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "label_count": IntentLabel.objects.count(),
-                         "can_train": request.user.has_perm("support.add_intentmodel")}
+                         "can_train": request.user.has_perm("ecomcms_support.add_intentmodel")}
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         return [
-            path("train/", self.admin_site.admin_view(self.train_view), name="support_intentmodel_train"),
+            path("train/", self.admin_site.admin_view(self.train_view), name="ecomcms_support_intentmodel_train"),
         ] + super().get_urls()
 
     def train_view(self, request):
         """Queue a training run on the default worker (it embeds every label: minutes for thousands)."""
-        back = HttpResponseRedirect(reverse("admin:support_intentmodel_changelist"))
+        back = HttpResponseRedirect(reverse("admin:ecomcms_support_intentmodel_changelist"))
         if request.method != "POST":
             return back
-        if not request.user.has_perm("support.add_intentmodel"):
+        if not request.user.has_perm("ecomcms_support.add_intentmodel"):
             raise PermissionDenied
         from support.tasks import train_intents
 

@@ -4,6 +4,7 @@ from django.db.models.signals import post_migrate
 
 class SupportConfig(AppConfig):
     name = "support"
+    label = "ecomcms_support"  # unique in a host project that has its own "support" app
     verbose_name = "Support"
     default_auto_field = "django.db.models.BigAutoField"
 

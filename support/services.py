@@ -68,7 +68,7 @@ from support.privacy import log_safe, redact_text, restore, thread_redaction
 
 logger = logging.getLogger(__name__)
 
-PERMISSION = "support.handle_ticket"
+PERMISSION = "ecomcms_support.handle_ticket"
 MAX_ATTEMPTS = 3
 MAX_SUBJECT = 300
 MAX_BODY = 20_000
@@ -1141,7 +1141,7 @@ def intent_model_train(*, actor=None, activate: bool = True) -> IntentModel:
     Intents with fewer than two examples are left out (cross-validation needs
     two) and listed in the metrics. The artifact goes under ``DATA_DIR/support``.
     """
-    _require(actor, "support.add_intentmodel")
+    _require(actor, "ecomcms_support.add_intentmodel")
     texts, labels, counts = intent_training_rows()
     per_label: dict[str, int] = {}
     for label in labels:
@@ -1178,7 +1178,7 @@ def intent_model_train(*, actor=None, activate: bool = True) -> IntentModel:
 
 
 def intent_model_activate(*, model: IntentModel, actor) -> IntentModel:
-    _require(actor, "support.change_intentmodel")
+    _require(actor, "ecomcms_support.change_intentmodel")
     with transaction.atomic():
         IntentModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
         IntentModel.objects.filter(pk=model.pk).update(is_active=True)

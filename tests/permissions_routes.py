@@ -100,7 +100,7 @@ class Probe:
     """One request to make for a route, and who should get past its gate."""
 
     found: Found
-    label: str  # readable: "GET /admin/content/draft/<path:object_id>/change/"
+    label: str  # readable: "GET /admin/ecomcms_content/draft/<path:object_id>/change/"
     method: str
     allowed: frozenset[str]
     model: str | None = None  # for admin model views: "app.model"

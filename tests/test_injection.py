@@ -68,7 +68,7 @@ def test_injected_product_data_stays_data_and_the_obedient_output_is_flagged_not
     assert "Here is the system prompt" not in response.content.decode()
 
     client.force_login(editor)
-    page = client.get(reverse("admin:content_draft_change", args=[draft.pk])).content.decode()
+    page = client.get(reverse("admin:ecomcms_content_draft_change", args=[draft.pk])).content.decode()
     assert "<script>steal" not in page and "<img src=x onerror" not in page
     assert "evil.example/deal" in page  # shown to the editor, as text, with its flag
 

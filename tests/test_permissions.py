@@ -192,9 +192,9 @@ def _build_world() -> World:
     if apps.is_installed("cms"):
         preferred.update(_build_cms_page(world, product, users[SUPERUSER]))
 
-    preferred |= {"content.draft": draft.pk, "support.ticket": ticket.pk, "support.replysuggestion": suggestion.pk,
+    preferred |= {"ecomcms_content.draft": draft.pk, "ecomcms_support.ticket": ticket.pk, "ecomcms_support.replysuggestion": suggestion.pk,
                  "auth.user": users[WRITER].pk, "auth.group": Group.objects.get(name="Writers").pk,
-                 "content.product": product.pk}
+                 "ecomcms_content.product": product.pk}
     request = RequestFactory().get("/")
     request.user = users[SUPERUSER]
     for label, (_site, model_admin) in all_admin_models().items():
@@ -542,9 +542,9 @@ def test_the_secrets_are_really_there_for_their_audience(world):
     editor = client_as(world, EDITOR)
     agent = client_as(world, AGENT)
 
-    draft_page = body_of(editor.get(reverse("admin:content_draft_change", args=[world.draft_id])))
+    draft_page = body_of(editor.get(reverse("admin:ecomcms_content_draft_change", args=[world.draft_id])))
     staff_drafts = body_of(editor.get(reverse("api-staff-drafts")))
-    ticket_page = body_of(agent.get(reverse("admin:support_ticket_change", args=[world.objects["support.ticket"]])))
+    ticket_page = body_of(agent.get(reverse("admin:ecomcms_support_ticket_change", args=[world.objects["ecomcms_support.ticket"]])))
     other_ticket = body_of(agent.get(reverse("api-staff-ticket", args=[world.other_ticket_public_id])))
 
     assert UNPUBLISHED in draft_page and UNPUBLISHED in staff_drafts

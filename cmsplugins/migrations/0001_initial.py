@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cms', '0045_pageurl_site_unique_path'),
-        ('content', '0002_review_queue'),
+        ('ecomcms_content', '0002_review_queue'),
     ]
 
     operations = [
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('cmsplugin_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, related_name='%(app_label)s_%(class)s', serialize=False, to='cms.cmsplugin')),
                 ('kind', models.CharField(choices=[('description', 'Product description'), ('ad_headline', 'Search-ad headline'), ('ad_description', 'Search-ad description'), ('social_post', 'Social post'), ('seo_title', 'SEO title'), ('meta_description', 'Meta description'), ('review_summary', 'Review summary')], default='description', max_length=32)),
                 ('variant', models.PositiveSmallIntegerField(default=1, help_text='Ad copy and social posts come in variants 1 to 3.', validators=[django.core.validators.MinValueValidator(1)])),
-                ('product', models.ForeignKey(limit_choices_to={'is_active': True}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='content.product')),
+                ('product', models.ForeignKey(limit_choices_to={'is_active': True}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ecomcms_content.product')),
             ],
             bases=('cms.cmsplugin',),
         ),
@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('cmsplugin_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, related_name='%(app_label)s_%(class)s', serialize=False, to='cms.cmsplugin')),
                 ('title', models.CharField(blank=True, help_text='The heading above the list; blank for none.', max_length=200)),
                 ('limit', models.PositiveSmallIntegerField(default=4, help_text='How many products.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)])),
-                ('product', models.ForeignKey(limit_choices_to={'is_active': True}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='content.product')),
+                ('product', models.ForeignKey(limit_choices_to={'is_active': True}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ecomcms_content.product')),
             ],
             bases=('cms.cmsplugin',),
         ),

@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
                 ('publish_at', models.DateTimeField(blank=True, db_index=True, help_text='Publish automatically at this time once approved.', null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('regenerates', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='regenerations', to='content.draft')),
+                ('regenerates', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='regenerations', to='ecomcms_content.draft')),
             ],
             options={
                 'ordering': ['due_at', 'created_at'],
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ('to_status', models.CharField(choices=[('queued', 'Queued'), ('generating', 'Generating'), ('in_review', 'In review'), ('changes_requested', 'Changes requested'), ('approved', 'Approved'), ('published', 'Published'), ('superseded', 'Superseded'), ('rejected', 'Rejected'), ('failed', 'Failed')], max_length=20)),
                 ('comment', models.TextField(blank=True)),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='content.draft')),
+                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='ecomcms_content.draft')),
             ],
             options={
                 'ordering': ['at', 'pk'],
@@ -112,12 +112,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='draft',
             name='job',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='drafts', to='content.generationjob'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='drafts', to='ecomcms_content.generationjob'),
         ),
         migrations.AddField(
             model_name='draft',
             name='product',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to='content.product'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to='ecomcms_content.product'),
         ),
         migrations.CreateModel(
             name='PromptTemplate',
@@ -140,7 +140,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='draft',
             name='template',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='drafts', to='content.prompttemplate'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='drafts', to='ecomcms_content.prompttemplate'),
         ),
         migrations.CreateModel(
             name='PublishedCopy',
@@ -151,8 +151,8 @@ class Migration(migrations.Migration):
                 ('text', models.TextField()),
                 ('published_at', models.DateTimeField()),
                 ('superseded_at', models.DateTimeField(blank=True, null=True)),
-                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='publications', to='content.draft')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='published_copy', to='content.product')),
+                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='publications', to='ecomcms_content.draft')),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='published_copy', to='ecomcms_content.product')),
                 ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
@@ -170,7 +170,7 @@ class Migration(migrations.Migration):
                 ('body', models.TextField(blank=True)),
                 ('author', models.CharField(blank=True, max_length=200)),
                 ('reviewed_at', models.DateField(blank=True, null=True)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='content.product')),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='ecomcms_content.product')),
             ],
             options={
                 'ordering': ['-reviewed_at', 'pk'],
@@ -185,9 +185,9 @@ class Migration(migrations.Migration):
                 ('provenance', models.JSONField(blank=True, default=dict)),
                 ('error', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='content.product')),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ecomcms_content.product')),
                 ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='previews', to='content.prompttemplate')),
+                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='previews', to='ecomcms_content.prompttemplate')),
             ],
         ),
         migrations.AddConstraint(
@@ -200,7 +200,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='draft',
-            index=models.Index(fields=['status', 'due_at'], name='content_dra_status_df7a92_idx'),
+            index=models.Index(fields=['status', 'due_at'], name='ecomcms_con_status_5ec6fa_idx'),
         ),
         migrations.AddConstraint(
             model_name='draft',

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('content', '0003_editor_decisions'),
+        ('ecomcms_content', '0003_editor_decisions'),
     ]
 
     operations = [

@@ -43,12 +43,12 @@ DEFAULT_TEXT = {
 
 
 def seed(apps, schema_editor):
-    AttributeTerm = apps.get_model("content", "AttributeTerm")
+    AttributeTerm = apps.get_model("ecomcms_content", "AttributeTerm")
     for vocabulary, terms in (("material", MATERIALS), ("colour", COLOURS), ("certification", CERTIFICATIONS),
                                  ("feature", FEATURES)):
         for term, synonyms in terms:
             AttributeTerm.objects.get_or_create(vocabulary=vocabulary, term=term, defaults={"synonyms": synonyms})
-    PromptTemplate = apps.get_model("content", "PromptTemplate")
+    PromptTemplate = apps.get_model("ecomcms_content", "PromptTemplate")
     for kind in PLANNED_KINDS:
         active = PromptTemplate.objects.filter(kind=kind, is_active=True).first()
         if active is None or active.created_by_id is not None or active.user != DEFAULT_TEXT[kind] or active.strategy != "free":
@@ -62,5 +62,5 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("content", "0004_template_strategy_attribute_terms")]
+    dependencies = [("ecomcms_content", "0004_template_strategy_attribute_terms")]
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

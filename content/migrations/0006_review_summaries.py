@@ -6,14 +6,14 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('content', '0005_seed_attribute_terms_planned_defaults'),
+        ('ecomcms_content', '0005_seed_attribute_terms_planned_defaults'),
     ]
 
     operations = [
         migrations.AddField(
             model_name='draft',
             name='summarized_reviews',
-            field=models.ManyToManyField(blank=True, help_text='Review summaries: exactly the reviews the summary was made from.', related_name='summaries', to='content.review'),
+            field=models.ManyToManyField(blank=True, help_text='Review summaries: exactly the reviews the summary was made from.', related_name='summaries', to='ecomcms_content.review'),
         ),
         migrations.AddField(
             model_name='review',

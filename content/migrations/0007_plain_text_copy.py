@@ -37,12 +37,12 @@ def _convert(model, fields):
 
 
 def copy_to_plain_text(apps, schema_editor):
-    _convert(apps.get_model("content", "Draft"), ["ai_text", "editor_text"])
-    _convert(apps.get_model("content", "PublishedCopy"), ["text"])
-    _convert(apps.get_model("content", "TemplatePreview"), ["text"])
+    _convert(apps.get_model("ecomcms_content", "Draft"), ["ai_text", "editor_text"])
+    _convert(apps.get_model("ecomcms_content", "PublishedCopy"), ["text"])
+    _convert(apps.get_model("ecomcms_content", "TemplatePreview"), ["text"])
 
 
 class Migration(migrations.Migration):
-    dependencies = [("content", "0006_review_summaries")]
+    dependencies = [("ecomcms_content", "0006_review_summaries")]
 
     operations = [migrations.RunPython(copy_to_plain_text, migrations.RunPython.noop)]

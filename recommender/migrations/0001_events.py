@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('content', '0002_review_queue'),
+        ('ecomcms_content', '0002_review_queue'),
     ]
 
     operations = [
@@ -28,11 +28,11 @@ class Migration(migrations.Migration):
                 ('price', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
                 ('occurred_at', models.DateTimeField(db_index=True)),
                 ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='content.product')),
+                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='ecomcms_content.product')),
             ],
             options={
                 'ordering': ['occurred_at', 'pk'],
-                'indexes': [models.Index(fields=['type', 'occurred_at'], name='recommender_type_633ec8_idx'), models.Index(fields=['customer_id', 'type'], name='recommender_custome_85a893_idx')],
+                'indexes': [models.Index(fields=['type', 'occurred_at'], name='ecomcms_rec_type_09771e_idx'), models.Index(fields=['customer_id', 'type'], name='ecomcms_rec_custome_9351d9_idx')],
                 'constraints': [models.UniqueConstraint(fields=('source', 'client_id'), name='unique_event_per_source')],
             },
         ),

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('content', '0002_review_queue'),
-        ('recommender', '0001_events'),
+        ('ecomcms_content', '0002_review_queue'),
+        ('ecomcms_recommender', '0001_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -58,8 +58,8 @@ class Migration(migrations.Migration):
                 ('at', models.DateTimeField(auto_now_add=True)),
                 ('comment', models.CharField(blank=True, max_length=300)),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('from_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='recommender.modelversion')),
-                ('to_version', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activations', to='recommender.modelversion')),
+                ('from_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ecomcms_recommender.modelversion')),
+                ('to_version', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='activations', to='ecomcms_recommender.modelversion')),
             ],
             options={
                 'ordering': ['-at', '-pk'],
@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
                 ('note', models.CharField(blank=True, help_text='Why, for the next merchandiser.', max_length=300)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='merchandising_rules', to='content.product')),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='merchandising_rules', to='ecomcms_content.product')),
             ],
             options={
                 'ordering': ['action', 'position', 'pk'],

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recommender', '0002_versions_rules_settings'),
+        ('ecomcms_recommender', '0002_versions_rules_settings'),
     ]
 
     operations = [

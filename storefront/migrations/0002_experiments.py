@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('content', '0003_editor_decisions'),
-        ('storefront', '0001_tokens'),
+        ('ecomcms_content', '0003_editor_decisions'),
+        ('ecomcms_storefront', '0001_tokens'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('minimum_exposures', models.PositiveIntegerField(default=300, help_text='Visitors each variant needs before the page names a likely winner.')),
                 ('started_at', models.DateTimeField()),
                 ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='experiments', to='content.product')),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='experiments', to='ecomcms_content.product')),
                 ('started_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('stopped_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
@@ -38,8 +38,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('label', models.CharField(max_length=1)),
                 ('text', models.TextField()),
-                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='content.draft')),
-                ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='storefront.experiment')),
+                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='ecomcms_content.draft')),
+                ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='ecomcms_storefront.experiment')),
             ],
             options={
                 'ordering': ['experiment', 'label'],

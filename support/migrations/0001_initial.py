@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ('description', models.TextField(blank=True)),
                 ('examples', models.JSONField(blank=True, default=list, help_text='A few example customer messages (a JSON list).')),
                 ('is_active', models.BooleanField(default=True)),
-                ('queue', models.ForeignKey(blank=True, help_text='Where its tickets go.', null=True, on_delete=django.db.models.deletion.SET_NULL, to='support.queue')),
+                ('queue', models.ForeignKey(blank=True, help_text='Where its tickets go.', null=True, on_delete=django.db.models.deletion.SET_NULL, to='ecomcms_support.queue')),
             ],
             options={
                 'ordering': ['name'],
@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
                 ('embedding', models.BinaryField(blank=True, null=True)),
                 ('embedding_model', models.CharField(blank=True, editable=False, max_length=200)),
                 ('embedding_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('queue', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='canned_responses', to='support.queue')),
+                ('queue', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='canned_responses', to='ecomcms_support.queue')),
             ],
             options={
                 'ordering': ['title'],
@@ -137,9 +137,9 @@ class Migration(migrations.Migration):
                 ('sent_text', models.TextField(blank=True)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('articles', models.ManyToManyField(blank=True, help_text='The knowledge-base articles given to the model.', related_name='suggestions', to='support.knowledgearticle')),
-                ('based_on', models.ForeignKey(blank=True, help_text='The latest customer message when the reply was written.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='support.message')),
-                ('canned_responses', models.ManyToManyField(blank=True, related_name='suggestions', to='support.cannedresponse')),
+                ('articles', models.ManyToManyField(blank=True, help_text='The knowledge-base articles given to the model.', related_name='suggestions', to='ecomcms_support.knowledgearticle')),
+                ('based_on', models.ForeignKey(blank=True, help_text='The latest customer message when the reply was written.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ecomcms_support.message')),
+                ('canned_responses', models.ManyToManyField(blank=True, related_name='suggestions', to='ecomcms_support.cannedresponse')),
                 ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
@@ -149,7 +149,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='message',
             name='suggestion',
-            field=models.ForeignKey(blank=True, help_text='The suggestion this reply was sent from.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='support.replysuggestion'),
+            field=models.ForeignKey(blank=True, help_text='The suggestion this reply was sent from.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='ecomcms_support.replysuggestion'),
         ),
         migrations.CreateModel(
             name='SuggestionRates',
@@ -162,7 +162,7 @@ class Migration(migrations.Migration):
                 'indexes': [],
                 'constraints': [],
             },
-            bases=('support.replysuggestion',),
+            bases=('ecomcms_support.replysuggestion',),
         ),
         migrations.CreateModel(
             name='Ticket',
@@ -214,7 +214,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to=settings.AUTH_USER_MODEL)),
-                ('queue', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='support.queue')),
+                ('queue', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='ecomcms_support.queue')),
             ],
             options={
                 'ordering': ['-created_at'],
@@ -224,12 +224,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='replysuggestion',
             name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions', to='support.ticket'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions', to='ecomcms_support.ticket'),
         ),
         migrations.AddField(
             model_name='message',
             name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='support.ticket'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='ecomcms_support.ticket'),
         ),
         migrations.CreateModel(
             name='IntentLabel',
@@ -240,7 +240,7 @@ class Migration(migrations.Migration):
                 ('source', models.CharField(choices=[('staff', 'Staff override'), ('import', 'Import')], max_length=10)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='labels', to='support.ticket')),
+                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='labels', to='ecomcms_support.ticket')),
             ],
             options={
                 'ordering': ['-created_at', '-pk'],
@@ -257,7 +257,7 @@ class Migration(migrations.Migration):
                 'indexes': [],
                 'constraints': [],
             },
-            bases=('support.ticket',),
+            bases=('ecomcms_support.ticket',),
         ),
         migrations.CreateModel(
             name='TicketEvent',
@@ -269,7 +269,7 @@ class Migration(migrations.Migration):
                 ('to_value', models.CharField(blank=True, max_length=200)),
                 ('comment', models.TextField(blank=True)),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='support.ticket')),
+                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='ecomcms_support.ticket')),
             ],
             options={
                 'ordering': ['at', 'pk'],

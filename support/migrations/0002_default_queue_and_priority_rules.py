@@ -18,8 +18,8 @@ RULES = [
 
 
 def create(apps, schema_editor):
-    Queue = apps.get_model("support", "Queue")
-    PriorityRule = apps.get_model("support", "PriorityRule")
+    Queue = apps.get_model("ecomcms_support", "Queue")
+    PriorityRule = apps.get_model("ecomcms_support", "PriorityRule")
     if not Queue.objects.filter(is_default=True).exists():
         Queue.objects.get_or_create(name="General", defaults={"is_default": True, "first_response_hours": 24,
                                                               "resolution_hours": 72})
@@ -30,5 +30,5 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("support", "0001_initial")]
+    dependencies = [("ecomcms_support", "0001_initial")]
     operations = [migrations.RunPython(create, migrations.RunPython.noop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('support', '0002_default_queue_and_priority_rules'),
+        ('ecomcms_support', '0002_default_queue_and_priority_rules'),
     ]
 
     operations = [

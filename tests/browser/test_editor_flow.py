@@ -43,11 +43,11 @@ def test_an_editor_requests_changes_then_approves_and_publishes_the_regenerated_
     browser.login("editor", "pw")
 
     # The review queue lists the draft; opening it leads to its review page.
-    browser.goto("/admin/content/reviewqueue/")
+    browser.goto("/admin/ecomcms_content/reviewqueue/")
     assert page.locator("#result_list tbody tr").count() == 1
     browser.screenshot("review-queue")
     browser.click("#result_list tbody tr a:has-text('Merino Wool Jumper')")
-    assert browser.path() == f"/admin/content/draft/{first.pk}/change/"
+    assert browser.path() == f"/admin/ecomcms_content/draft/{first.pk}/change/"
     assert " ".join(page.inner_text("#ai-text").split()) == " ".join(first.ai_text.split())
     browser.screenshot("draft")
 
@@ -68,14 +68,14 @@ def test_an_editor_requests_changes_then_approves_and_publishes_the_regenerated_
     browser.screenshot("changes-requested")
 
     def regenerated_in_queue():
-        browser.goto("/admin/content/reviewqueue/")
+        browser.goto("/admin/ecomcms_content/reviewqueue/")
         return page.locator("#result_list tbody tr").count() == 1
 
     wait_for(regenerated_in_queue, 300, worker, "the regenerated draft to reach the review queue")
     browser.screenshot("review-queue-regenerated")
     browser.click("#result_list tbody tr a:has-text('Merino Wool Jumper')")
     second = Draft.objects.get(regenerates=first)
-    assert browser.path() == f"/admin/content/draft/{second.pk}/change/"
+    assert browser.path() == f"/admin/ecomcms_content/draft/{second.pk}/change/"
     assert f"regenerated with: “{COMMENT}”" in page.inner_text("#content")
     ai_text = " ".join(page.inner_text("#ai-text").split())
     assert ai_text and ai_text == " ".join(second.ai_text.split())
@@ -85,9 +85,9 @@ def test_an_editor_requests_changes_then_approves_and_publishes_the_regenerated_
     browser.click("#decide button[value=approve]")
     assert any(m.startswith("Approved:") for m in browser.messages()), browser.messages()
     browser.screenshot("approved")
-    browser.goto("/admin/content/draft/?status__exact=approved")
+    browser.goto("/admin/ecomcms_content/draft/?status__exact=approved")
     browser.click("#result_list tbody tr a:has-text('Merino Wool Jumper')")
-    assert browser.path() == f"/admin/content/draft/{second.pk}/change/"
+    assert browser.path() == f"/admin/ecomcms_content/draft/{second.pk}/change/"
     browser.click("#decide button[value=publish]")
     assert any(m.startswith("Published:") for m in browser.messages()), browser.messages()
     browser.screenshot("published")

@@ -38,13 +38,13 @@ def test_an_editor_reads_the_decision_report_and_an_experiment_with_its_charts(o
     browser.goto("/admin/login/")
     browser.login("editor", "pw")
 
-    browser.goto("/admin/content/editordecisions/?kind=description")
+    browser.goto("/admin/ecomcms_content/editordecisions/?kind=description")
     text = browser.page.inner_text("#content")
     assert "3 drafts generated, 3 decided" in text and "description v1" in text
     assert browser.page.locator("svg[role=img]").count() == 2
     browser.screenshot("editor-decisions")
 
-    browser.goto(f"/admin/storefront/experiment/{experiment.pk}/change/")
+    browser.goto(f"/admin/ecomcms_storefront/experiment/{experiment.pk}/change/")
     text = browser.page.inner_text("#content")
     assert "Shorter copy" in text and "No winner" in text
     assert browser.page.locator("input[value='Stop the experiment']").count() == 1

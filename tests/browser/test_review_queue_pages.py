@@ -47,7 +47,7 @@ def test_the_review_queue_fits_1280_px_and_shows_what_failed(queue, open_browser
     page.set_viewport_size({"width": 1280, "height": 800})
     browser.login("editor", "pw")
 
-    browser.goto("/admin/content/reviewqueue/")
+    browser.goto("/admin/ecomcms_content/reviewqueue/")
     assert page.locator("#result_list tbody tr").count() == 5
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     # The table fits its box beside the sidebars: nothing hidden behind a horizontal scroll.
@@ -67,11 +67,11 @@ def test_the_review_queue_fits_1280_px_and_shows_what_failed(queue, open_browser
     assert page.locator(".ecomcms-variant").count() == 3
     browser.screenshot("variants")
 
-    browser.goto(f"/admin/content/draft/{queue['description'].pk}/change/")
+    browser.goto(f"/admin/ecomcms_content/draft/{queue['description'].pk}/change/")
     assert page.locator("#diff.ecomcms-sidebyside").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     browser.screenshot("rewrite-side-by-side")
 
-    browser.goto(f"/admin/content/draft/{queue['summary'].pk}/change/")
+    browser.goto(f"/admin/ecomcms_content/draft/{queue['summary'].pk}/change/")
     assert page.locator("#summarized-reviews .ecomcms-review-item").count() == 3
     browser.screenshot("summary-with-reviews")

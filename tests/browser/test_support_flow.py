@@ -53,11 +53,11 @@ def test_an_agent_edits_and_sends_the_suggested_reply_to_a_ticket_from_the_triag
     browser.login("agent", "pw")
 
     # The triage queue lists the ticket; opening it leads to the ticket page with the suggestion.
-    browser.goto("/admin/support/triagequeue/")
+    browser.goto("/admin/ecomcms_support/triagequeue/")
     assert page.locator("#result_list tbody tr").count() == 1
     browser.screenshot("triage-queue")
     browser.click(f"#result_list tbody tr a:has-text('{SUBJECT}')")
-    assert browser.path() == f"/admin/support/ticket/{ticket.pk}/change/"
+    assert browser.path() == f"/admin/ecomcms_support/ticket/{ticket.pk}/change/"
     assert QUESTION in page.inner_text("#thread")
     box = page.locator("#decision-form textarea[name=text]")
     assert " ".join(box.input_value().split()) == " ".join(suggestion.text.split())
@@ -82,5 +82,5 @@ def test_an_agent_edits_and_sends_the_suggested_reply_to_a_ticket_from_the_triag
     assert (suggestion.decision, suggestion.sent_text, suggestion.decided_by.username) == ("edited", EDITED, "agent")
     assert ticket.messages.get(author_kind=Message.Author.STAFF).body == EDITED
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.WAITING
-    browser.goto("/admin/support/triagequeue/")
+    browser.goto("/admin/ecomcms_support/triagequeue/")
     assert page.locator("#result_list tbody tr").count() == 1  # still unsure of the intent: a person sets it

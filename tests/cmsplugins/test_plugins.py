@@ -195,8 +195,8 @@ def test_a_second_render_takes_the_lists_from_the_cache(client, catalogue):
         html = get(client, page)
 
     def recommender_reads(queries):
-        return [q["sql"] for q in queries if "recommender_merchandisingrule" in q["sql"]
-                or "recommender_shopsetting" in q["sql"]]
+        return [q["sql"] for q in queries if "ecomcms_recommender_merchandisingrule" in q["sql"]
+                or "ecomcms_recommender_shopsetting" in q["sql"]]
 
     assert recommender_reads(first.captured_queries)  # the recommender served the first render
     assert recommender_reads(second.captured_queries) == []

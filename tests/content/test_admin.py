@@ -19,11 +19,11 @@ def draft(writer, fake_models):
 
 
 def change_url(draft):
-    return reverse("admin:content_draft_change", args=[draft.pk])
+    return reverse("admin:ecomcms_content_draft_change", args=[draft.pk])
 
 
 def decide(client, draft, decision, comment=""):
-    return client.post(reverse("admin:content_draft_decide", args=[draft.pk]), {"decision": decision, "comment": comment})
+    return client.post(reverse("admin:ecomcms_content_draft_decide", args=[draft.pk]), {"decision": decision, "comment": comment})
 
 
 def test_the_review_page_shows_facts_text_and_checks_with_highlights(client, editor, draft, writer):
@@ -110,8 +110,8 @@ def test_the_review_queue_filters_by_failed_check(client, editor, draft, writer)
     services.draft_edit(draft=draft, actor=writer, text="Made from 100% cotton.")
     client.force_login(editor)
 
-    flagged = client.get(reverse("admin:content_draft_changelist") + "?failed_check=facts").context["cl"].result_count
-    clean = client.get(reverse("admin:content_draft_changelist") + "?failed_check=none").context["cl"].result_count
+    flagged = client.get(reverse("admin:ecomcms_content_draft_changelist") + "?failed_check=facts").context["cl"].result_count
+    clean = client.get(reverse("admin:ecomcms_content_draft_changelist") + "?failed_check=none").context["cl"].result_count
 
     assert (flagged, clean) == (1, 0)
 
@@ -119,7 +119,7 @@ def test_the_review_queue_filters_by_failed_check(client, editor, draft, writer)
 def test_bulk_generation_from_the_product_list(client, writer, fake_models):
     products = [make_product() for _ in range(3)]
     client.force_login(writer)
-    url = reverse("admin:content_product_changelist")
+    url = reverse("admin:ecomcms_content_product_changelist")
     selection = {"action": "generate_drafts", "_selected_action": [p.pk for p in products]}
 
     confirm = client.post(url, selection)
@@ -134,7 +134,7 @@ def test_bulk_generation_from_the_product_list(client, writer, fake_models):
 def test_the_job_page_shows_progress(client, editor, draft):
     client.force_login(editor)
 
-    page = client.get(reverse("admin:content_generationjob_changelist")).content.decode()
+    page = client.get(reverse("admin:ecomcms_content_generationjob_changelist")).content.decode()
 
     assert '<progress max="1" value="1">' in page
     assert "100% &middot; 1 / 1 done" in page
@@ -144,7 +144,7 @@ def test_bulk_approve_action(client, editor, draft):
     Draft.objects.filter(pk=draft.pk).update(checks_passed=True)
     client.force_login(editor)
 
-    client.post(reverse("admin:content_draft_changelist"), {"action": "bulk_approve", "_selected_action": [draft.pk]})
+    client.post(reverse("admin:ecomcms_content_draft_changelist"), {"action": "bulk_approve", "_selected_action": [draft.pk]})
 
     assert Draft.objects.get(pk=draft.pk).status == DraftStatus.APPROVED
 
@@ -153,7 +153,7 @@ def test_editing_a_template_in_the_admin_saves_a_new_version(client, editor):
     template = services.template_active("description")
     client.force_login(editor)
 
-    response = client.post(reverse("admin:content_prompttemplate_change", args=[template.pk]), {
+    response = client.post(reverse("admin:ecomcms_content_prompttemplate_change", args=[template.pk]), {
         "kind": "description", "system": "New system", "user": "Describe {title}.", "options": "{}", "max_chars": "400",
     })
 
@@ -168,7 +168,7 @@ def test_a_template_preview_runs_in_the_worker_and_creates_no_draft(client, edit
     client.force_login(editor)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(reverse("admin:content_prompttemplate_preview", args=[template.pk]), {"product": product.pk})
+        response = client.post(reverse("admin:ecomcms_content_prompttemplate_preview", args=[template.pk]), {"product": product.pk})
 
     preview = TemplatePreview.objects.get()
     assert response.status_code == 302 and len(callbacks) == 1
@@ -182,8 +182,8 @@ def test_the_review_queue_lists_drafts_in_review_and_opens_the_review_page(clien
     other = Draft.objects.create(product=make_product(), kind="description", template=draft.template, status=DraftStatus.REJECTED)
     client.force_login(editor)
 
-    listing = client.get(reverse("admin:content_reviewqueue_changelist"))
-    opened = client.get(reverse("admin:content_reviewqueue_change", args=[draft.pk]))
+    listing = client.get(reverse("admin:ecomcms_content_reviewqueue_changelist"))
+    opened = client.get(reverse("admin:ecomcms_content_reviewqueue_change", args=[draft.pk]))
 
     shown = list(listing.context["cl"].result_list)
     assert shown == [draft] and other not in shown

@@ -153,9 +153,9 @@ def test_the_report_page_shows_charts_and_the_comparison(client, versions, write
     product = make_product()
     _draft(v1, product, decision=DraftStatus.APPROVED, generated=datetime.now(tz.utc) - timedelta(days=1))
     client.force_login(writer)
-    response = client.get(reverse("admin:content_editordecisions_changelist"),
+    response = client.get(reverse("admin:ecomcms_content_editordecisions_changelist"),
                           {"kind": "description", "compare_a": 1, "compare_b": 2})
     assert response.status_code == 200
     body = response.content.decode()
     assert body.count('role="img" aria-label') == 2 and "description v1" in body and "B − A" in body
-    assert client.get(reverse("admin:content_editordecisions_changelist"), {"since": "nonsense"}).status_code == 200
+    assert client.get(reverse("admin:ecomcms_content_editordecisions_changelist"), {"since": "nonsense"}).status_code == 200

@@ -61,5 +61,5 @@ def test_plain_text_reaches_the_api_as_it_reads_and_the_admin_escaped_once(clien
     body = APIClient().get(f"/api/v1/products/{product.slug}").json()
     assert [c["text"] for c in body["copy"]] == ["Salt & pepper mill, 5 < 6."]
     client.force_login(editor)
-    page = client.get(reverse("admin:content_draft_change", args=[draft.pk])).content.decode()
+    page = client.get(reverse("admin:ecomcms_content_draft_change", args=[draft.pk])).content.decode()
     assert "Salt &amp; pepper mill, 5 &lt; 6." in page and "&amp;amp;" not in page and "5 < 6" not in page

@@ -56,11 +56,11 @@ def test_excerpts_and_model_names_are_short_with_the_whole_text_in_the_tooltip()
 def test_the_queue_lists_an_excerpt_badges_and_a_link_to_review_variants_together(client, editor, headlines):
     client.force_login(editor)
 
-    page = client.get(reverse("admin:content_reviewqueue_changelist")).content.decode()
+    page = client.get(reverse("admin:ecomcms_content_reviewqueue_changelist")).content.decode()
 
     assert page.count('class="ecomcms-excerpt"') == 3
     assert page.count("ecomcms-badge ") >= 3
-    assert reverse("admin:content_draft_variants", args=[headlines[0].pk]) in page
+    assert reverse("admin:ecomcms_content_draft_variants", args=[headlines[0].pk]) in page
 
 
 def test_the_variants_page_shows_the_three_headlines_of_one_request_with_their_own_buttons(client, editor, headlines, writer):
@@ -68,7 +68,7 @@ def test_the_variants_page_shows_the_three_headlines_of_one_request_with_their_o
     services.drafts_request(products=[other], kind="ad_headline", actor=writer)
     client.force_login(editor)
 
-    page = client.get(reverse("admin:content_draft_variants", args=[headlines[1].pk])).content.decode()
+    page = client.get(reverse("admin:ecomcms_content_draft_variants", args=[headlines[1].pk])).content.decode()
 
     assert [page.count(f'id="variant-{d.pk}"') for d in headlines] == [1, 1, 1]
     assert "Road Shoe" not in page  # another request
@@ -77,11 +77,11 @@ def test_the_variants_page_shows_the_three_headlines_of_one_request_with_their_o
 
 def test_deciding_on_the_variants_page_returns_to_it(client, editor, headlines):
     client.force_login(editor)
-    url = reverse("admin:content_draft_variants", args=[headlines[0].pk])
+    url = reverse("admin:ecomcms_content_draft_variants", args=[headlines[0].pk])
 
-    response = client.post(reverse("admin:content_draft_decide", args=[headlines[0].pk]),
+    response = client.post(reverse("admin:ecomcms_content_draft_decide", args=[headlines[0].pk]),
                            {"decision": "approve", "return_to": "variants"})
-    refused = client.post(reverse("admin:content_draft_decide", args=[headlines[0].pk]),
+    refused = client.post(reverse("admin:ecomcms_content_draft_decide", args=[headlines[0].pk]),
                           {"decision": "approve", "return_to": "variants"})
 
     assert (response.status_code, response["Location"]) == (302, url)
@@ -94,7 +94,7 @@ def test_deciding_on_the_variants_page_returns_to_it(client, editor, headlines):
 def test_the_variants_page_needs_view_permission(client, outsider, headlines):
     client.force_login(outsider)
 
-    response = client.get(reverse("admin:content_draft_variants", args=[headlines[0].pk]))
+    response = client.get(reverse("admin:ecomcms_content_draft_variants", args=[headlines[0].pk]))
 
     assert response.status_code == 403
 
@@ -104,6 +104,6 @@ def test_a_rewritten_draft_shows_its_diff_side_by_side(client, editor, writer, h
     services.draft_edit(draft=draft, actor=writer, text="Light trail shoe with a grippy sole for wet rocks")
     client.force_login(editor)
 
-    page = client.get(reverse("admin:content_draft_change", args=[draft.pk])).content.decode()
+    page = client.get(reverse("admin:ecomcms_content_draft_change", args=[draft.pk])).content.decode()
 
     assert 'class="ecomcms-sidebyside" id="diff"' in page and "the two versions side by side" in page

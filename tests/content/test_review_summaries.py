@@ -104,7 +104,7 @@ def test_the_review_page_shows_the_reviews_the_summary_covers(client, editor, su
     Review.objects.create(product=product, external_id="late", rating=1, body="Arrived broken and nobody answered.")
     client.force_login(editor)
 
-    page = client.get(reverse("admin:content_draft_change", args=[summary.pk])).content.decode()
+    page = client.get(reverse("admin:ecomcms_content_draft_change", args=[summary.pk])).content.decode()
 
     assert "The 3 reviews this summary covers" in page
     assert "Quiet on the train" in page and "7 found it helpful" in page and "hurts after an hour" in page

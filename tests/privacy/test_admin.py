@@ -17,8 +17,8 @@ from tests.support.factories import make_agent
 
 pytestmark = pytest.mark.django_db
 
-TICKETS = reverse("admin:support_ticket_changelist")
-AUDIT = reverse("admin:privacy_customerdatarequest_changelist")
+TICKETS = reverse("admin:ecomcms_support_ticket_changelist")
+AUDIT = reverse("admin:ecomcms_privacy_customerdatarequest_changelist")
 
 
 @pytest.fixture
@@ -118,9 +118,9 @@ def test_the_audit_trail_is_read_only_and_found_by_address(officer_client, world
     services.customer_data_erase(email=ANNA_EMAIL, customer_id=ANNA_ID, actor=None, reason="asked")
     services.customer_data_export(email=BOB_EMAIL, actor=None)
     record = CustomerDataRequest.objects.get(kind="erase")
-    erase_url = reverse("admin:privacy_customerdatarequest_change", args=[record.pk])
+    erase_url = reverse("admin:ecomcms_privacy_customerdatarequest_change", args=[record.pk])
     export = CustomerDataRequest.objects.get(kind="export")
-    export_url = reverse("admin:privacy_customerdatarequest_change", args=[export.pk])
+    export_url = reverse("admin:ecomcms_privacy_customerdatarequest_change", args=[export.pk])
 
     found = officer_client.get(AUDIT, {"q": ANNA_EMAIL.upper()}).content.decode()
     by_id = officer_client.get(AUDIT, {"q": ANNA_ID}).content.decode()
@@ -130,5 +130,5 @@ def test_the_audit_trail_is_read_only_and_found_by_address(officer_client, world
     assert erase_url in found and export_url not in found
     assert erase_url in by_id and export_url in everything
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
-    assert officer_client.get(reverse("admin:privacy_customerdatarequest_add")).status_code == 403
-    assert officer_client.post(reverse("admin:privacy_customerdatarequest_delete", args=[record.pk])).status_code == 403
+    assert officer_client.get(reverse("admin:ecomcms_privacy_customerdatarequest_add")).status_code == 403
+    assert officer_client.post(reverse("admin:ecomcms_privacy_customerdatarequest_delete", args=[record.pk])).status_code == 403

@@ -23,7 +23,7 @@ def test_the_version_list_shows_metrics(admin_client, catalogue):
     version = train()
     ModelVersion.objects.filter(pk=version.pk).update(metrics=METRICS)
 
-    response = admin_client.get(reverse("admin:recommender_modelversion_changelist"))
+    response = admin_client.get(reverse("admin:ecomcms_recommender_modelversion_changelist"))
 
     assert response.status_code == 200
     assert "blend 0.3600" in response.content.decode()
@@ -33,7 +33,7 @@ def test_the_version_page_has_an_inline_svg_chart_of_every_metric(admin_client, 
     version = train()
     ModelVersion.objects.filter(pk=version.pk).update(metrics=METRICS, parameters={"evaluation": {"k": 10}})
 
-    response = admin_client.get(reverse("admin:recommender_modelversion_change", args=[version.pk]))
+    response = admin_client.get(reverse("admin:ecomcms_recommender_modelversion_change", args=[version.pk]))
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -46,7 +46,7 @@ def test_the_version_page_has_an_inline_svg_chart_of_every_metric(admin_client, 
 
 def test_activate_and_roll_back_from_the_list(admin_client, catalogue):
     first, second = train(), train(activate=False)
-    url = reverse("admin:recommender_modelversion_changelist")
+    url = reverse("admin:ecomcms_recommender_modelversion_changelist")
 
     admin_client.post(url, {"action": "activate", "_selected_action": [second.pk]})
     assert ModelVersion.objects.get(is_active=True) == second
@@ -60,7 +60,7 @@ def test_activating_a_version_that_cannot_serve_shows_why(admin_client, catalogu
     active = train()
     failed = ModelVersion.objects.create(name="broken", status="failed")
 
-    response = admin_client.post(reverse("admin:recommender_modelversion_changelist"),
+    response = admin_client.post(reverse("admin:ecomcms_recommender_modelversion_changelist"),
                                  {"action": "activate", "_selected_action": [failed.pk]}, follow=True)
 
     assert "cannot serve" in response.content.decode()
@@ -76,14 +76,14 @@ def test_train_now_queues_the_task_after_commit(admin_client, catalogue, django_
     version = train()
 
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(reverse("admin:recommender_modelversion_changelist"),
+        admin_client.post(reverse("admin:ecomcms_recommender_modelversion_changelist"),
                           {"action": "train_now", "_selected_action": [version.pk]})
 
     assert queued == [{"activate": False, "trigger": "admin"}]
 
 
 def test_rules_are_edited_in_the_admin(admin_client, catalogue):
-    response = admin_client.post(reverse("admin:recommender_merchandisingrule_add"), {
+    response = admin_client.post(reverse("admin:ecomcms_recommender_merchandisingrule_add"), {
         "product": catalogue["hat"].pk, "action": "pin", "position": "", "weight": "0.5", "context": "all",
         "category": "", "is_active": "on", "note": "",
     })
@@ -94,10 +94,10 @@ def test_rules_are_edited_in_the_admin(admin_client, catalogue):
 
 
 def test_the_shop_setting_opens_on_its_one_row(admin_client):
-    response = admin_client.get(reverse("admin:recommender_shopsetting_changelist"))
+    response = admin_client.get(reverse("admin:ecomcms_recommender_shopsetting_changelist"))
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:recommender_shopsetting_change", args=[ShopSetting.load().pk])
+    assert response["Location"] == reverse("admin:ecomcms_recommender_shopsetting_change", args=[ShopSetting.load().pk])
     assert admin_client.get(response["Location"]).status_code == 200
 
 

@@ -19,7 +19,7 @@ def admin_client(client):
 
 
 def test_creating_a_token_shows_its_secret_once_and_stores_its_hash(admin_client):
-    response = admin_client.post("/admin/storefront/storefronttoken/add/",
+    response = admin_client.post("/admin/ecomcms_storefront/storefronttoken/add/",
                                  {"name": "web shop", "scopes": ["events:write"]}, follow=True)
 
     secret = re.search(r"<code>(sf_[^<]+)</code>", response.content.decode()).group(1)
@@ -27,14 +27,14 @@ def test_creating_a_token_shows_its_secret_once_and_stores_its_hash(admin_client
     assert token.key_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert (token.name, token.scopes, token.created_by.username) == ("web shop", ["events:write"], "root")
     assert token_authenticate(secret=secret) == token
-    assert secret not in admin_client.get(f"/admin/storefront/storefronttoken/{token.pk}/change/").content.decode()
-    assert secret not in admin_client.get("/admin/storefront/storefronttoken/").content.decode()
+    assert secret not in admin_client.get(f"/admin/ecomcms_storefront/storefronttoken/{token.pk}/change/").content.decode()
+    assert secret not in admin_client.get("/admin/ecomcms_storefront/storefronttoken/").content.decode()
 
 
 def test_the_list_shows_prefix_scopes_and_revocation(admin_client):
     token, _ = token_create(name="web shop", scopes=["catalog:read", "events:write"])
 
-    page = admin_client.get("/admin/storefront/storefronttoken/").content.decode()
+    page = admin_client.get("/admin/ecomcms_storefront/storefronttoken/").content.decode()
 
     assert token.prefix in page
     assert "catalog:read, events:write" in page
@@ -44,7 +44,7 @@ def test_the_revoke_action_revokes_the_selected_tokens(admin_client):
     token, secret = token_create(name="web shop", scopes=["events:write"])
     kept, kept_secret = token_create(name="app", scopes=["events:write"])
 
-    response = admin_client.post("/admin/storefront/storefronttoken/",
+    response = admin_client.post("/admin/ecomcms_storefront/storefronttoken/",
                                  {"action": "revoke", "_selected_action": [token.pk]}, follow=True)
 
     assert "Revoked: 1." in response.content.decode()

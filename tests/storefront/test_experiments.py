@@ -161,20 +161,20 @@ def test_events_before_the_start_or_without_a_view_do_not_count(product, editor)
 def test_the_admin_starts_shows_and_stops_an_experiment(client, product, editor, writer):
     drafts = _variants(product)
     client.force_login(editor)
-    response = client.post(reverse("admin:storefront_experiment_add"), {
+    response = client.post(reverse("admin:ecomcms_storefront_experiment_add"), {
         "name": "Shorter copy", "product": product.pk, "kind": "description", "minimum_exposures": 100,
         "drafts": [d.pk for d in drafts],
     })
     assert response.status_code == 302, response.content[:2000]
     experiment = product.experiments.get()
     _simulate(experiment, {"A": 0.05, "B": 0.2}, visitors=600)
-    page = client.get(reverse("admin:storefront_experiment_change", args=[experiment.pk])).content.decode()
+    page = client.get(reverse("admin:ecomcms_storefront_experiment_change", args=[experiment.pk])).content.decode()
     assert "Variant B is likely best" in page and "Stop the experiment" in page
     client.force_login(writer)
     assert "Stop the experiment" not in client.get(
-        reverse("admin:storefront_experiment_change", args=[experiment.pk])).content.decode()
-    assert client.post(reverse("admin:storefront_experiment_stop", args=[experiment.pk])).status_code == 403
+        reverse("admin:ecomcms_storefront_experiment_change", args=[experiment.pk])).content.decode()
+    assert client.post(reverse("admin:ecomcms_storefront_experiment_stop", args=[experiment.pk])).status_code == 403
     client.force_login(editor)
-    client.post(reverse("admin:storefront_experiment_stop", args=[experiment.pk]))
+    client.post(reverse("admin:ecomcms_storefront_experiment_stop", args=[experiment.pk]))
     experiment.refresh_from_db()
     assert experiment.status == ExperimentStatus.STOPPED

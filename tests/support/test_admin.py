@@ -11,7 +11,7 @@ from tests.support.factories import make_agent, make_taxonomy, make_ticket
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = reverse("admin:support_ticket_changelist")
+CHANGELIST = reverse("admin:ecomcms_support_ticket_changelist")
 
 
 @pytest.fixture
@@ -21,11 +21,11 @@ def signed_in(client, agent):
 
 
 def page(client, ticket):
-    return client.get(reverse("admin:support_ticket_change", args=[ticket.pk]))
+    return client.get(reverse("admin:ecomcms_support_ticket_change", args=[ticket.pk]))
 
 
 def act(client, ticket, **data):
-    return client.post(reverse("admin:support_ticket_act", args=[ticket.pk]), data)
+    return client.post(reverse("admin:ecomcms_support_ticket_act", args=[ticket.pk]), data)
 
 
 @pytest.mark.parametrize("query", [
@@ -143,7 +143,7 @@ def test_the_human_triage_queue_lists_only_unsure_open_tickets(signed_in):
     make_ticket(subject="Sure one")
     Ticket.objects.filter(pk=unsure.pk).update(needs_human_triage=True)
 
-    content = signed_in.get(reverse("admin:support_triagequeue_changelist")).content.decode()
+    content = signed_in.get(reverse("admin:ecomcms_support_triagequeue_changelist")).content.decode()
 
     assert "Unsure one" in content and "Sure one" not in content
 
@@ -154,7 +154,7 @@ def test_the_rates_page_shows_a_table_and_bars_per_intent(signed_in):
         Ticket.objects.filter(pk=ticket.pk).update(intent="track_<order>")
         ReplySuggestion.objects.create(ticket=ticket, status="ready", text="x", decision=decision)
 
-    content = signed_in.get(reverse("admin:support_suggestionrates_changelist")).content.decode()
+    content = signed_in.get(reverse("admin:ecomcms_support_suggestionrates_changelist")).content.decode()
 
     assert "track_&lt;order&gt;" in content and "<svg" in content
     assert "2 (50%)" in content and "1 (25%)" in content
@@ -165,7 +165,7 @@ def test_a_priority_rule_needs_lists_of_texts_and_a_condition(client):
     from django.contrib.auth.models import User
 
     client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
-    url = reverse("admin:support_priorityrule_add")
+    url = reverse("admin:ecomcms_support_priorityrule_add")
     base = {"name": "x", "position": 1, "priority": "high", "intents": "[]", "sentiments": "[]", "keywords": "[]",
             "is_active": "on"}
 

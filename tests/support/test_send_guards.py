@@ -130,11 +130,11 @@ def test_the_api_refuses_with_400_or_409_and_names_the_problem(agent):
 # --- the admin page -------------------------------------------------------------------------------------
 
 def page(client, ticket):
-    return client.get(reverse("admin:support_ticket_change", args=[ticket.pk])).content.decode()
+    return client.get(reverse("admin:ecomcms_support_ticket_change", args=[ticket.pk])).content.decode()
 
 
 def act(client, ticket, **data):
-    return client.post(reverse("admin:support_ticket_act", args=[ticket.pk]), data)
+    return client.post(reverse("admin:ecomcms_support_ticket_act", args=[ticket.pk]), data)
 
 
 def test_accept_is_not_the_default_button_on_a_flagged_suggestion(client, agent):
@@ -197,6 +197,6 @@ def test_the_queue_masks_card_numbers_in_subjects(client, agent):
     client.force_login(agent)
     make_ticket(subject="Charged twice on 4111 1111 1111 1111")
 
-    content = client.get(reverse("admin:support_ticket_changelist")).content.decode()
+    content = client.get(reverse("admin:ecomcms_support_ticket_changelist")).content.decode()
 
     assert "4111 1111 1111 1111" not in content and "**** **** **** 1111" in content

@@ -82,18 +82,18 @@ def test_anything_else_is_a_logged_500_that_reveals_nothing(db, caplog):
 # --- require_permission ---------------------------------------------------------------------------
 
 def test_the_system_may_do_anything():
-    errors.require_permission(None, "content.publish_draft")  # no error
+    errors.require_permission(None, "ecomcms_content.publish_draft")  # no error
 
 
 def test_a_person_with_the_permission_passes(db):
-    errors.require_permission(make_user("Editors", "eve"), "content.publish_draft")  # no error
+    errors.require_permission(make_user("Editors", "eve"), "ecomcms_content.publish_draft")  # no error
 
 
 def test_a_person_without_it_is_refused_with_the_apps_error_naming_the_action(db):
     writer = make_user("Writers", "walt")
 
     with pytest.raises(content_services.NotAllowed, match=r"^walt may not publish draft$"):
-        errors.require_permission(writer, "content.publish_draft", error=content_services.NotAllowed)
+        errors.require_permission(writer, "ecomcms_content.publish_draft", error=content_services.NotAllowed)
 
 
 def test_the_refusal_may_say_why_in_its_own_words(db):

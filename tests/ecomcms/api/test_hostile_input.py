@@ -97,7 +97,7 @@ def test_a_nul_anywhere_in_an_api_path_is_a_json_400(client):
 def staff_client(db, client):
     user = make_agent()
     user.user_permissions.add(*__import__("django.contrib.auth.models", fromlist=["Permission"]).Permission.objects
-                              .filter(content_type__app_label="content"))
+                              .filter(content_type__app_label="ecomcms_content"))
     user.groups.add(*make_user("Editors").groups.all())
     client.force_login(user)
     return client
