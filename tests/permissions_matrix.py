@@ -119,30 +119,30 @@ ADMIN_MODELS: dict[str, Ops] = {
 
 # "<app_label>.<model_name>:<action>" -> who may run it. delete_selected follows ADMIN_MODELS[...].delete.
 ADMIN_ACTIONS: dict[str, frozenset[str]] = {
-    "content.product:generate_drafts": CONTENT,
-    "content.prompttemplate:activate": EDITORS,
-    "content.draft:bulk_approve": EDITORS,
-    "content.draft:retry_failed": CONTENT,  # retrying is requesting generation again
+    "ecomcms_content.product:generate_drafts": CONTENT,
+    "ecomcms_content.prompttemplate:activate": EDITORS,
+    "ecomcms_content.draft:bulk_approve": EDITORS,
+    "ecomcms_content.draft:retry_failed": CONTENT,  # retrying is requesting generation again
     "ecomcms.adapter:activate": ONLY_SUPERUSER,
     "ecomcms.adapter:rollback": ONLY_SUPERUSER,
-    "content.reviewqueue:bulk_approve": EDITORS,
-    "content.reviewqueue:retry_failed": CONTENT,
-    "support.ticket:assign_selected": SUPPORT,
-    "support.ticket:retriage_selected": SUPPORT,
-    "support.ticket:solve_selected": SUPPORT,
-    "support.triagequeue:assign_selected": SUPPORT,
-    "support.triagequeue:retriage_selected": SUPPORT,
-    "support.triagequeue:solve_selected": SUPPORT,
+    "ecomcms_content.reviewqueue:bulk_approve": EDITORS,
+    "ecomcms_content.reviewqueue:retry_failed": CONTENT,
+    "ecomcms_support.ticket:assign_selected": SUPPORT,
+    "ecomcms_support.ticket:retriage_selected": SUPPORT,
+    "ecomcms_support.ticket:solve_selected": SUPPORT,
+    "ecomcms_support.triagequeue:assign_selected": SUPPORT,
+    "ecomcms_support.triagequeue:retriage_selected": SUPPORT,
+    "ecomcms_support.triagequeue:solve_selected": SUPPORT,
     # Exporting or erasing a customer is a privacy officer's decision, never a support agent's (privacy/roles.py).
-    "support.ticket:export_customer_data": ONLY_SUPERUSER,
-    "support.ticket:erase_customer_data": ONLY_SUPERUSER,
-    "support.triagequeue:export_customer_data": ONLY_SUPERUSER,
-    "support.triagequeue:erase_customer_data": ONLY_SUPERUSER,
-    "support.intentmodel:activate": ONLY_SUPERUSER,  # and support leads
-    "recommender.modelversion:activate": ONLY_SUPERUSER,
-    "recommender.modelversion:roll_back": ONLY_SUPERUSER,
-    "recommender.modelversion:train_now": ONLY_SUPERUSER,
-    "storefront.storefronttoken:revoke": ONLY_SUPERUSER,
+    "ecomcms_support.ticket:export_customer_data": ONLY_SUPERUSER,
+    "ecomcms_support.ticket:erase_customer_data": ONLY_SUPERUSER,
+    "ecomcms_support.triagequeue:export_customer_data": ONLY_SUPERUSER,
+    "ecomcms_support.triagequeue:erase_customer_data": ONLY_SUPERUSER,
+    "ecomcms_support.intentmodel:activate": ONLY_SUPERUSER,  # and support leads
+    "ecomcms_recommender.modelversion:activate": ONLY_SUPERUSER,
+    "ecomcms_recommender.modelversion:roll_back": ONLY_SUPERUSER,
+    "ecomcms_recommender.modelversion:train_now": ONLY_SUPERUSER,
+    "ecomcms_storefront.storefronttoken:revoke": ONLY_SUPERUSER,
 }
 
 
