@@ -25,7 +25,7 @@ def _pins(name: str) -> dict[str, str]:
         line = line.split("#")[0].strip()
         if "==" in line:
             package, version = line.split("==")
-            pins[package.lower()] = version
+            pins[package.split("[")[0].lower()] = version  # psycopg[binary] -> psycopg
     return pins
 
 
