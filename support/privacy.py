@@ -1,4 +1,4 @@
-"""Personal data out before a model sees a ticket, back in for staff: the app's use of ``support.redaction``.
+"""Personal data out before a model sees a ticket, back in for staff: the app's use of ``ecomcms.redaction``.
 
 * ``redact_text`` applies the shop's settings (its order-number patterns, its own
   contact details to keep) and also replaces the customer's known name.
@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ecomcms.redaction import detect, redact, redact_for_log, restore
 from support.conf import conf
-from support.redaction import detect, redact, redact_for_log, restore
 
 __all__ = ["Redacted", "log_safe", "mask_cards", "redact_text", "restore", "thread_redaction"]
 

@@ -1,4 +1,4 @@
-"""Tests for support.redaction: personal data out before a model sees a ticket, back in for staff.
+"""Tests for ecomcms.redaction: personal data out before a model sees a ticket, back in for staff.
 
 The labelled set (``data/redaction_cases.jsonl``) measures recall and precision over
 realistic support messages, many of them full of numbers that are NOT personal
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support.redaction import KINDS, detect, iban_valid, luhn_valid, redact, redact_for_log, restore
+from ecomcms.redaction import KINDS, detect, iban_valid, luhn_valid, redact, redact_for_log, restore
 
 CASES_PATH = Path(__file__).parent / "data" / "redaction_cases.jsonl"
 #: The shop configuration the labelled set was written for.
