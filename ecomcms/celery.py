@@ -44,3 +44,17 @@ def _start_model_preload(**kwargs):
 
     queues = [q for q in os.environ.get(_QUEUES_ENV, "default").split(",") if q]
     start_worker_services(name=os.environ.get("ECOMCMS_WORKER_NAME", ""), queues=queues)
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _json_log_lines(logger=None, **kwargs):
+    """LOG_FORMAT=json: Celery's own handlers write JSON lines too (Celery replaces Django's on the root logger)."""
+    from ecomcms.conf import conf
+
+    if conf.LOG_FORMAT != "json" or logger is None:
+        return
+    from ecomcms.monitoring.logs import JsonFormatter
+
+    for handler in logger.handlers:
+        handler.setFormatter(JsonFormatter())

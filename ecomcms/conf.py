@@ -109,7 +109,13 @@ conf = AppSettings({
     "ECOMCMS_GENERATION_LEASE_SECONDS": Derived(lambda conf: conf.CELERY_TASK_TIME_LIMIT + 60),
     "ECOMCMS_TRAINING_TIME_LIMIT": 6 * 3600,
     "ECOMCMS_WORKER_HEARTBEAT_TIMEOUT": 90,
+    "ECOMCMS_WORKER_HEARTBEAT_SECONDS": 20,  # how often a worker writes its heartbeat (models, its metrics)
     "ECOMCMS_WORKER_PRELOAD": True,
+    # --- operations (docs/deployment.md) ---
+    # /metrics answers a scraper with this bearer token, or from one of these networks; neither: 404.
+    "METRICS_TOKEN": "",
+    "METRICS_ALLOWED_NETWORKS": [],
+    "LOG_FORMAT": "plain",  # or "json": one object per line (ecomcms.monitoring.logs.JsonFormatter)
     # --- API and imports ---
     "API_MAX_BODY_BYTES": 2 * 1024 * 1024,
     "API_CACHE_MAX_AGE": 60,

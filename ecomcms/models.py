@@ -6,13 +6,16 @@ class WorkerHeartbeat(models.Model):
     """What each worker process last said about itself: queues served and models loaded.
 
     ``/healthz`` reads these rows: the web process never loads a model, so a model
-    is "ready" when a live worker reports it loaded.
+    is "ready" when a live worker reports it loaded. ``/metrics`` reads them too: the
+    counters a worker keeps while it works travel with its heartbeat.
     """
 
     name = models.CharField(max_length=200)
     pid = models.PositiveIntegerField()
     queues = models.JSONField(default=list)
     loaded = models.JSONField(default=dict, help_text="kind -> status, model id, load seconds or error")
+    metrics = models.JSONField(default=list, blank=True, help_text="The process's own Prometheus metrics "
+                               "(generation batches, tokens, seconds), re-exposed by /metrics")
     started_at = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
 

@@ -12,6 +12,7 @@ import importlib.util
 import os
 import re
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ecomcms.monitoring.middleware.RequestMetricsMiddleware",  # first: latency by URL pattern for /metrics
+    "ecomcms.monitoring.middleware.RequestIdMiddleware",  # X-Request-ID, in JSON log lines and error reports
     "django.middleware.security.SecurityMiddleware",
     "ecomcms.http.RequestGuardMiddleware",  # unreadable charsets and NUL in the path: 400 (ecomcms/http.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -169,7 +172,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]  # load balancers probe over plain HTTP
+    # Load balancers probe, and Prometheus scrapes on the internal network, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^metrics$"]
     # Browsers send Secure cookies over HTTPS only. COOKIE_SECURE=false is for browsers that reach the site
     # over plain HTTP (an internal network behind a proxy that is not TLS): the session then travels in clear.
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.boolean("COOKIE_SECURE", True)
@@ -272,11 +276,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
+# "json": one JSON object per line (time, level, logger, message, request_id, task, exception) for a log
+# shipper; "plain" (the default): the readable line below. Celery workers follow it too (ecomcms/celery.py).
+LOG_FORMAT = env.choice("LOG_FORMAT", "plain", ["plain", "json"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "ecomcms.monitoring.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         **{name: {"level": LOG_LEVEL} for name in ("ecomcms", "content", "recommender", "support")},
@@ -284,6 +294,30 @@ LOGGING = {
         "kombu.connection": {"level": "ERROR"},
     },
 }
+
+# --- Operations: metrics and error reports (docs/deployment.md) -----------------------------------
+# GET /metrics (Prometheus) answers a scraper with `Authorization: Bearer <METRICS_TOKEN>` (or METRICS_TOKEN_FILE)
+# or from an address in METRICS_ALLOWED_NETWORKS (comma-separated, e.g. 10.0.0.0/8,127.0.0.1); neither set: 404.
+METRICS_TOKEN = env.string("METRICS_TOKEN", "") or ""
+METRICS_ALLOWED_NETWORKS = env.items("METRICS_ALLOWED_NETWORKS", [])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_network!r} is not an address or network: {_exc}") from None
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN: use at least 16 characters (e.g. `openssl rand -hex 32`)")
+# Errors of every process (web, workers, beat) to Sentry, personal data scrubbed as in the logs
+# (ecomcms/monitoring/errors.py). The DSN may come from SENTRY_DSN_FILE.
+SENTRY_DSN = env.string("SENTRY_DSN", "") or ""
+SENTRY_ENVIRONMENT = env.string("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_RELEASE = env.string("SENTRY_RELEASE", "")
+SENTRY_TRACES_SAMPLE_RATE = min(env.number("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0), 1.0)
+if SENTRY_DSN:
+    from ecomcms.monitoring.errors import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE,
+                traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
 
 # --- Celery -------------------------------------------------------------------------------
 # The default broker is kombu's filesystem transport: a real worker process runs beside
@@ -432,5 +466,10 @@ ECOMCMS_GENERATION_LEASE_SECONDS = env.integer("ECOMCMS_GENERATION_LEASE_SECONDS
 ECOMCMS_EMBEDDING_BATCH_SIZE = env.integer("ECOMCMS_EMBEDDING_BATCH_SIZE", 32, minimum=1)
 # Seconds after which a worker that has not reported counts as gone for /healthz.
 ECOMCMS_WORKER_HEARTBEAT_TIMEOUT = env.integer("ECOMCMS_WORKER_HEARTBEAT_TIMEOUT", 90, minimum=5)
+# How often each worker process writes its heartbeat (models loaded, and its metrics for /metrics).
+ECOMCMS_WORKER_HEARTBEAT_SECONDS = env.integer("ECOMCMS_WORKER_HEARTBEAT_SECONDS", 20, minimum=1)
+if ECOMCMS_WORKER_HEARTBEAT_SECONDS * 2 > ECOMCMS_WORKER_HEARTBEAT_TIMEOUT:
+    raise ImproperlyConfigured("ECOMCMS_WORKER_HEARTBEAT_SECONDS: must be at most half of ECOMCMS_WORKER_HEARTBEAT_TIMEOUT, "
+                               "or a live worker would look gone between two beats")
 # Load the models a worker needs as soon as it starts (off: on first task).
 ECOMCMS_WORKER_PRELOAD = env.boolean("ECOMCMS_WORKER_PRELOAD", True)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from ecomcms.health import healthz, healthz_live
+from ecomcms.monitoring.views import metrics
 from ecomcms.views import favicon, home
 
 admin.site.site_header = "ecomcms"
@@ -18,6 +19,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),  # readiness, as /healthz/ready (kept for existing probes)
     path("healthz/ready", healthz, name="healthz-ready"),
     path("healthz/live", healthz_live, name="healthz-live"),
+    path("metrics", metrics, name="metrics"),  # Prometheus; 404 unless METRICS_TOKEN or METRICS_ALLOWED_NETWORKS
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     *cms_urlpatterns,

@@ -1,4 +1,4 @@
-"""Worker-process services: model preload and the heartbeat behind /healthz."""
+"""Worker-process services: model preload and the heartbeat behind /healthz and /metrics."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from ecomcms import inference
 from ecomcms.conf import conf
+from ecomcms.monitoring import metrics
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 20
 _MODELS_FOR_QUEUE = {"generation": ["text", "embeddings"], "default": ["embeddings"]}
 
 
@@ -34,7 +34,8 @@ def write_heartbeat(*, name: str, queues: list[str], started_at) -> None:
     WorkerHeartbeat.objects.update_or_create(
         name=name or "worker",
         pid=os.getpid(),
-        defaults={"queues": queues, "loaded": inference.loaded(), "started_at": started_at, "last_seen": timezone.now()},
+        defaults={"queues": queues, "loaded": inference.loaded(), "metrics": metrics.worker_snapshot(),
+                  "started_at": started_at, "last_seen": timezone.now()},
     )
 
 
@@ -51,7 +52,7 @@ def start_worker_services(*, name: str, queues: list[str]) -> None:
                 logger.warning("worker heartbeat failed: %s", exc)
             finally:
                 connection.close()
-            stop.wait(HEARTBEAT_SECONDS)
+            stop.wait(conf.ECOMCMS_WORKER_HEARTBEAT_SECONDS)
 
     def preload():
         for kind in kinds:

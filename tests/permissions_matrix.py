@@ -183,6 +183,8 @@ ROUTES: dict[str, Route] = {
     "healthz": Route(EVERYONE, ok=(503,), note="503 while no worker has loaded the models"),
     "healthz-ready": Route(EVERYONE, ok=(503,), note="the same readiness probe as /healthz"),
     "healthz-live": Route(EVERYONE, note="liveness: the web process answers"),
+    "metrics": Route(NOBODY, note="Prometheus: 404 unless METRICS_TOKEN or METRICS_ALLOWED_NETWORKS is set, then 403 "
+                                  "without the bearer token or an allowed address (tests/ecomcms/test_metrics.py)"),
     "favicon": Route(EVERYONE, follow=False, note="a redirect to the static icon"),
     "home": Route(EVERYONE, follow=False, note="a redirect to a public CMS page or the admin"),
     "api-schema": Route(EVERYONE),

@@ -26,6 +26,7 @@ from ecomcms.inference.base import (
     TextScorer,
 )
 from ecomcms.inference.sources import embedding_model_source, text_model_source
+from ecomcms.monitoring import metrics
 
 __all__ = [
     "ChatPrompt", "Embedder", "Embeddings", "Generation", "GenerationOptions", "Grounding", "ModelError",
@@ -61,7 +62,10 @@ def _get(kind: str):
     with _lock:
         if kind not in _instances:
             try:
-                _instances[kind] = _build(kind)
+                instance = _build(kind)
+                if kind == "text":  # batch sizes, tokens and seconds for /metrics (via the worker's heartbeat)
+                    metrics.instrument_generator(instance)
+                _instances[kind] = instance
                 _errors.pop(kind, None)
             except Exception as exc:
                 # Remembered for /healthz and the worker heartbeat; raised to the caller as a ModelError.
