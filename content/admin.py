@@ -169,7 +169,11 @@ class PromptTemplateAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = PreviewForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            preview = services.template_preview_request(template=template, product=form.cleaned_data["product"], actor=request.user)
+            preview = services.template_preview_request(template=template, product=form.cleaned_data["product"],
+                                                        actor=request.user)
+            preview.refresh_from_db(fields=["status", "error"])
+            if preview.status == TemplatePreview.Status.FAILED:
+                self.message_user(request, f"The preview was {preview.error}.", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:ecomcms_content_templatepreview_change", args=[preview.pk]))
         return TemplateResponse(request, "admin/ecomcms_content/prompttemplate/preview.html", {
             **self.admin_site.each_context(request), "title": f"Preview {template}", "form": form,

@@ -38,6 +38,7 @@ from content.models import (
     TemplatePreview,
 )
 from ecomcms import errors, inference, queueing
+from ecomcms.errors import require_permission
 from ecomcms.assign import stable_bucket
 from ecomcms.conf import conf
 
@@ -47,6 +48,7 @@ MAX_ATTEMPTS = 3
 NEAR_DUPLICATE_POOL = 5000  # most recent other drafts compared for near-duplicates
 # Kinds written as a line, not as sentences: they need no full stop at the end.
 SHORT_KINDS = (CopyKind.AD_HEADLINE, CopyKind.SEO_TITLE)
+PREVIEW_NOT_SENT = "not started: the task queue (broker) did not answer; request the preview again when it is back"
 
 
 class ContentError(errors.ServiceError):
@@ -59,11 +61,6 @@ class DraftStateError(ContentError, errors.StateError):
 
 class NotAllowed(ContentError, errors.NotAllowed):
     """The actor lacks the content permission this needs."""
-
-
-def _require(actor, permission: str) -> None:
-    if actor is not None and not actor.has_perm(f"ecomcms_content.{permission}"):
-        raise NotAllowed(f"{actor} may not {permission.replace('_', ' ')}")
 
 
 def _worker_name() -> str:
@@ -119,7 +116,7 @@ def template_version(*, kind: str, version: int) -> PromptTemplate:
 def template_save_version(*, kind: str, system: str, user: str, options: dict, max_chars: int, actor, activate: bool = True,
                           strategy: str | None = None) -> PromptTemplate:
     """Save an edit as a new version (old versions stay, with the drafts made from them)."""
-    _require(actor, "add_prompttemplate")
+    require_permission(actor, "ecomcms_content.add_prompttemplate", error=NotAllowed)
     inference.GenerationOptions.from_dict(options)  # refuse bad options before saving
     with transaction.atomic():
         version = (PromptTemplate.objects.select_for_update().filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -137,7 +134,7 @@ def template_save_version(*, kind: str, system: str, user: str, options: dict, m
 
 
 def template_activate(*, template: PromptTemplate, actor) -> PromptTemplate:
-    _require(actor, "change_prompttemplate")
+    require_permission(actor, "ecomcms_content.change_prompttemplate", error=NotAllowed)
     with transaction.atomic():
         PromptTemplate.objects.filter(kind=template.kind, is_active=True).exclude(pk=template.pk).update(is_active=False)
         PromptTemplate.objects.filter(pk=template.pk).update(is_active=True)
@@ -146,13 +143,23 @@ def template_activate(*, template: PromptTemplate, actor) -> PromptTemplate:
 
 
 def template_preview_request(*, template: PromptTemplate, product: Product, actor) -> TemplatePreview:
-    """Queue a preview of the template on one product; it creates no draft."""
-    _require(actor, "request_generation")
+    """Queue a preview of the template on one product; it creates no draft.
+
+    If the broker does not answer, the preview is failed at once with the reason (``PREVIEW_NOT_SENT``):
+    nothing is half done, and the editor can ask again.
+    """
+    require_permission(actor, "ecomcms_content.request_generation", error=NotAllowed)
     from content.tasks import generate_preview
 
     preview = TemplatePreview.objects.create(template=template, product=product, requested_by=actor)
-    transaction.on_commit(lambda: generate_preview.delay(preview.pk))
+    queueing.send_after_commit(generate_preview, (preview.pk,), not_sent=lambda: _preview_not_sent(preview.pk))
     return preview
+
+
+def _preview_not_sent(preview_id: int) -> None:
+    """A preview is asked for by someone waiting for it: with the broker down, say so now rather than hours later."""
+    TemplatePreview.objects.filter(pk=preview_id, status=TemplatePreview.Status.PENDING).update(
+        status=TemplatePreview.Status.FAILED, error=PREVIEW_NOT_SENT)
 
 
 def template_preview_run(preview_id: int) -> TemplatePreview | None:
@@ -187,7 +194,7 @@ def drafts_request(*, products, kind: str, actor, description: str = "", due_at:
     variants of a product on the same side), so editors' decisions compare the two
     (content.analytics.compare_templates).
     """
-    _require(actor, "request_generation")
+    require_permission(actor, "ecomcms_content.request_generation", error=NotAllowed)
     if kind not in CopyKind.values:
         raise ContentError(f"unknown kind of copy: {kind!r}")
     template = template_active(kind)
@@ -404,7 +411,7 @@ def _compare_after_commit(draft_id: int) -> None:
     from content.tasks import compare_draft
 
     # Unsent (broker down), the check stays "not compared yet"; the text is saved either way.
-    transaction.on_commit(lambda: queueing.send(compare_draft, (draft_id,)))
+    queueing.send_after_commit(compare_draft, (draft_id,))
 
 
 def draft_compare(draft_id: int) -> Draft | None:
@@ -515,7 +522,7 @@ def drafts_process_queue(*, batch_size: int | None = None, max_batches: int = 1,
 
 def draft_edit(*, draft: Draft, actor, text: str, comment: str = "") -> Draft:
     """Save the editor's version. Editing an approved draft sends it back to review."""
-    _require(actor, "change_draft")
+    require_permission(actor, "ecomcms_content.change_draft", error=NotAllowed)
     clean = postprocess.sanitize(text)
     if not clean.strip():
         raise ContentError("the edited text is empty")
@@ -545,7 +552,7 @@ def draft_edit(*, draft: Draft, actor, text: str, comment: str = "") -> Draft:
 
 def draft_write(*, product: Product, kind: str, text: str, actor, variant: int = 1) -> Draft:
     """A draft written by a person instead of the model: it goes straight to review, like any other."""
-    _require(actor, "change_draft")
+    require_permission(actor, "ecomcms_content.change_draft", error=NotAllowed)
     clean = postprocess.sanitize(text)
     if not clean.strip():
         raise ContentError("the text is empty")
@@ -566,13 +573,13 @@ def draft_write(*, product: Product, kind: str, text: str, actor, variant: int =
 
 
 def draft_approve(*, draft: Draft, actor, comment: str = "") -> Draft:
-    _require(actor, "review_draft")
+    require_permission(actor, "ecomcms_content.review_draft", error=NotAllowed)
     return _transition(draft, actor=actor, allowed_from=[DraftStatus.IN_REVIEW], to_status=DraftStatus.APPROVED,
                        verb="approve", comment=comment)
 
 
 def draft_reject(*, draft: Draft, actor, reason: str) -> Draft:
-    _require(actor, "review_draft")
+    require_permission(actor, "ecomcms_content.review_draft", error=NotAllowed)
     if not (reason or "").strip():
         raise ContentError("a reason is required to reject a draft")
     return _transition(draft, actor=actor, allowed_from=[DraftStatus.IN_REVIEW], to_status=DraftStatus.REJECTED,
@@ -581,7 +588,7 @@ def draft_reject(*, draft: Draft, actor, reason: str) -> Draft:
 
 def draft_request_changes(*, draft: Draft, actor, comment: str, regenerate: bool = True) -> Draft:
     """Send a draft back with a comment; by default a new draft is queued with the comment in its prompt."""
-    _require(actor, "review_draft")
+    require_permission(actor, "ecomcms_content.review_draft", error=NotAllowed)
     if not (comment or "").strip():
         raise ContentError("a comment is required to request changes")
     with transaction.atomic():
@@ -594,7 +601,7 @@ def draft_request_changes(*, draft: Draft, actor, comment: str, regenerate: bool
 
 def draft_regenerate(*, draft: Draft, actor) -> Draft:
     """Queue a new draft for the same product, kind and variant, with the editor's comment in its prompt."""
-    _require(actor, "request_generation")
+    require_permission(actor, "ecomcms_content.request_generation", error=NotAllowed)
     with transaction.atomic():
         old = Draft.objects.select_for_update().get(pk=draft.pk)
         if old.status != DraftStatus.CHANGES_REQUESTED:
@@ -620,7 +627,7 @@ def draft_regenerate(*, draft: Draft, actor) -> Draft:
 
 def draft_retry(*, draft: Draft, actor) -> Draft:
     """Put a failed draft back in the queue."""
-    _require(actor, "request_generation")
+    require_permission(actor, "ecomcms_content.request_generation", error=NotAllowed)
     with transaction.atomic():
         retried = _transition(draft, actor=actor, allowed_from=[DraftStatus.FAILED], to_status=DraftStatus.QUEUED,
                               verb="retry", attempts=0, failure_reason="", claimed_at=None)
@@ -630,7 +637,7 @@ def draft_retry(*, draft: Draft, actor) -> Draft:
 
 def draft_publish(*, draft: Draft, actor, now: datetime | None = None) -> PublishedCopy:
     """Make an approved draft the product's published copy; the previous publication is superseded."""
-    _require(actor, "publish_draft")
+    require_permission(actor, "ecomcms_content.publish_draft", error=NotAllowed)
     now = now or timezone.now()
     with transaction.atomic():
         published = _transition(draft, actor=actor, allowed_from=[DraftStatus.APPROVED], to_status=DraftStatus.PUBLISHED,
@@ -651,7 +658,7 @@ def draft_publish(*, draft: Draft, actor, now: datetime | None = None) -> Publis
 
 
 def draft_approve_and_publish(*, draft: Draft, actor, comment: str = "") -> PublishedCopy:
-    _require(actor, "publish_draft")
+    require_permission(actor, "ecomcms_content.publish_draft", error=NotAllowed)
     with transaction.atomic():
         approved = draft_approve(draft=draft, actor=actor, comment=comment)
         return draft_publish(draft=approved, actor=actor)
@@ -659,7 +666,7 @@ def draft_approve_and_publish(*, draft: Draft, actor, comment: str = "") -> Publ
 
 def draft_schedule(*, draft: Draft, actor, publish_at: datetime | None) -> Draft:
     """Set (or clear) when an approved or in-review draft publishes itself once approved."""
-    _require(actor, "publish_draft")
+    require_permission(actor, "ecomcms_content.publish_draft", error=NotAllowed)
     updated = Draft.objects.filter(pk=draft.pk, status__in=[DraftStatus.IN_REVIEW, DraftStatus.APPROVED]).update(publish_at=publish_at)
     if not updated:
         raise DraftStateError("only drafts in review or approved can be scheduled")
@@ -683,7 +690,7 @@ def drafts_publish_due(*, now: datetime | None = None) -> int:
 
 def drafts_bulk_approve(*, drafts, actor) -> tuple[int, int]:
     """Approve the drafts in review whose checks all passed; returns (approved, skipped)."""
-    _require(actor, "review_draft")
+    require_permission(actor, "ecomcms_content.review_draft", error=NotAllowed)
     approved = skipped = 0
     for draft in drafts:
         if draft.status != DraftStatus.IN_REVIEW or not draft.checks_passed:

@@ -49,6 +49,8 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from ecomcms import errors
+from ecomcms.errors import require_permission
 from privacy import selectors
 from privacy.models import CustomerDataRequest
 from privacy.pseudonyms import ERASED, Customer, InvalidIdentifier, is_pseudonym, pseudonym
@@ -75,21 +77,16 @@ IN_CHUNK = 500  # values per `__in` query: well under SQLite's 999 variables
 STOPPED_BY_ERASURE = "stopped: the customer's data was erased"
 
 
-class PrivacyError(Exception):
+class PrivacyError(errors.ServiceError):
     """A request the privacy workflow refuses; the message is for the person who made it."""
 
 
-class NotAllowed(PrivacyError):
-    pass
+class NotAllowed(PrivacyError, errors.NotAllowed):
+    """The actor lacks the export or erase permission."""
 
 
-class NothingMatches(PrivacyError):
-    pass
-
-
-def _require(actor, permission: str) -> None:
-    if actor is not None and not actor.has_perm(permission):
-        raise NotAllowed(f"{actor} may not {permission.split('.', 1)[1].replace('_', ' ')}")
+class NothingMatches(PrivacyError, errors.NotFound):
+    """No stored data matches the customer named."""
 
 
 def _customer(email: str | None, customer_id: str | None) -> Customer:
@@ -131,7 +128,7 @@ def customer_data_export(*, email: str | None = None, customer_id: str | None = 
 
     Refuses when neither identifier is given or nothing matches (``NothingMatches``).
     """
-    _require(actor, EXPORT_PERMISSION)
+    require_permission(actor, EXPORT_PERMISSION, error=NotAllowed)
     customer = _customer(email, customer_id)
     document = selectors.customer_data_document(customer)
     if not document["tickets"] and not document["events"]:
@@ -289,7 +286,7 @@ def customer_data_erase(*, email: str | None = None, customer_id: str | None = N
     a reason, without an identifier, when nothing matches, and while a recommender
     training is running (its artifact would keep the customer id).
     """
-    _require(actor, ERASE_PERMISSION)
+    require_permission(actor, ERASE_PERMISSION, error=NotAllowed)
     reason = (reason or "").strip()
     if not reason:
         raise PrivacyError("a reason is required (for example the customer's request and its date)")

@@ -21,8 +21,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from content.models import Draft, DraftStatus, Product
-from ecomcms import stats
+from ecomcms import errors, stats
 from ecomcms.assign import stable_bucket
+from ecomcms.errors import require_permission
 from recommender.models import Event, EventType
 from storefront.models import Experiment, ExperimentStatus, ExperimentVariant
 
@@ -30,17 +31,21 @@ LABELS = "ABC"
 CONFIDENT = 0.95  # P(best) a variant needs, once every arm has its minimum sample, to be called a likely winner
 
 
-class ExperimentError(Exception):
+PUBLISHERS_ONLY = "only editors who may publish can start or stop an experiment"
+
+
+class ExperimentError(errors.ServiceError):
     """A request about an experiment that cannot be carried out; the message says why."""
 
 
-class NotAllowed(ExperimentError):
-    pass
+class NotAllowed(ExperimentError, errors.NotAllowed):
+    """Not an editor who may publish (the system does not start or stop experiments either)."""
 
 
 def _require_publisher(actor) -> None:
-    if actor is None or not actor.has_perm("ecomcms_content.publish_draft"):
-        raise NotAllowed("only editors who may publish can start or stop an experiment")
+    if actor is None:  # an experiment is an editor's decision, never the system's
+        raise NotAllowed(PUBLISHERS_ONLY)
+    require_permission(actor, "ecomcms_content.publish_draft", error=NotAllowed, message=PUBLISHERS_ONLY)
 
 
 def variant_index(experiment_id: int, visitor: str, count: int) -> int:

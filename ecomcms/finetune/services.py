@@ -19,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from ecomcms import queueing
+from ecomcms import errors, queueing
 from ecomcms.conf import conf
+from ecomcms.errors import require_permission
 from ecomcms.finetune import lora, registry
 from ecomcms.models import Adapter, AdapterActivation, AdapterStatus
 
@@ -28,17 +29,15 @@ logger = logging.getLogger(__name__)
 PERMISSION = "ecomcms.change_adapter"
 
 
-class FinetuneError(Exception):
+OPERATORS_ONLY = "only operators may train, activate or roll back adapters"
+
+
+class FinetuneError(errors.ServiceError):
     """A fine-tuning request that cannot be carried out; the message says why."""
 
 
-class NotAllowed(FinetuneError):
-    pass
-
-
-def _require(actor) -> None:
-    if actor is not None and not actor.has_perm(PERMISSION):
-        raise NotAllowed("only operators may train, activate or roll back adapters")
+class NotAllowed(FinetuneError, errors.NotAllowed):
+    """Not an operator (the ``change_adapter`` permission)."""
 
 
 def adapters_dir() -> Path:
@@ -47,7 +46,7 @@ def adapters_dir() -> Path:
 
 def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor=None) -> Adapter:
     """Queue a training run; ``parameters`` are LoRA's (``lora.DEFAULTS``) plus the purpose's own."""
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed, message=OPERATORS_ONLY)
     try:
         registry.purpose_get(purpose)
     except registry.UnknownPurpose as exc:
@@ -63,7 +62,7 @@ def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor
                     purpose=purpose, version=version, requested_by=actor,
                     parameters=lora.parameters_with_defaults(parameters) | parameters,
                 )
-                transaction.on_commit(lambda: queueing.send(train_adapter, (adapter.pk,)))
+                queueing.send_after_commit(train_adapter, (adapter.pk,))
             return adapter
         except IntegrityError:  # two requests took the same version number
             if attempt == 2:
@@ -134,7 +133,7 @@ def _base_model_folder() -> tuple[Path, str]:
 
 def adapter_activate(*, adapter: Adapter, actor) -> Adapter:
     """Make an adapter the one its purpose generates with; only one that passed its gate."""
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed, message=OPERATORS_ONLY)
     with transaction.atomic():
         adapter = Adapter.objects.select_for_update().get(pk=adapter.pk)
         if adapter.status != AdapterStatus.READY:
@@ -155,7 +154,7 @@ def adapter_activate(*, adapter: Adapter, actor) -> Adapter:
 
 def adapter_rollback(*, purpose: str, actor) -> Adapter | None:
     """Return to the adapter active before the current one (or to the base model); returns it."""
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed, message=OPERATORS_ONLY)
     with transaction.atomic():
         current = Adapter.objects.select_for_update().filter(purpose=purpose, is_active=True).first()
         if current is None:

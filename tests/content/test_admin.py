@@ -178,6 +178,20 @@ def test_a_template_preview_runs_in_the_worker_and_creates_no_draft(client, edit
     assert not Draft.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the task is sent after a real commit
+def test_a_preview_asked_for_while_the_broker_is_down_fails_at_once_saying_why(client, editor, broker_down):
+    template = services.template_active("description")
+    client.force_login(editor)
+
+    response = client.post(reverse("admin:content_prompttemplate_preview", args=[template.pk]),
+                           {"product": make_product().pk}, follow=True)
+
+    preview = TemplatePreview.objects.get()
+    assert preview.status == "failed" and preview.error == services.PREVIEW_NOT_SENT
+    assert [str(m) for m in response.context["messages"]] == [f"The preview was {services.PREVIEW_NOT_SENT}."]
+    assert not Draft.objects.exists()
+
+
 def test_the_review_queue_lists_drafts_in_review_and_opens_the_review_page(client, editor, draft, writer):
     other = Draft.objects.create(product=make_product(), kind="description", template=draft.template, status=DraftStatus.REJECTED)
     client.force_login(editor)
