@@ -183,7 +183,7 @@ def test_a_preview_asked_for_while_the_broker_is_down_fails_at_once_saying_why(c
     template = services.template_active("description")
     client.force_login(editor)
 
-    response = client.post(reverse("admin:content_prompttemplate_preview", args=[template.pk]),
+    response = client.post(reverse("admin:ecomcms_content_prompttemplate_preview", args=[template.pk]),
                            {"product": make_product().pk}, follow=True)
 
     preview = TemplatePreview.objects.get()
