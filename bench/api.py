@@ -1,14 +1,34 @@
-"""The storefront API under a production server, next to a trivial endpoint in the same run.
+"""The storefront API under its production server, next to a trivial endpoint in the same server and run.
 
-    .venv/bin/python bench/api.py [--duration 10] [--max-requests 50000] [--connections 8] [--workers 2]
-                                  [--products 2000] [--batch 100]
+    .venv/bin/python bench/api.py [--databases sqlite,postgres] [--duration 8] [--connections 8]
+        [--workers 2] [--products 2000] [--batches 100,500] [--compare-root PATH] [--uncached]
+        [--postgres-url postgres://postgres@127.0.0.1:5432/ecomcms_api] [--profile]
 
-Starts gunicorn on 127.0.0.1 (a free port) with a fresh SQLite database in a temporary
-ECOMCMS_DATA_DIR, seeded with products and published copy; loads each endpoint with wrk
-(Debian package `wrk`) for at most --duration seconds and --max-requests requests; prints
-requests per second, p50 and p99 latency, and the throughput relative to the trivial
-endpoint (/api/docs/: a small HTML page, no database). Throttling is set out of reach.
-Only loopback addresses are used.
+For each database (a fresh SQLite file in a temporary ECOMCMS_DATA_DIR; PostgreSQL in a database the
+bench drops and creates, ``ecomcms_api`` by default, never ``ecomcms`` or ``test_ecomcms``) it seeds
+--products products with published copy, purchases for the recommender and a trained, active
+recommender version, starts gunicorn on 127.0.0.1 (--workers sync workers, as deployed: one per
+core) and loads each endpoint with ``wrk`` (Debian package ``wrk``) from a second process: 2
+threads, --connections connections, --duration seconds after a warm-up. It prints requests/s,
+p50 and p99 latency, and each endpoint's requests/s relative to the trivial endpoint
+(``/healthz/live``: the same middleware, no database) measured in the same server, and checks
+each against issue 17's goals:
+
+- product list: p99 < 50 ms and >= 0.5x the trivial endpoint; product detail >= 0.6x;
+- recommendation endpoints: p99 < 50 ms;
+- event ingestion: >= 10,000 events/s in batches of 100 and 500, idempotency kept (every event
+  stored once: every answered event is in the database, and a re-sent batch adds nothing).
+
+Same-run comparisons:
+
+- ``--uncached``: a second server of the same code with the catalogue cache off
+  (``API_CATALOG_CACHE_SECONDS=0``) serves the list and the detail too;
+- ``--compare-root PATH``: a third server runs another checkout of the project (e.g. ``git worktree
+  add /tmp/before <commit>``) on the same database, for before/after numbers in one run.
+
+``--profile``: instead of loading a server, profiles 300 product-list requests in this process
+(cProfile, through Django's test client) with and without the cache and prints the top functions.
+Throttling is set out of reach; only loopback addresses are used.
 """
 
 from __future__ import annotations
@@ -23,15 +43,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
-from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/ecomcms_api"
+FORBIDDEN_DATABASES = {"ecomcms", "test_ecomcms", "postgres", "template0", "template1"}
 
 LUA = """
-local max_requests = %(max_requests)d
+local paths = {%(paths)s}
 local slugs = {%(slugs)s}
 local batch = %(batch)d
 local thread_id, sent, counter = 0, 0, 0
@@ -60,17 +83,11 @@ end
 
 request = function()
   sent = sent + 1
-  if "%(kind)s" == "detail" then
-    return wrk.format("GET", "/api/v1/products/" .. slugs[sent %% #slugs + 1])
-  elseif "%(kind)s" == "events" then
+  if batch > 0 then
     return wrk.format("POST", "/api/v1/events", {["Content-Type"] = "application/json",
       ["Authorization"] = "Bearer %(token)s"}, events_body())
   end
-  return wrk.format("GET", "%(path)s")
-end
-
-response = function(status, headers, body)
-  if sent >= max_requests then wrk.thread:stop() end
+  return wrk.format("GET", paths[(sent + thread_id * 7) %% #paths + 1], {%(headers)s})
 end
 
 done = function(summary, latency, requests)
@@ -81,22 +98,15 @@ done = function(summary, latency, requests)
 end
 """
 
-ENDPOINTS = [
-    ("trivial: GET /api/docs/", "plain", "/api/docs/"),
-    ("GET /api/v1/products?page_size=20", "plain", "/api/v1/products?page_size=20"),
-    ("GET /api/v1/products/<slug>", "detail", ""),
-    ("POST /api/v1/events (batch)", "events", ""),
-]
 
+# --- Seeding (in a child process: each database gets its own Django setup) ----------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+def seed(products: int) -> dict:
+    """Products with published copy, purchases, a trained and active recommender version; what the load needs."""
+    import random
+    from datetime import timedelta
+    from decimal import Decimal
 
-
-def seed(products: int) -> tuple[list[str], str]:
-    """Products with a published description and headline each; returns some slugs and an events token."""
     import django
 
     django.setup()
@@ -105,114 +115,371 @@ def seed(products: int) -> tuple[list[str], str]:
 
     from content.models import Draft, DraftStatus, Product, PublishedCopy
     from content.services import template_active
+    from recommender import services as recommender_services
+    from recommender.models import Event
     from storefront.services import token_create
 
     call_command("migrate", verbosity=0)
     now = timezone.now()
     Product.objects.bulk_create([
         Product(sku=f"SKU-{n:05d}", slug=f"product-{n:05d}", title=f"Product {n}", brand=f"Brand {n % 40}",
-                category=f"category-{n % 25}", price=Decimal("10.00") + n % 90, stock=n % 7,
+                category=f"category-{n % 25}", price=Decimal("10.00") + n % 90, stock=1 + n % 7,
                 attributes={"material": "cotton", "colour": "blue"})
         for n in range(products)
-    ])
-    ids = list(Product.objects.values_list("pk", flat=True))
+    ], batch_size=500)
+    ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
     for kind, text in (("description", "A well-made product for every day. " * 8), ("ad_headline", "Made to last")):
         template = template_active(kind)
         Draft.objects.bulk_create([Draft(product_id=pk, kind=kind, template=template, status=DraftStatus.PUBLISHED,
-                                         ai_text=text) for pk in ids])
+                                         ai_text=text) for pk in ids], batch_size=500)
         PublishedCopy.objects.bulk_create([
             PublishedCopy(product_id=d.product_id, kind=kind, text=d.ai_text, draft_id=d.pk, published_at=now)
             for d in Draft.objects.filter(kind=kind).only("pk", "product_id", "ai_text")
-        ])
+        ], batch_size=500)
+    # Purchases: 1,000 customers, each buying mostly within two categories, over 60 days.
+    rng = random.Random(17)
+    by_category: dict[int, list[int]] = {}
+    for n, pk in enumerate(ids):
+        by_category.setdefault(n % 25, []).append(pk)
+    events = []
+    for customer in range(1000):
+        liked = rng.sample(range(25), 2)
+        for order in range(rng.randint(1, 6)):
+            at = now - timedelta(days=rng.uniform(1, 60))
+            for line in range(rng.randint(1, 3)):
+                pk = rng.choice(by_category[rng.choice(liked)])
+                events.append(Event(source="seed", client_id=f"c{customer}-o{order}-{line}", type="purchase",
+                                    product_id=pk, session_id=f"s-{customer}-{order}", customer_id=f"c-{customer}",
+                                    order_id=f"o-{customer}-{order}", quantity=1, occurred_at=at))
+    Event.objects.bulk_create(events, batch_size=500)
+    version = recommender_services.model_train(embeddings="off", evaluate=False, activate=True, trigger="bench")
     slugs = list(Product.objects.order_by("?").values_list("slug", flat=True)[:200])
-    return slugs, token_create(name="bench", scopes=["events:write", "catalog:read"])[1]
+    token = token_create(name="bench", scopes=["events:write", "catalog:read", "recommendations:read"])[1]
+    return {"slugs": slugs, "token": token, "categories": [f"category-{n}" for n in range(25)],
+            "customers": [f"c-{n}" for n in range(0, 1000, 5)], "sessions": [f"s-{n}-0" for n in range(0, 1000, 5)],
+            "purchases": len(events), "version": version.pk}
 
 
-def wait_until_up(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"gunicorn exited with {server.returncode}")
+# --- Databases ------------------------------------------------------------------------------------
+
+def postgres_reset(url: str) -> None:
+    """Drop and create the bench's own PostgreSQL database (never the project's or CI's)."""
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if not name or name in FORBIDDEN_DATABASES:
+        sys.exit(f"refusing to drop and create database {name!r}: give the bench a database of its own")
+    admin = psycopg2.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username,
+                             password=parsed.password, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def environment(database: str, data_dir: str, postgres_url: str) -> dict:
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL")}
+    env.update(ECOMCMS_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="ecomcms.settings", DEBUG="false",
+               SECRET_KEY="bench-only", ALLOWED_HOSTS=HOST, SECURE_SSL_REDIRECT="false",
+               API_THROTTLE_ANON="1000000/s", API_THROTTLE_TOKEN="1000000/s", PYTHONPATH=str(ROOT))
+    if database == "postgres":
+        env["DATABASE_URL"] = postgres_url
+    return env
+
+
+# --- Servers and load -----------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving one checkout of the project on a free loopback port."""
+
+    def __init__(self, name: str, root: Path, env: dict, workers: int, log_dir: str):
+        self.name, self.port = name, free_port()
+        env = dict(env, PYTHONPATH=str(root))
+        self.log = open(Path(log_dir) / f"gunicorn-{name}.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "ecomcms.wsgi", "-b", f"{HOST}:{self.port}", "-w", str(workers),
+             "--worker-class", "sync"],
+            cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                sys.exit(f"gunicorn ({name}) exited with {self.process.returncode}: see {self.log.name}")
+            try:
+                urllib.request.urlopen(f"http://{HOST}:{self.port}/healthz/live", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        sys.exit(f"gunicorn ({name}) did not answer within 90 s")
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+        request = urllib.request.Request(f"http://{HOST}:{self.port}{path}", headers=headers or {})
         try:
-            urllib.request.urlopen(f"http://{HOST}:{port}/api/v1/categories", timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    sys.exit("gunicorn did not answer within 60 s")
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers), exc.read()
+
+    def post(self, path: str, body: dict, token: str) -> dict:
+        request = urllib.request.Request(f"http://{HOST}:{self.port}{path}", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
 
 
-def load(port: int, kind: str, path: str, args, slugs: list[str], token: str) -> dict:
-    """Warm up for a second (imports, connections, caches), then measure; returns wrk's numbers."""
-    threads = 2
-    for run, seconds in (("warm-up", 1), ("run", args.duration)):
-        script = LUA % {"max_requests": args.max_requests // threads, "slugs": ",".join(f'"{s}"' for s in slugs),
-                        "batch": args.batch, "kind": kind, "path": path, "token": token, "run": run}
+def load(server: Server, args, seeded: dict, *, paths=(), batch: int = 0, run: str = "run", headers=None) -> dict:
+    """Warm up (imports, connections, caches), then measure with wrk; returns wrk's numbers."""
+    warm_requests = 0
+    for phase, seconds in (("warm", 1), (run, args.duration)):
+        script = LUA % {"paths": ",".join(json.dumps(p) for p in paths) or '"/"',
+                        "slugs": ",".join(json.dumps(s) for s in seeded["slugs"]), "batch": batch,
+                        "token": seeded["token"], "run": f"{server.name}-{phase}-{batch}-{time.monotonic_ns()}",
+                        "headers": ",".join(f'["{k}"] = {json.dumps(v)}' for k, v in (headers or {}).items())}
         with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
             lua.write(script)
             lua.flush()
             output = subprocess.run(
-                ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "10s", "-s", lua.name,
-                 f"http://{HOST}:{port}/"], capture_output=True, text=True, timeout=seconds + 60, check=True,
+                ["wrk", "-t2", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "10s", "-s", lua.name,
+                 f"http://{HOST}:{server.port}/"], capture_output=True, text=True, timeout=seconds + 60, check=True,
             ).stdout
-    return json.loads(next(line for line in output.splitlines() if line.startswith("RESULT "))[7:])
+        results = json.loads(next(line for line in output.splitlines() if line.startswith("RESULT "))[7:])
+        if phase == "warm":
+            warm_requests = results["requests"]
+    results["warm_requests"] = warm_requests
+    return results
+
+
+def rate(result: dict) -> float:
+    return result["requests"] / (result["duration_us"] / 1e6)
+
+
+# --- One database -----------------------------------------------------------------------------------
+
+def bench_database(database: str, args) -> list[tuple]:
+    data_dir = tempfile.mkdtemp(prefix=f"ecomcms-bench-{database}-")
+    env = environment(database, data_dir, args.postgres_url)
+    if database == "postgres":
+        postgres_reset(args.postgres_url)
+    started = time.monotonic()
+    seeded = json.loads(subprocess.run([sys.executable, __file__, "--seed", str(args.products)], env=env, cwd=ROOT,
+                                       capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+    where = urlparse(args.postgres_url).path.lstrip("/") if database == "postgres" else data_dir
+    print(f"\n== {database} ({where}): seeded {args.products} products with published copy, {seeded['purchases']} "
+          f"purchases, recommender version {seeded['version']} trained and active, in "
+          f"{time.monotonic() - started:.0f} s")
+
+    slugs = seeded["slugs"]
+    list_paths = ["/api/v1/products?page_size=20"] + [f"/api/v1/products?category={c}&page_size=20"
+                                                       for c in seeded["categories"]]
+    detail_paths = [f"/api/v1/products/{s}" for s in slugs]
+    rows = []
+    servers = [Server("product", ROOT, env, args.workers, data_dir)]
+    try:
+        if args.uncached:
+            servers.append(Server("uncached", ROOT, dict(env, API_CATALOG_CACHE_SECONDS="0"), args.workers, data_dir))
+        if args.compare_root:
+            servers.append(Server("compare", Path(args.compare_root).resolve(), env, args.workers, data_dir))
+        product = servers[0]
+        print(f"gunicorn: {args.workers} sync workers per server; wrk: 2 threads, {args.connections} connections, "
+              f"{args.duration} s per endpoint after a 1 s warm-up\n")
+        status, headers, _ = product.get(list_paths[0])
+        etag = headers.get("ETag", "")
+        status_304, _, _ = product.get(list_paths[0], {"If-None-Match": etag})
+        print(f"conditional GET of the list with its ETag: {status_304} (200 without it: {status})")
+
+        def measure(label, server, goal=None, **kwargs):
+            result = load(server, args, seeded, **kwargs)
+            rows.append((database, label, server.name, result, goal, kwargs.get("batch", 0)))
+            print(f"  measured {label} on {server.name}: {rate(result):.0f} req/s", flush=True)
+
+        for server in servers:
+            measure("trivial: GET /healthz/live", server, paths=["/healthz/live"])
+            measure("GET /api/v1/products (26 pages)", server, "list", paths=list_paths)
+            measure("GET /api/v1/products/<slug> (200)", server, "detail", paths=detail_paths)
+            if server is product:
+                measure("GET /api/v1/products, If-None-Match", server, "list", paths=list_paths[:1],
+                        headers={"If-None-Match": etag})
+        measure("GET .../products/<slug>/similar", product, "recommendations",
+                paths=[f"/api/v1/recommendations/products/{s}/similar" for s in slugs])
+        measure("GET .../products/<slug>/bought-together", product, "recommendations",
+                paths=[f"/api/v1/recommendations/products/{s}/bought-together" for s in slugs])
+        token_header = {"Authorization": f"Bearer {seeded['token']}"}
+        measure("GET .../recommendations/customer/<id>", product, "recommendations",
+                paths=[f"/api/v1/recommendations/customer/{c}" for c in seeded["customers"]], headers=token_header)
+        measure("GET .../recommendations/session/<id>", product, "recommendations",
+                paths=[f"/api/v1/recommendations/session/{s}" for s in seeded["sessions"]], headers=token_header)
+        for batch in args.batches:
+            measure(f"POST /api/v1/events ({batch} a batch)", product, "events", batch=batch)
+            if args.compare_root:
+                measure(f"POST /api/v1/events ({batch} a batch)", servers[-1], "events", batch=batch)
+
+        # Idempotency: a batch sent twice is stored once, and nothing measured was stored twice.
+        retry = {"events": [{"id": f"retry-{n}", "type": "view", "product": slugs[n % len(slugs)], "session_id": "r",
+                             "occurred_at": "2026-03-01T10:00:00Z"} for n in range(args.batches[-1])]}
+        first, second = product.post("/api/v1/events", retry, seeded["token"]), \
+            product.post("/api/v1/events", retry, seeded["token"])
+        stored = int(subprocess.run(
+            [sys.executable, "-c", "import django; django.setup(); from recommender.models import Event; "
+             "print(Event.objects.exclude(source='seed').count())"],
+            env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()[-1])
+        answered = sum((r[3]["requests"] + r[3]["warm_requests"]) * r[5] for r in rows if r[5]) + len(retry["events"])
+        # Requests still in flight when wrk stops may be stored without an answer: at most one per connection.
+        in_flight = sum(2 * args.connections * r[5] for r in rows if r[5])
+        stored_ok = answered <= stored <= answered + in_flight
+        print(f"idempotency: a batch of {len(retry['events'])} sent twice: first accepted {first['accepted']}, "
+              f"duplicates {first['duplicates']}; again accepted {second['accepted']}, duplicates "
+              f"{second['duplicates']}")
+        print(f"events: {answered} in answered requests (distinct ids; the retried batch once), {stored} stored "
+              f"({'as expected' if stored_ok else 'WRONG'}: at least every answered one, at most {in_flight} more "
+              "still in flight when wrk stopped)")
+        rows.append((database, "idempotency", "product",
+                     {"ok": first["accepted"] == len(retry["events"]) and second["duplicates"] == len(retry["events"])
+                      and second["accepted"] == 0 and stored_ok}, "idempotency", 0))
+    finally:
+        for server in servers:
+            server.stop()
+        if database == "sqlite":
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return rows
+
+
+def report(rows: list[tuple], args) -> bool:
+    """The table and the goals; True if every goal is met."""
+    print(f"\n{'database':<9} {'server':<9} {'endpoint':<42} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'vs trivial':>10} {'non-2xx':>7}  goal")
+    met = True
+    trivial: dict[tuple, float] = {}
+    for database, label, server, result, goal, batch in rows:
+        if goal == "idempotency":
+            met &= result["ok"]
+            print(f"{database:<9} {server:<9} {'idempotency kept':<42} {'':>7} {'':>7} {'':>7} {'':>10} {'':>7}  "
+                  f"{'met' if result['ok'] else 'NOT MET'}")
+            continue
+        rps, p99 = rate(result), result["p99_us"] / 1000
+        if label.startswith("trivial"):
+            trivial[(database, server)] = rps
+        ratio = rps / trivial.get((database, server), trivial.get((database, "product"), rps))
+        verdict = ""
+        if goal == "list" and "If-None-Match" not in label:
+            ok = p99 < 50 and ratio >= 0.5
+            verdict = f"p99 < 50 ms and >= 0.50x: {'met' if ok else 'NOT MET'}"
+        elif goal == "detail":
+            ok = ratio >= 0.6
+            verdict = f">= 0.60x: {'met' if ok else 'NOT MET'}"
+        elif goal == "recommendations":
+            ok = p99 < 50
+            verdict = f"p99 < 50 ms: {'met' if ok else 'NOT MET'}"
+        elif goal == "events":
+            ok = rps * batch >= 10_000
+            verdict = f"{rps * batch:,.0f} events/s, >= 10,000: {'met' if ok else 'NOT MET'}"
+        else:
+            ok = True
+        if server == "product":
+            met &= ok
+        non_2xx = result["non_2xx"] if "If-None-Match" not in label else "304s"
+        print(f"{database:<9} {server:<9} {label:<42} {rps:>7.0f} {result['p50_us'] / 1000:>7.1f} {p99:>7.1f} "
+              f"{ratio:>9.2f}x {non_2xx:>7}  {verdict}")
+        if result["socket_errors"]:
+            print(f"  {result['socket_errors']} socket errors")
+    by_name = {(d, s, label): rate(r) for d, label, s, r, g, b in rows if g != "idempotency"}
+    for database in args.databases:
+        for other in ("uncached", "compare"):
+            for label in ("GET /api/v1/products (26 pages)", "GET /api/v1/products/<slug> (200)"):
+                if (database, other, label) in by_name:
+                    print(f"{database}: {label}: product / {other} = "
+                          f"{by_name[(database, 'product', label)] / by_name[(database, other, label)]:.2f}x")
+    print(f"\nall goals (product server): {'met' if met else 'NOT MET'}")
+    return met
+
+
+# --- Profile ------------------------------------------------------------------------------------------
+
+def profile(args) -> None:
+    """cProfile of the product list in this process (test client), cache on then off: where the time goes."""
+    import cProfile
+    import io
+    import pstats
+
+    data_dir = tempfile.mkdtemp(prefix="ecomcms-profile-")
+    os.environ.update(environment("sqlite", data_dir, args.postgres_url))
+    os.environ.pop("DATABASE_URL", None)
+    seeded = seed(args.products)
+    from django.test import Client, override_settings
+
+    client = Client()
+    paths = ["/api/v1/products?page_size=20"] + [f"/api/v1/products?category={c}&page_size=20"
+                                                  for c in seeded["categories"]]
+    for cache_seconds in (0, 300):
+        with override_settings(API_CATALOG_CACHE_SECONDS=cache_seconds):
+            for path in paths:
+                client.get(path)
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            for n in range(300):
+                response = client.get(paths[n % len(paths)])
+            profiler.disable()
+            elapsed = time.perf_counter() - started
+        print(f"\n== product list, cache {'off' if not cache_seconds else 'on'}: status {response.status_code}, "
+              f"{elapsed / 300 * 1000:.2f} ms a request under cProfile")
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        print(out.getvalue())
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint (at most)")
-    parser.add_argument("--max-requests", type=int, default=50_000, help="requests per endpoint (at most)")
+    parser.add_argument("--databases", default="sqlite,postgres", type=lambda v: v.split(","))
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
+    parser.add_argument("--duration", type=int, default=8, help="seconds per endpoint")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per server")
     parser.add_argument("--products", type=int, default=2000)
-    parser.add_argument("--batch", type=int, default=100, help="events per ingestion request")
+    parser.add_argument("--batches", default="100,500", type=lambda v: [int(b) for b in v.split(",")],
+                        help="events per ingestion request, each measured")
+    parser.add_argument("--uncached", action="store_true", help="also serve the catalogue with its cache off")
+    parser.add_argument("--compare-root", help="also serve this checkout of the project (before/after in one run)")
+    parser.add_argument("--profile", action="store_true", help="profile the product list in-process instead")
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # internal: seed the database in env, print JSON
     args = parser.parse_args()
+    if args.seed:
+        print(json.dumps(seed(args.seed)))
+        return
+    sys.path.insert(0, str(ROOT))
+    if args.profile:
+        profile(args)
+        return
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
-
-    data_dir = tempfile.mkdtemp(prefix="ecomcms-bench-")
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):  # a fresh SQLite file, no servers
-        os.environ.pop(name, None)
-    os.environ.update(ECOMCMS_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="ecomcms.settings", DEBUG="false",
-                      SECRET_KEY="bench-only", ALLOWED_HOSTS=HOST, SECURE_SSL_REDIRECT="false",
-                      API_THROTTLE_ANON="1000000/s",
-                      API_THROTTLE_TOKEN="1000000/s")
-    sys.path.insert(0, str(ROOT))
-    started = time.monotonic()
-    slugs, token = seed(args.products)
-    print(f"seeded {args.products} products with published copy in {time.monotonic() - started:.1f} s "
-          f"(SQLite in {data_dir})")
-
-    port = free_port()
-    with open(Path(data_dir) / "gunicorn.log", "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "ecomcms.wsgi", "-b", f"{HOST}:{port}", "-w", str(args.workers)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            wait_until_up(port, server)
-            print(f"gunicorn, {args.workers} sync workers on {HOST}:{port}; wrk 2 threads, {args.connections} "
-                  f"connections, up to {args.duration} s and {args.max_requests} requests per endpoint\n")
-            results = [(label, kind, load(port, kind, path, args, slugs, token)) for label, kind, path in ENDPOINTS]
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
-
-    trivial_rps = None
-    print(f"{'endpoint':<36} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs trivial':>11} "
-          f"{'non-2xx':>8}")
-    for label, kind, result in results:
-        rps = result["requests"] / (result["duration_us"] / 1e6)
-        trivial_rps = trivial_rps or rps
-        print(f"{label:<36} {result['requests']:>9} {rps:>9.0f} {result['p50_us'] / 1000:>8.1f} "
-              f"{result['p99_us'] / 1000:>8.1f} {rps / trivial_rps:>10.2f}x {result['non_2xx']:>8}")
-        if kind == "events":
-            print(f"{'  = events stored per second':<36} {'':>9} {rps * args.batch:>9.0f}")
-        if result["socket_errors"]:
-            print(f"  {result['socket_errors']} socket errors")
-    from recommender.models import Event
-
-    print(f"\nevents in the database: {Event.objects.count()}")
-    shutil.rmtree(data_dir, ignore_errors=True)
+    unknown = set(args.databases) - {"sqlite", "postgres"}
+    if unknown:
+        sys.exit(f"unknown databases: {', '.join(sorted(unknown))} (sqlite, postgres)")
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+    rows = []
+    for database in args.databases:
+        rows += bench_database(database, args)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    sys.exit(0 if report(rows, args) else 1)
 
 
 if __name__ == "__main__":
