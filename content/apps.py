@@ -11,6 +11,8 @@ class ContentConfig(AppConfig):
     def ready(self):
         from content import finetuning  # noqa: F401  (registers the content.copy fine-tuning purpose)
         from content import strategies  # noqa: F401  (registers the guarded and planned copy strategies)
+        from content.catalog import connect_receivers
         from content.roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)
+        connect_receivers()  # product and published-copy writes make the storefront's cached pages stale

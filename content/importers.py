@@ -37,6 +37,7 @@ from django.core.validators import validate_slug
 from django.db import DatabaseError, transaction
 from django.utils.text import slugify
 
+from content.catalog import catalog_changed
 from content.models import Product, Review
 from ecomcms import importing
 from ecomcms.conf import conf
@@ -834,6 +835,8 @@ def _write_groups(model, objs_by_fields: dict[tuple, list], unique_fields: list[
             for update_fields, objs in objs_by_fields.items():
                 model.objects.bulk_create(objs, update_conflicts=True, unique_fields=unique_fields,
                                           update_fields=list(update_fields))
+            if model is Product:  # bulk_create sends no signal: the storefront's cached pages go stale here
+                catalog_changed()
     except DatabaseError as exc:
         reason = f"not written: the database refused this batch ({exc})"
         result.errors.extend(RowError(row.line, reason) for row in rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from content.catalog import catalog_generation  # noqa: F401  (re-exported: the storefront's cache reads it)
 from content.models import Draft, DraftStatus, GenerationJob, Product, PublishedCopy
 
 DONE_STATUSES = [s for s in DraftStatus.values if s not in (DraftStatus.QUEUED, DraftStatus.GENERATING)]

@@ -23,6 +23,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from content import checks, generation, postprocess, prompts, review_summaries, summaries
+from content.catalog import catalog_changed  # noqa: F401  (re-exported for other apps' bulk writes)
 from content.models import (
     KIND_VARIANTS,
     BannedPhrase,
@@ -646,6 +647,7 @@ def draft_publish(*, draft: Draft, actor, now: datetime | None = None) -> Publis
             PublishedCopy.objects.select_for_update()
             .filter(product_id=published.product_id, kind=published.kind, variant=published.variant, superseded_at__isnull=True)
         )
+        catalog_changed()  # the supersession below is a queryset update, which sends no signal
         for copy in previous:
             PublishedCopy.objects.filter(pk=copy.pk).update(superseded_at=now)
             if Draft.objects.filter(pk=copy.draft_id, status=DraftStatus.PUBLISHED).update(status=DraftStatus.SUPERSEDED):

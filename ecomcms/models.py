@@ -88,3 +88,18 @@ class AdapterActivation(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+
+
+class CacheGeneration(models.Model):
+    """A named counter that a write bumps whenever what a cache keeps under that name may have changed.
+
+    Caches key their entries by the current value (``ecomcms.caching``), so one bump makes every
+    entry of every process stale at once: the counter lives in the database, which each web
+    process and worker shares, even when each keeps its own in-memory cache.
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}: {self.value}"

@@ -215,7 +215,9 @@ def _cache(url: str | None) -> dict:
     """The default cache: local memory per process unless CACHE_URL names a shared one (Redis)."""
     prefix = env.string("CACHE_KEY_PREFIX", "ecomcms")
     if not url or url == "locmem://":
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ecomcms", "KEY_PREFIX": prefix}
+        # Room for the catalogue's cached pages and products next to the throttle counts (the default is 300).
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ecomcms", "KEY_PREFIX": prefix,
+                "OPTIONS": {"MAX_ENTRIES": env.integer("CACHE_MAX_ENTRIES", 5000, minimum=100)}}
     scheme = urlparse(url).scheme
     if scheme in {"redis", "rediss", "unix"}:
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
@@ -254,6 +256,9 @@ REST_FRAMEWORK = {
 IMPORT_MAX_LINE_BYTES = env.integer("IMPORT_MAX_LINE_BYTES", 4 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_JSON_BYTES = env.integer("IMPORT_MAX_JSON_BYTES", 256 * 1024 * 1024, minimum=1024)
 API_CACHE_MAX_AGE = env.integer("API_CACHE_MAX_AGE", 60, minimum=0)  # seconds, on catalog reads
+# How long a rendered catalogue page stays in the cache (0: never cached). Any product or copy change makes
+# every page stale at once (storefront/catalog.py), so this bounds memory, not staleness.
+API_CATALOG_CACHE_SECONDS = env.integer("API_CATALOG_CACHE_SECONDS", 300, minimum=0)
 API_MAX_BODY_BYTES = env.integer("API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ecomcms API",

@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from content import services as content_services
 from content.models import Product
 from ecomcms import inference
 from recommender import artifacts, online_retail, selectors, training
@@ -179,6 +180,7 @@ def _products_for_lines(lines: list[online_retail.Line]) -> tuple[dict[str, int]
                  for sku in missing],
                 batch_size=500, ignore_conflicts=True,  # a concurrent import may have created some
             )
+            content_services.catalog_changed()  # new active products: the storefront's cached pages go stale
         for chunk in _chunks(missing):
             found.update(Product.objects.filter(sku__in=chunk).values_list("sku", "pk"))
     return found, len(missing)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from content import services as content_services
 from content.models import Draft, DraftStatus, Product
 from ecomcms import errors, stats
 from ecomcms.assign import stable_bucket
@@ -77,6 +78,7 @@ def experiment_start(*, product: Product, kind: str, drafts: list[Draft], actor,
                 ExperimentVariant(experiment=experiment, label=label, draft=draft, text=draft.text)
                 for label, draft in zip(LABELS, drafts)
             ])
+            content_services.catalog_changed()  # the catalogue's cached product now serves variants
     except IntegrityError as exc:
         raise ExperimentError(f"{product.sku} already has a running {kind} experiment: stop it first") from exc
     return experiment
@@ -84,10 +86,12 @@ def experiment_start(*, product: Product, kind: str, drafts: list[Draft], actor,
 
 def experiment_stop(*, experiment: Experiment, actor) -> Experiment:
     _require_publisher(actor)
-    updated = Experiment.objects.filter(pk=experiment.pk, status=ExperimentStatus.RUNNING).update(
-        status=ExperimentStatus.STOPPED, stopped_by=actor, stopped_at=timezone.now())
-    if not updated:
-        raise ExperimentError("this experiment is not running")
+    with transaction.atomic():
+        updated = Experiment.objects.filter(pk=experiment.pk, status=ExperimentStatus.RUNNING).update(
+            status=ExperimentStatus.STOPPED, stopped_by=actor, stopped_at=timezone.now())
+        if not updated:
+            raise ExperimentError("this experiment is not running")
+        content_services.catalog_changed()  # the published copy is served again, from the next request on
     experiment.refresh_from_db()
     return experiment
 
@@ -134,6 +138,36 @@ def copy_for_visitor(product: Product, visitor: str | None) -> list:
                             experiment_ref={"id": chosen.experiment_id, "variant": chosen.label, "key": chosen.key})
         kept = [c for c in current if not (c.kind == kind and c.variant == 1)]
         current = sorted(kept + [served], key=lambda c: (c.kind, c.variant))
+    return current
+
+
+def running_variant_rows(product_id: int) -> dict[str, list[dict]]:
+    """The variants of a product's running experiments as plain rows, by kind, ordered by label: one query.
+
+    The catalogue caches them with the product (``storefront.catalog``); starting or stopping an
+    experiment makes that cache stale.
+    """
+    found: dict[str, list[dict]] = {}
+    rows = (ExperimentVariant.objects.filter(experiment__product_id=product_id,
+                                             experiment__status=ExperimentStatus.RUNNING)
+            .order_by("label").values("experiment_id", "experiment__kind", "experiment__started_at", "label", "text"))
+    for row in rows:
+        found.setdefault(row["experiment__kind"], []).append(
+            {"experiment_id": row["experiment_id"], "label": row["label"], "text": row["text"],
+             "started_at": row["experiment__started_at"]})
+    return found
+
+
+def copy_rows_for_visitor(copy: list[dict], variants: dict[str, list[dict]], visitor: str) -> list[dict]:
+    """``copy_for_visitor`` on plain rows: each kind under a running experiment shows the visitor's variant."""
+    current = list(copy)
+    for kind, rows in variants.items():
+        chosen = rows[variant_index(rows[0]["experiment_id"], visitor, len(rows))]
+        served = {"kind": kind, "variant": 1, "text": chosen["text"], "published_at": chosen["started_at"],
+                  "experiment": {"id": chosen["experiment_id"], "variant": chosen["label"],
+                                 "key": f"{chosen['experiment_id']}:{chosen['label']}"}}
+        kept = [c for c in current if not (c["kind"] == kind and c["variant"] == 1)]
+        current = sorted(kept + [served], key=lambda c: (c["kind"], c["variant"]))
     return current
 
 

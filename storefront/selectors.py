@@ -24,7 +24,42 @@ def catalog_products(*, category: str | None = None, brand: str | None = None, p
                      price_max: Decimal | None = None, in_stock: bool | None = None,
                      updated_since: datetime | None = None, search: str | None = None) -> QuerySet[Product]:
     """Active products with their current copy in ``current_copy``; ``search`` words must all match."""
-    products = Product.objects.filter(is_active=True).prefetch_related(_current_copy())
+    return _filtered(Product.objects.filter(is_active=True).prefetch_related(_current_copy()), category=category,
+                     brand=brand, price_min=price_min, price_max=price_max, in_stock=in_stock,
+                     updated_since=updated_since, search=search)
+
+
+CATALOG_FIELDS = ("id", "sku", "slug", "title", "brand", "category", "attributes", "price", "currency", "stock",
+                  "image_urls", "updated_at")
+
+
+def catalog_product_rows(**filters) -> QuerySet:
+    """``catalog_products`` as plain rows (``CATALOG_FIELDS``), without copy: ``catalog_copy_rows`` adds it."""
+    return _filtered(Product.objects.filter(is_active=True), **filters).values(*CATALOG_FIELDS)
+
+
+def catalog_product_row(*, slug: str) -> dict | None:
+    return catalog_product_rows().filter(slug=slug).first()
+
+
+def catalog_copy_rows(product_ids: list[int]) -> dict[int, list[dict]]:
+    """The current published copy of these products as plain rows, by product, ordered by kind and variant.
+
+    Publications not superseded only: drafts are never read here.
+    """
+    if not product_ids:
+        return {}
+    found: dict[int, list[dict]] = {}
+    rows = (PublishedCopy.objects.filter(product_id__in=product_ids, superseded_at__isnull=True)
+            .order_by("kind", "variant").values("product_id", "kind", "variant", "text", "published_at"))
+    for row in rows:
+        found.setdefault(row.pop("product_id"), []).append(row)
+    return found
+
+
+def _filtered(products: QuerySet, *, category: str | None = None, brand: str | None = None,
+              price_min: Decimal | None = None, price_max: Decimal | None = None, in_stock: bool | None = None,
+              updated_since: datetime | None = None, search: str | None = None) -> QuerySet:
     if category:
         products = products.filter(category=category)
     if brand:

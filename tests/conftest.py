@@ -17,6 +17,16 @@ from ecomcms import inference
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the catalogue's cached pages are filed under a generation that
+    lives in the database, which starts again with each test, so an earlier test's page could match."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def fake_models(settings):
     """Swap in the deterministic fake backends; they prove the plumbing, never the model."""

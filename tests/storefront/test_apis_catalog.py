@@ -242,35 +242,59 @@ def test_a_bad_token_is_a_401_even_where_none_is_needed(api, header):
 # --- Query counts -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("page_size", [5, 50])
-def test_a_product_page_takes_two_queries_whatever_its_size(api, django_assert_num_queries, page_size):
+def test_a_product_page_takes_three_queries_whatever_its_size_and_one_once_cached(api, django_assert_num_queries,
+                                                                                   page_size):
     for _ in range(60):
         product = make_product()
         publish(product, "A description.")
         publish(product, "A headline.", kind="ad_headline")
 
-    with django_assert_num_queries(2):  # the page, the current copy of its products
+    with django_assert_num_queries(3):  # the catalogue generation, the page, the current copy of its products
         response = api.get(PRODUCTS, {"page_size": page_size})
+    with django_assert_num_queries(1):  # the generation: unchanged, so the stored page is served
+        again = api.get(PRODUCTS, {"page_size": page_size})
+
+    assert len(response.json()["results"]) == page_size
+    assert again.content == response.content
+
+
+@pytest.mark.parametrize("page_size", [5, 50])
+def test_without_the_cache_a_product_page_takes_two_queries(api, django_assert_num_queries, settings, page_size):
+    settings.API_CATALOG_CACHE_SECONDS = 0
+    for _ in range(60):
+        publish(make_product(), "A description.")
+
+    for _ in range(2):
+        with django_assert_num_queries(2):  # the page, the current copy of its products
+            response = api.get(PRODUCTS, {"page_size": page_size})
 
     assert len(response.json()["results"]) == page_size
 
 
 @pytest.mark.parametrize("count", [1, 30])
-def test_the_categories_take_one_query_whatever_their_number(api, django_assert_num_queries, count):
+def test_the_categories_take_two_queries_whatever_their_number_and_one_once_cached(api, django_assert_num_queries,
+                                                                                   count):
     for n in range(count):
         make_product(category=f"category-{n}")
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the generation, the categories
         response = api.get("/api/v1/categories")
+    with django_assert_num_queries(1):
+        api.get("/api/v1/categories")
 
     assert len(response.json()["results"]) == count
 
 
-def test_one_product_takes_two_queries(api, django_assert_num_queries):
+def test_one_product_takes_four_queries_and_one_once_cached(api, django_assert_num_queries):
     product = make_product(slug="mug")
     publish(product, "A mug.")
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(4):  # the generation, the product, its copy, its running experiments
         api.get("/api/v1/products/mug")
+    with django_assert_num_queries(1):
+        api.get("/api/v1/products/mug")
+    with django_assert_num_queries(1):  # a visitor's variant comes from the cached experiments
+        api.get("/api/v1/products/mug", {"visitor": "v-1"})
 
 
 def test_a_price_filter_in_exponent_notation_is_a_400(api):
