@@ -204,7 +204,7 @@ class Server:
     def __init__(self, name: str, root: Path, env: dict, workers: int, log_dir: str):
         self.name, self.port = name, free_port()
         env = dict(env, PYTHONPATH=str(root))
-        self.log = open(Path(log_dir) / f"gunicorn-{name}.log", "w")
+        self.log = open(Path(log_dir) / f"gunicorn-{name}.log", "w")  # noqa: SIM115  (closed by stop())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "ecomcms.wsgi", "-b", f"{HOST}:{self.port}", "-w", str(workers),
              "--worker-class", "sync"],
@@ -335,11 +335,12 @@ def bench_database(database: str, args) -> list[tuple]:
         # Idempotency: a batch sent twice is stored once, and nothing measured was stored twice.
         retry = {"events": [{"id": f"retry-{n}", "type": "view", "product": slugs[n % len(slugs)], "session_id": "r",
                              "occurred_at": "2026-03-01T10:00:00Z"} for n in range(args.batches[-1])]}
-        first, second = product.post("/api/v1/events", retry, seeded["token"]), \
-            product.post("/api/v1/events", retry, seeded["token"])
+        first = product.post("/api/v1/events", retry, seeded["token"])
+        second = product.post("/api/v1/events", retry, seeded["token"])
+        count = ("import django; django.setup(); from recommender.models import Event; "
+                 "print(Event.objects.exclude(source='seed').count())")
         stored = int(subprocess.run(
-            [sys.executable, "-c", "import django; django.setup(); from recommender.models import Event; "
-             "print(Event.objects.exclude(source='seed').count())"],
+            [sys.executable, "-c", count],
             env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()[-1])
         answered = sum((r[3]["requests"] + r[3]["warm_requests"]) * r[5] for r in rows if r[5]) + len(retry["events"])
         # Requests still in flight when wrk stops may be stored without an answer: at most one per connection.

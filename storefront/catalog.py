@@ -21,9 +21,9 @@ an experiment bumps the generation too.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 import orjson
 from django.conf import settings

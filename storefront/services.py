@@ -131,24 +131,24 @@ def _events_insert_new(rows: list[Event]) -> list[int]:
     """
     if not rows:
         return []
-    fields = [field for field in Event._meta.concrete_fields if not field.primary_key]
+    fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
     ops = connection.ops
     now = timezone.now()
     adapt = []
-    for field in fields:
-        if isinstance(field, models.DateTimeField):
+    for model_field in fields:
+        if isinstance(model_field, models.DateTimeField):
             adapt.append(ops.adapt_datetimefield_value)
-        elif isinstance(field, models.DecimalField):
-            adapt.append(lambda value, f=field: ops.adapt_decimalfield_value(value, f.max_digits, f.decimal_places))
+        elif isinstance(model_field, models.DecimalField):
+            adapt.append(lambda value, f=model_field: ops.adapt_decimalfield_value(value, f.max_digits, f.decimal_places))
         else:  # text, integers and the product's id go to the driver as they are
             adapt.append(None)
     values = []
     for row in rows:
         row.received_at = now  # auto_now_add, which only the ORM's insert would fill in
-        values.append([getattr(row, field.attname) if convert is None else convert(getattr(row, field.attname))
-                       for field, convert in zip(fields, adapt)])
+        values.append([getattr(row, f.attname) if convert is None else convert(getattr(row, f.attname))
+                       for f, convert in zip(fields, adapt)])
     table, quote = Event._meta.db_table, ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(f.column) for f in fields)
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     batch = max(1, ops.bulk_batch_size(fields, rows))
     inserted = []

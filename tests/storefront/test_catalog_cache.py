@@ -29,7 +29,7 @@ PRODUCTS = "/api/v1/products"
 
 def texts(response) -> list[str]:
     body = response.json()
-    products = body["results"] if "results" in body else [body]
+    products = body.get("results", [body])
     return [copy["text"] for product in products for copy in product["copy"]]
 
 
@@ -184,7 +184,7 @@ def test_the_catalogue_writes_exactly_what_the_product_serializer_would(api, set
                        image_urls=["https://cdn.example/1.jpg"], title="Ünïcode \u2028 title")
     publish(odd, "Headline", kind="ad_headline", variant=2)
     publish(odd, "A description with \"quotes\" and <b>tags</b>.")
-    plain = make_product(slug="plain", price=Decimal("5"))
+    plain = make_product(slug="plain", price=Decimal(5))
 
     listed = api.get(PRODUCTS).json()["results"]
 
@@ -223,8 +223,8 @@ def test_every_publication_bumps_the_catalogue_generation(mug):
 
 
 def test_the_order_import_of_new_products_bumps_the_catalogue_generation(db):
-    from recommender.services import _products_for_lines
     from recommender.online_retail import Line
+    from recommender.services import _products_for_lines
 
     before = generation("catalog")
     line = Line(line=2, invoice="536365", sku="85123A", description="WHITE HANGING HEART", quantity=6,
