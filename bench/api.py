@@ -1,7 +1,7 @@
 """The storefront API under its production server, next to a trivial endpoint in the same server and run.
 
-    .venv/bin/python bench/api.py [--databases sqlite,postgres] [--duration 8] [--connections 8]
-        [--workers 2] [--products 2000] [--batches 100,500] [--compare-root PATH] [--uncached]
+    .venv/bin/python bench/api.py [--databases sqlite,postgres] [--duration 10] [--connections 8]
+        [--workers 2] [--products 2000] [--batches 100,500] [--compare-root PATH] [--variants uncached,conn0]
         [--postgres-url postgres://postgres@127.0.0.1:5432/ecomcms_api] [--profile]
 
 For each database (a fresh SQLite file in a temporary ECOMCMS_DATA_DIR; PostgreSQL in a database the
@@ -9,7 +9,9 @@ bench drops and creates, ``ecomcms_api`` by default, never ``ecomcms`` or ``test
 --products products with published copy, purchases for the recommender and a trained, active
 recommender version, starts gunicorn on 127.0.0.1 (--workers sync workers, as deployed: one per
 core) and loads each endpoint with ``wrk`` (Debian package ``wrk``) from a second process: 2
-threads, --connections connections, --duration seconds after a warm-up. It prints requests/s,
+threads, --connections connections, --duration seconds after a warm-up (every path asked for 4 times,
+then 1 s of load: the caches are warm, as in a storefront's steady state; ``--variants uncached``
+measures the same requests without the cache). It prints requests/s,
 p50 and p99 latency, and each endpoint's requests/s relative to the trivial endpoint
 (``/healthz/live``: the same middleware, no database) measured in the same server, and checks
 each against issue 17's goals:
@@ -21,8 +23,10 @@ each against issue 17's goals:
 
 Same-run comparisons:
 
-- ``--uncached``: a second server of the same code with the catalogue cache off
-  (``API_CATALOG_CACHE_SECONDS=0``) serves the list and the detail too;
+- ``--variants uncached,conn0``: more servers of the same code serve the trivial endpoint, the list
+  and the detail too: ``uncached`` with the catalogue cache off (``API_CATALOG_CACHE_SECONDS=0``),
+  ``conn0`` with a new database connection per request (``DATABASE_CONN_MAX_AGE=0``, the default
+  on SQLite; the product server runs with 60, as docs/deployment.md does);
 - ``--compare-root PATH``: a third server runs another checkout of the project (e.g. ``git worktree
   add /tmp/before <commit>``) on the same database, for before/after numbers in one run.
 
@@ -184,7 +188,8 @@ def environment(database: str, data_dir: str, postgres_url: str) -> dict:
            if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CACHE_URL")}
     env.update(ECOMCMS_DATA_DIR=data_dir, DJANGO_SETTINGS_MODULE="ecomcms.settings", DEBUG="false",
                SECRET_KEY="bench-only", ALLOWED_HOSTS=HOST, SECURE_SSL_REDIRECT="false",
-               API_THROTTLE_ANON="1000000/s", API_THROTTLE_TOKEN="1000000/s", PYTHONPATH=str(ROOT))
+               API_THROTTLE_ANON="1000000/s", API_THROTTLE_TOKEN="1000000/s", PYTHONPATH=str(ROOT),
+               DATABASE_CONN_MAX_AGE="60")  # as docs/deployment.md runs gunicorn: one connection per worker
     if database == "postgres":
         env["DATABASE_URL"] = postgres_url
     return env
@@ -246,8 +251,18 @@ class Server:
         self.log.close()
 
 
+def prewarm(server: Server, paths, headers=None, repeat: int = 4) -> None:
+    """Ask for every path a few times, so that each worker's own cache (local memory) very likely holds it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda path: server.get(path, headers), list(paths) * repeat))
+
+
 def load(server: Server, args, seeded: dict, *, paths=(), batch: int = 0, run: str = "run", headers=None) -> dict:
     """Warm up (imports, connections, caches), then measure with wrk; returns wrk's numbers."""
+    if paths and not batch:
+        prewarm(server, paths, headers)
     warm_requests = 0
     for phase, seconds in (("warm", 1), (run, args.duration)):
         script = LUA % {"paths": ",".join(json.dumps(p) for p in paths) or '"/"',
@@ -294,8 +309,10 @@ def bench_database(database: str, args) -> list[tuple]:
     rows = []
     servers = [Server("product", ROOT, env, args.workers, data_dir)]
     try:
-        if args.uncached:
+        if "uncached" in args.variants:
             servers.append(Server("uncached", ROOT, dict(env, API_CATALOG_CACHE_SECONDS="0"), args.workers, data_dir))
+        if "conn0" in args.variants:
+            servers.append(Server("conn0", ROOT, dict(env, DATABASE_CONN_MAX_AGE="0"), args.workers, data_dir))
         if args.compare_root:
             servers.append(Server("compare", Path(args.compare_root).resolve(), env, args.workers, data_dir))
         product = servers[0]
@@ -403,7 +420,7 @@ def report(rows: list[tuple], args) -> bool:
             print(f"  {result['socket_errors']} socket errors")
     by_name = {(d, s, label): rate(r) for d, label, s, r, g, b in rows if g != "idempotency"}
     for database in args.databases:
-        for other in ("uncached", "compare"):
+        for other in ("uncached", "conn0", "compare"):
             for label in ("GET /api/v1/products (26 pages)", "GET /api/v1/products/<slug> (200)"):
                 if (database, other, label) in by_name:
                     print(f"{database}: {label}: product / {other} = "
@@ -421,7 +438,7 @@ def profile(args) -> None:
     import pstats
 
     data_dir = tempfile.mkdtemp(prefix="ecomcms-profile-")
-    os.environ.update(environment("sqlite", data_dir, args.postgres_url))
+    os.environ.update(environment("sqlite", data_dir, args.postgres_url), ALLOWED_HOSTS=f"{HOST},testserver")
     os.environ.pop("DATABASE_URL", None)
     seeded = seed(args.products)
     from django.test import Client, override_settings
@@ -452,13 +469,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--databases", default="sqlite,postgres", type=lambda v: v.split(","))
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
-    parser.add_argument("--duration", type=int, default=8, help="seconds per endpoint")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per server")
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--batches", default="100,500", type=lambda v: [int(b) for b in v.split(",")],
                         help="events per ingestion request, each measured")
-    parser.add_argument("--uncached", action="store_true", help="also serve the catalogue with its cache off")
+    parser.add_argument("--variants", default="", type=lambda v: [x for x in v.split(",") if x],
+                        help="also serve the same code as: uncached (API_CATALOG_CACHE_SECONDS=0), conn0 (a new "
+                             "database connection per request, DATABASE_CONN_MAX_AGE=0)")
     parser.add_argument("--compare-root", help="also serve this checkout of the project (before/after in one run)")
     parser.add_argument("--profile", action="store_true", help="profile the product list in-process instead")
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # internal: seed the database in env, print JSON

@@ -6,6 +6,7 @@ from django.db.models import Count, Q, QuerySet
 
 from content.catalog import catalog_generation  # noqa: F401  (re-exported: the storefront's cache reads it)
 from content.models import Draft, DraftStatus, GenerationJob, Product, PublishedCopy
+from ecomcms.sql import rows_where_in
 
 DONE_STATUSES = [s for s in DraftStatus.values if s not in (DraftStatus.QUEUED, DraftStatus.GENERATING)]
 
@@ -54,9 +55,8 @@ def products_by_reference(references: set[str]) -> dict[str, int]:
     """Product ids by SKU and by slug (any product, active or not); a SKU wins over another product's slug."""
     if not references:
         return {}
-    found = list(
-        Product.objects.filter(Q(sku__in=references) | Q(slug__in=references)).values_list("pk", "sku", "slug")
-    )
+    # Hand-written: event ingestion asks this for every batch (ecomcms/sql.py says why).
+    found = rows_where_in(Product._meta.db_table, ["id", "sku", "slug"], "sku", references, or_column="slug")
     by_slug = {slug: pk for pk, _, slug in found if slug in references}
     by_sku = {sku: pk for pk, sku, _ in found if sku in references}
     return by_slug | by_sku

@@ -110,8 +110,14 @@ def _database(url: str | None) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL: cannot parse {url!r}: {exc}") from exc
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web, worker and beat share the file: wait for locks instead of failing.
-        config.setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
-        config["CONN_MAX_AGE"] = 0
+        # WAL: readers never wait for the writer, and a commit writes the log once instead of a rollback journal
+        # and the file (several syncs): the commit was a quarter of an event batch (docs/performance.md).
+        config.setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE",
+                                                 "init_command": "PRAGMA journal_mode=WAL"})
+        # Opening a SQLite connection reads the whole schema again: about as long as a catalogue request
+        # (docs/performance.md). Kept per process under gunicorn when DATABASE_CONN_MAX_AGE is set; not by
+        # default, because the development server (make run) serves each request in a new thread.
+        config["CONN_MAX_AGE"] = env.integer("DATABASE_CONN_MAX_AGE", 0, minimum=0)
         # Tests that start a real worker need the test database in a file too.
         config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name("test-" + Path(config["NAME"]).name))}
     elif config["ENGINE"] == "django.db.backends.postgresql":

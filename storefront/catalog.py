@@ -65,7 +65,7 @@ def render(data) -> bytes:
     try:
         return orjson.dumps(data)
     except (TypeError, orjson.JSONEncodeError):  # e.g. an integer attribute beyond 64 bits: DRF's encoder copes
-        from storefront.http import JsonRenderer
+        from ecomcms.api.http import JsonRenderer
 
         return JsonRenderer().render(data)
 

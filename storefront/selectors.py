@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from content.models import Product, PublishedCopy
+from ecomcms.sql import rows_where_in
+from recommender.models import Event
 from storefront.models import StorefrontToken
 
 
@@ -89,6 +91,12 @@ def catalog_categories() -> QuerySet:
         Product.objects.filter(is_active=True).exclude(category="")
         .values("category").annotate(products=Count("pk"), updated_at=Max("updated_at")).order_by("category")
     )
+
+
+def events_stored(*, source: str, client_ids: list[str]) -> set[str]:
+    """Which of these event ids this source has already stored (the idempotency check of ingestion)."""
+    rows = rows_where_in(Event._meta.db_table, ["client_id"], "client_id", set(client_ids), equals={"source": source})
+    return {client_id for (client_id,) in rows}
 
 
 def tokens_listed(*, include_revoked: bool = False) -> QuerySet[StorefrontToken]:

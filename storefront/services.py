@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from content import selectors as content_selectors
 from recommender.models import Event
+from storefront import selectors
 from storefront.models import Scope, StorefrontToken
 
 TOKEN_PREFIX = "sf_"
@@ -82,10 +83,7 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
     """
     result = EventsRecorded()
     products = content_selectors.products_by_reference({data["product"] for _, data in events if data.get("product")})
-    stored = set(
-        Event.objects.filter(source=source, client_id__in=[data["id"] for _, data in events])
-        .values_list("client_id", flat=True)
-    )
+    stored = selectors.events_stored(source=source, client_ids=[data["id"] for _, data in events])
     rows, links = [], {}
     for index, data in sorted(events, key=lambda item: item[1]["occurred_at"]):
         if data["id"] in stored:
@@ -97,12 +95,13 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
             result.rejected.append(Rejection(index, data["id"], "unknown_product", message, {"product": [message]}))
             continue
         stored.add(data["id"])
-        rows.append(Event(
-            source=source, client_id=data["id"], type=data["type"], product_id=product_id, query=data.get("query", ""),
-            session_id=data["session_id"], customer_id=data.get("customer_id", ""), order_id=data.get("order_id", ""),
-            quantity=data["quantity"], price=data.get("price"), occurred_at=data["occurred_at"],
-            experiment_variant=data.get("variant", ""),
-        ))
+        rows.append({  # Event's columns by attribute name (a model instance each cost as much as the insert)
+            "source": source, "client_id": data["id"], "type": data["type"], "product_id": product_id,
+            "query": data.get("query", ""), "session_id": data["session_id"],
+            "customer_id": data.get("customer_id", ""), "order_id": data.get("order_id", ""),
+            "quantity": data["quantity"], "price": data.get("price"), "occurred_at": data["occurred_at"],
+            "experiment_variant": data.get("variant", ""),
+        })
         if data.get("customer_id"):
             links[data["session_id"]] = data["customer_id"]
     with transaction.atomic():
@@ -119,7 +118,7 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
     return result
 
 
-def _events_insert_new(rows: list[Event]) -> list[int]:
+def _events_insert_new(rows: list[dict]) -> list[int]:
     """Insert the rows whose ``(source, client_id)`` is not stored yet; the ids of the rows really inserted.
 
     ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL, SQLite 3.35+):
@@ -142,10 +141,11 @@ def _events_insert_new(rows: list[Event]) -> list[int]:
             adapt.append(lambda value, f=model_field: ops.adapt_decimalfield_value(value, f.max_digits, f.decimal_places))
         else:  # text, integers and the product's id go to the driver as they are
             adapt.append(None)
+    defaults = {f.attname: f.get_default() for f in fields} | {"received_at": now}  # auto_now_add: the ORM's job
     values = []
     for row in rows:
-        row.received_at = now  # auto_now_add, which only the ORM's insert would fill in
-        values.append([getattr(row, f.attname) if convert is None else convert(getattr(row, f.attname))
+        row = defaults | row
+        values.append([row[f.attname] if convert is None else convert(row[f.attname])
                        for f, convert in zip(fields, adapt)])
     table, quote = Event._meta.db_table, ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
