@@ -1,14 +1,14 @@
 """The storefront API under its production server, next to a trivial endpoint in the same server and run.
 
     .venv/bin/python bench/api.py [--databases sqlite,postgres] [--duration 10] [--connections 8]
-        [--workers 2] [--products 2000] [--batches 100,500] [--compare-root PATH] [--variants uncached,conn0]
+        [--workers N] [--products 2000] [--batches 100,500] [--compare-root PATH] [--variants uncached,conn0]
         [--postgres-url postgres://postgres@127.0.0.1:5432/ecomcms_api] [--profile]
 
 For each database (a fresh SQLite file in a temporary ECOMCMS_DATA_DIR; PostgreSQL in a database the
 bench drops and creates, ``ecomcms_api`` by default, never ``ecomcms`` or ``test_ecomcms``) it seeds
 --products products with published copy, purchases for the recommender and a trained, active
-recommender version, starts gunicorn on 127.0.0.1 (--workers sync workers, as deployed: one per
-core) and loads each endpoint with ``wrk`` (Debian package ``wrk``) from a second process: 2
+recommender version, starts gunicorn on 127.0.0.1 as deployed (``deploy/gunicorn.conf.py``: 2 x
+cores + 1 sync workers unless --workers says otherwise) and loads each endpoint with ``wrk`` (Debian package ``wrk``) from a second process: 2
 threads, --connections connections, --duration seconds after a warm-up (every path asked for 4 times,
 then 1 s of load: the caches are warm, as in a storefront's steady state; ``--variants uncached``
 measures the same requests without the cache). It prints requests/s,
@@ -168,19 +168,16 @@ def seed(products: int) -> dict:
 
 def postgres_reset(url: str) -> None:
     """Drop and create the bench's own PostgreSQL database (never the project's or CI's)."""
-    import psycopg2
+    import psycopg
 
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
     if not name or name in FORBIDDEN_DATABASES:
         sys.exit(f"refusing to drop and create database {name!r}: give the bench a database of its own")
-    admin = psycopg2.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username,
-                             password=parsed.password, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+    with psycopg.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username,
+                         password=parsed.password, dbname="postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def environment(database: str, data_dir: str, postgres_url: str) -> dict:
@@ -208,13 +205,15 @@ class Server:
 
     def __init__(self, name: str, root: Path, env: dict, workers: int, log_dir: str):
         self.name, self.port = name, free_port()
-        env = dict(env, PYTHONPATH=str(root))
+        env = dict(env, PYTHONPATH=str(root), GUNICORN_BIND=f"{HOST}:{self.port}")
+        if workers:
+            env["GUNICORN_WORKERS"] = str(workers)
+        # As deployed (docs/deployment.md); this checkout's config for a --compare-root checkout too.
+        command = [sys.executable, "-m", "gunicorn", "ecomcms.wsgi:application", "-c",
+                   str(ROOT / "deploy" / "gunicorn.conf.py")]
         self.log = open(Path(log_dir) / f"gunicorn-{name}.log", "w")  # noqa: SIM115  (closed by stop())
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "ecomcms.wsgi", "-b", f"{HOST}:{self.port}", "-w", str(workers),
-             "--worker-class", "sync"],
-            cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        self.process = subprocess.Popen(command, cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -316,7 +315,8 @@ def bench_database(database: str, args) -> list[tuple]:
         if args.compare_root:
             servers.append(Server("compare", Path(args.compare_root).resolve(), env, args.workers, data_dir))
         product = servers[0]
-        print(f"gunicorn: {args.workers} sync workers per server; wrk: 2 threads, {args.connections} connections, "
+        print(f"gunicorn (deploy/gunicorn.conf.py): {args.workers or 'its default number of'} sync workers per "
+              f"server; wrk: 2 threads, {args.connections} connections, "
               f"{args.duration} s per endpoint after a 1 s warm-up\n")
         status, headers, _ = product.get(list_paths[0])
         etag = headers.get("ETag", "")
@@ -471,7 +471,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
     parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per server")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="gunicorn workers per server (default: deploy/gunicorn.conf.py's, 2 x cores + 1)")
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--batches", default="100,500", type=lambda v: [int(b) for b in v.split(",")],
                         help="events per ingestion request, each measured")

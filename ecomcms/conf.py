@@ -119,6 +119,8 @@ conf = AppSettings({
     # --- API and imports ---
     "API_MAX_BODY_BYTES": 2 * 1024 * 1024,
     "API_CACHE_MAX_AGE": 60,
+    # Seconds a rendered catalogue page stays in the cache (0: off); any catalogue change makes it stale at once.
+    "API_CATALOG_CACHE_SECONDS": 300,
     "IMPORT_MAX_LINE_BYTES": 4 * 1024 * 1024,
     "IMPORT_MAX_JSON_BYTES": 256 * 1024 * 1024,
 })

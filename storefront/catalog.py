@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import orjson
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date, quote_etag
 
 from content import selectors as content_selectors
+from ecomcms.conf import conf
 from storefront import experiments, selectors
 
 CENTS = Decimal("0.01")
@@ -40,7 +40,7 @@ CACHE_PREFIX = "storefront-catalog"
 
 
 def cache_seconds() -> int:
-    return getattr(settings, "API_CATALOG_CACHE_SECONDS", 300)
+    return conf.API_CATALOG_CACHE_SECONDS
 
 
 @dataclass

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ecomcms', '0002_adapters'),
+        ('ecomcms', '0003_heartbeat_metrics'),
     ]
 
     operations = [
