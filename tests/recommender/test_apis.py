@@ -193,7 +193,8 @@ def test_serving_does_not_train_or_embed(shop, catalogue, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("a request must not train")
 
-    monkeypatch.setattr(services, "model_train", refuse)
+    for module in (services, services.training):  # the package and the module that defines it
+        monkeypatch.setattr(module, "model_train", refuse)
     from ecomcms import inference
 
     monkeypatch.setattr(inference, "get_embedder", refuse)

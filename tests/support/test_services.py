@@ -336,7 +336,7 @@ def test_when_the_email_cannot_be_sent_nothing_is_recorded(agent, monkeypatch):
     def refuse(**kwargs):
         raise SMTPException("relay refused")
 
-    monkeypatch.setattr("support.services.send_mail", refuse)
+    monkeypatch.setattr("support.services.tickets.send_mail", refuse)
 
     with pytest.raises(services.SupportError, match="could not be sent"):
         services.suggestion_accept(suggestion=suggestion, actor=agent)

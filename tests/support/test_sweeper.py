@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch):
     """Tasks the services send, recorded instead of going to the broker."""
     calls = []
-    monkeypatch.setattr(services, "_send", lambda name, *args, countdown=None: calls.append((name, *args)) or True)
+    for module in (services._base, services.sweep, services.suggestions):  # each module that looks ``_send`` up
+        monkeypatch.setattr(module, "_send", lambda name, *args, countdown=None: calls.append((name, *args)) or True)
     return calls
 
 

@@ -267,7 +267,7 @@ def test_a_transient_model_error_retries_and_then_fails_the_triage(recording_mod
     def broken(texts, **kwargs):
         raise inference.ModelError("out of memory", permanent=False)
 
-    monkeypatch.setattr(services, "triage_predict", broken)
+    monkeypatch.setattr(services.triage, "triage_predict", broken)  # where ticket_triage looks it up
     for _ in range(services.MAX_ATTEMPTS - 1):
         with pytest.raises(services.TriageRetry):
             services.ticket_triage(ticket.pk)

@@ -1,0 +1,104 @@
+"""Every write to support goes through here: tickets, triage, suggestions and staff decisions.
+
+The admin, the API, management commands and Celery tasks all call these
+functions, so they behave identically whichever door was used. Staff actions
+need the ``ecomcms_support.handle_ticket`` permission (``NotAllowed``); a wrong current
+state is refused with ``StateError``; every change appends a ``TicketEvent``.
+``actor=None`` means the system (a worker, the scheduler, a command).
+
+Personal data never reaches a model: each text is stored twice, as written and
+redacted (with the mapping that undoes it), and only redacted text is embedded,
+classified or put in a prompt. Model output is restored for staff only.
+
+Work that several workers may race for is claimed with a compare-and-set update
+(``pending -> running``); results are saved only while the claim is still ours,
+so a redelivered or duplicated task changes nothing.
+
+One module per concern, re-exported here so callers keep ``from support import services``:
+
+- ``_base``: limits, errors, the permission check, ticket events, queueing, vectors
+- ``sla``: due times and breach flags
+- ``tickets``: create, authenticate, transitions, assignment, overrides, replies and email
+- ``knowledge``: knowledge-base embeddings and retrieval
+- ``suggestions``: suggested replies (request, claim, generate, decide)
+- ``triage``: predictions in the worker
+- ``sweep``: recovering work lost with a worker or a message
+- ``intents``: intent classifier training
+
+A test that replaces a function must replace it in the module that looks it up
+(``support.services.triage.triage_predict``), not here.
+"""
+
+import logging
+
+from support.services._base import (
+    MAX_ATTEMPTS,
+    MAX_BODY,
+    MAX_SUBJECT,
+    PERMISSION,
+    FlagsNotConfirmed,
+    NotAllowed,
+    ReplyNotSendable,
+    StateError,
+    SupportError,
+    TriageRetry,
+)
+from support.services.intents import (
+    intent_labels_import,
+    intent_model_activate,
+    intent_model_retrain_if_needed,
+    intent_model_train,
+    intent_training_rows,
+    ticket_label_import,
+)
+from support.services.knowledge import (
+    MIN_ARTICLE_SIMILARITY,
+    MIN_CANNED_SIMILARITY,
+    TOP_ARTICLES,
+    TOP_CANNED,
+    knowledge_changed,
+    knowledge_refresh_embeddings,
+    knowledge_retrieve,
+)
+from support.services.sla import DEFAULT_FIRST_RESPONSE_HOURS, DEFAULT_RESOLUTION_HOURS, sla_flag_breaches
+from support.services.suggestions import (
+    reply_send_blockers,
+    suggestion_accept,
+    suggestion_edit_and_send,
+    suggestion_reject,
+    suggestion_request,
+    suggestions_claim,
+    suggestions_generate,
+    suggestions_process,
+)
+from support.services.sweep import support_sweep
+from support.services.tickets import (
+    OVERRIDABLE,
+    PUBLIC_ID_ALPHABET,
+    TRANSITIONS,
+    customer_reply,
+    ticket_assign,
+    ticket_authenticate,
+    ticket_create,
+    ticket_model_text,
+    ticket_override_prediction,
+    ticket_reply,
+    ticket_transition,
+)
+from support.services.triage import TriageResult, ticket_retriage, ticket_triage, triage_predict
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_FIRST_RESPONSE_HOURS", "DEFAULT_RESOLUTION_HOURS", "MAX_ATTEMPTS", "MAX_BODY", "MAX_SUBJECT",
+    "MIN_ARTICLE_SIMILARITY", "MIN_CANNED_SIMILARITY", "OVERRIDABLE", "PERMISSION", "PUBLIC_ID_ALPHABET",
+    "TOP_ARTICLES", "TOP_CANNED", "TRANSITIONS",
+    "FlagsNotConfirmed", "NotAllowed", "ReplyNotSendable", "StateError", "SupportError", "TriageResult", "TriageRetry",
+    "customer_reply", "intent_labels_import", "intent_model_activate", "intent_model_retrain_if_needed",
+    "intent_model_train", "intent_training_rows", "knowledge_changed", "knowledge_refresh_embeddings",
+    "knowledge_retrieve", "reply_send_blockers", "sla_flag_breaches", "suggestion_accept", "suggestion_edit_and_send",
+    "suggestion_reject", "suggestion_request", "suggestions_claim", "suggestions_generate", "suggestions_process",
+    "support_sweep", "ticket_assign", "ticket_authenticate", "ticket_create", "ticket_label_import",
+    "ticket_model_text", "ticket_override_prediction", "ticket_reply", "ticket_retriage", "ticket_transition",
+    "ticket_triage", "triage_predict",
+]
