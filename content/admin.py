@@ -11,9 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
-from ecomcms.admin_utils import report_outcome
 from content import checks, selectors, services, summaries
 from content.diffs import text_diff
 from content.models import (
@@ -32,6 +30,7 @@ from content.models import (
     ReviewQueue,
     TemplatePreview,
 )
+from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome
 
 
 # --- Products -------------------------------------------------------------------------------
@@ -182,17 +181,12 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(TemplatePreview)
-class TemplatePreviewAdmin(admin.ModelAdmin):
+class TemplatePreviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    allow_delete = True
     list_display = ("template", "product", "status", "created_at")
     list_select_related = ("template", "product")
     readonly_fields = ("template", "product", "status", "text", "provenance", "error", "requested_by", "created_at")
     change_form_template = "admin/ecomcms_content/templatepreview/change_form.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # --- Jobs -----------------------------------------------------------------------------------
@@ -207,7 +201,8 @@ def progress_bar(done: int, failed: int, total: int):
 
 
 @admin.register(GenerationJob)
-class GenerationJobAdmin(admin.ModelAdmin):
+class GenerationJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    allow_delete = True
     list_display = ("id", "kind", "description", "requested_by", "created_at", "progress")
     list_filter = ("kind",)
     readonly_fields = ("kind", "description", "requested_by", "created_at", "total", "progress", "drafts_link")
@@ -224,12 +219,6 @@ class GenerationJobAdmin(admin.ModelAdmin):
     def drafts_link(self, obj):
         url = reverse("admin:ecomcms_content_draft_changelist") + f"?job__id__exact={obj.pk}"
         return format_html('<a href="{}">Show the drafts of this job</a>', url)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # --- Drafts and review ----------------------------------------------------------------------
@@ -314,18 +303,12 @@ def short_model_id(model_id: str):
     return format_html('<span class="ecomcms-model" title="{}">{}</span>', model_id, model_id.rstrip("/").rsplit("/", 1)[-1])
 
 
-class DraftEventInline(admin.TabularInline):
+class DraftEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DraftEvent
     extra = 0
     fields = ("at", "actor", "from_status", "to_status", "comment")
     readonly_fields = fields
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class DraftForm(forms.ModelForm):
@@ -454,27 +437,16 @@ class DraftAdmin(admin.ModelAdmin):
         draft = get_object_or_404(Draft, pk=pk)
         decision = request.POST.get("decision")
         comment = request.POST.get("comment", "").strip()
-        operations = {
-            "approve": lambda: services.draft_approve(draft=draft, actor=request.user, comment=comment),
-            "approve_publish": lambda: services.draft_approve_and_publish(draft=draft, actor=request.user, comment=comment),
-            "publish": lambda: services.draft_publish(draft=draft, actor=request.user),
-            "request_changes": lambda: services.draft_request_changes(draft=draft, actor=request.user, comment=comment),
-            "reject": lambda: services.draft_reject(draft=draft, actor=request.user, reason=comment),
-            "retry": lambda: services.draft_retry(draft=draft, actor=request.user),
-        }
         back = reverse("admin:ecomcms_content_draft_variants" if request.POST.get("return_to") == "variants"
                        else "admin:ecomcms_content_draft_change", args=[pk])
-        if decision not in operations:
-            self.message_user(request, "Unknown decision.", messages.ERROR)
-            return HttpResponseRedirect(back)
         try:
-            operations[decision]()
+            done = self._decide(draft, decision, actor=request.user, comment=comment)
         except services.ContentError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(back)
-        done = {"approve": "Approved", "approve_publish": "Approved and published", "publish": "Published",
-                "request_changes": "Changes requested; a new draft is queued with your comment",
-                "reject": "Rejected", "retry": "Queued again"}[decision]
+        if done is None:
+            self.message_user(request, "Unknown decision.", messages.ERROR)
+            return HttpResponseRedirect(back)
         draft.refresh_from_db()  # the message names the draft's new status, not the one it had
         self.message_user(request, f"{done}: {draft}.", messages.SUCCESS)
         if request.POST.get("return_to") == "variants":
@@ -483,6 +455,29 @@ class DraftAdmin(admin.ModelAdmin):
         if next_draft and decision != "retry":
             return HttpResponseRedirect(reverse("admin:ecomcms_content_draft_change", args=[next_draft.pk]))
         return HttpResponseRedirect(reverse("admin:ecomcms_content_reviewqueue_changelist"))
+
+    @staticmethod
+    def _decide(draft: Draft, decision: str | None, *, actor, comment: str) -> str | None:
+        """Run one review button's service; returns what to tell the reviewer (None: no such button)."""
+        if decision == "approve":
+            services.draft_approve(draft=draft, actor=actor, comment=comment)
+            return "Approved"
+        if decision == "approve_publish":
+            services.draft_approve_and_publish(draft=draft, actor=actor, comment=comment)
+            return "Approved and published"
+        if decision == "publish":
+            services.draft_publish(draft=draft, actor=actor)
+            return "Published"
+        if decision == "request_changes":
+            services.draft_request_changes(draft=draft, actor=actor, comment=comment)
+            return "Changes requested; a new draft is queued with your comment"
+        if decision == "reject":
+            services.draft_reject(draft=draft, actor=actor, reason=comment)
+            return "Rejected"
+        if decision == "retry":
+            services.draft_retry(draft=draft, actor=actor)
+            return "Queued again"
+        return None
 
     @admin.action(description="Approve the selected drafts whose checks all passed")
     def bulk_approve(self, request, queryset):
@@ -570,7 +565,7 @@ def variant_context(request, draft: Draft) -> dict:
 
 
 @admin.register(PublishedCopy)
-class PublishedCopyAdmin(admin.ModelAdmin):
+class PublishedCopyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("product", "kind", "variant", "short_text", "published_by", "published_at", "superseded_at")
     list_filter = ("kind", ("superseded_at", admin.EmptyFieldListFilter))
     search_fields = ("product__sku", "text")
@@ -580,15 +575,6 @@ class PublishedCopyAdmin(admin.ModelAdmin):
     @admin.display(description="Text")
     def short_text(self, obj):
         return obj.text[:80] + ("…" if len(obj.text) > 80 else "")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AttributeTerm)

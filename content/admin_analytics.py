@@ -12,6 +12,7 @@ from django.utils import timezone
 from content import analytics
 from content.models import CopyKind, EditorDecisions, PromptTemplate
 from ecomcms import charts
+from ecomcms.admin_utils import ReadOnlyAdminMixin
 
 OUTCOME_SEGMENTS = (("approved_as_written", "approved as written"), ("approved_after_edits", "approved after edits"),
                     ("changes_requested", "changes requested"), ("rejected", "rejected"), ("pending", "pending"))
@@ -36,7 +37,7 @@ def _moment(day) -> datetime | None:
 
 
 @admin.register(EditorDecisions)
-class EditorDecisionsAdmin(admin.ModelAdmin):
+class EditorDecisionsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """One page: totals, outcomes per template version and model, weekly trends, an A/B comparison."""
 
     def has_view_permission(self, request, obj=None):
@@ -44,15 +45,6 @@ class EditorDecisionsAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.has_perm("ecomcms_content.view_draft")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         from django.urls import path

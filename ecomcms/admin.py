@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from ecomcms import charts
+from ecomcms.admin_utils import ReadOnlyAdminMixin
 from ecomcms.finetune import registry, services
 from ecomcms.models import Adapter, AdapterActivation
 
@@ -114,15 +115,6 @@ class AdapterAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdapterActivation)
-class AdapterActivationAdmin(admin.ModelAdmin):
+class AdapterActivationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("purpose", "kind", "from_adapter", "to_adapter", "actor", "at")
     readonly_fields = ("purpose", "kind", "from_adapter", "to_adapter", "actor", "at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

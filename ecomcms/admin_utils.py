@@ -15,3 +15,22 @@ def report_outcome(modeladmin, request, done: int, failures: list[str], verb: st
         modeladmin.message_user(request, failure, messages.ERROR)
     if len(failures) > MAX_FAILURES_SHOWN:
         modeladmin.message_user(request, f"... and {len(failures) - MAX_FAILURES_SHOWN} more failures.", messages.ERROR)
+
+
+class ReadOnlyAdminMixin:
+    """A record the services write (events, runs, activations, reports): shown in the admin, never added or edited.
+
+    Put it before ``admin.ModelAdmin`` (or an inline) in the bases. ``allow_delete = True`` lets those with the
+    model's delete permission remove rows (old previews, events); by default nothing is deleted either.
+    """
+
+    allow_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.allow_delete and super().has_delete_permission(request, obj)

@@ -18,7 +18,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from ecomcms.admin_utils import report_outcome
+from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome
 from privacy import selectors, services
 from privacy.models import CustomerDataRequest
 from privacy.pseudonyms import Customer, InvalidIdentifier, identifier_hash, is_pseudonym
@@ -27,7 +27,7 @@ BUNDLE_SCHEMA = "ecomcms.customer-data-bundle"
 
 
 @admin.register(CustomerDataRequest)
-class CustomerDataRequestAdmin(admin.ModelAdmin):
+class CustomerDataRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the audit trail is written by the services and never edited.
 
     Searching for an email address or customer id finds its requests by hash.
@@ -56,15 +56,6 @@ class CustomerDataRequestAdmin(admin.ModelAdmin):
     def ticket_list(self, obj):
         tickets = obj.tickets or []
         return ", ".join(tickets[:5]) + (f" … (+{len(tickets) - 5})" if len(tickets) > 5 else "")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EraseForm(forms.Form):

@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from ecomcms.admin_utils import ReadOnlyAdminMixin
 from recommender import charts, services, tasks
 from recommender.models import Event, MerchandisingRule, ModelActivation, ModelVersion, ShopSetting
 from recommender.training import in_order
@@ -133,19 +134,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelActivation)
-class ModelActivationAdmin(admin.ModelAdmin):
+class ModelActivationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "kind", "from_version", "to_version", "actor", "comment")
     list_filter = ("kind",)
     list_select_related = ("from_version", "to_version", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MerchandisingRule)
@@ -178,7 +170,8 @@ class ShopSettingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    allow_delete = True
     list_display = ("occurred_at", "type", "product", "customer_id", "session_id", "order_id", "quantity", "source")
     list_filter = ("type", "source")
     search_fields = ("customer_id", "session_id", "order_id", "product__sku")
@@ -186,10 +179,3 @@ class EventAdmin(admin.ModelAdmin):
     raw_id_fields = ("product",)
     date_hierarchy = "occurred_at"
     show_full_result_count = False  # counting millions of events on every page load is slow
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-

@@ -21,10 +21,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from ecomcms.admin_utils import report_outcome
+from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome
 from privacy.admin import CustomerDataActions
 from support import checks, selectors, services
-from support.privacy import mask_cards
 from support.models import (
     CannedResponse,
     Confidence,
@@ -44,6 +43,7 @@ from support.models import (
     TicketStatus,
     TriageQueue,
 )
+from support.privacy import mask_cards
 
 
 def handlers():
@@ -181,19 +181,13 @@ def _badge(text: str, kind: str):
     return format_html('<span class="support-badge {}">{}</span>', kind, text)
 
 
-class TicketEventInline(admin.TabularInline):
+class TicketEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TicketEvent
     extra = 0
     fields = ("at", "actor", "kind", "from_value", "to_value", "comment")
     readonly_fields = fields
     can_delete = False
     classes = ("collapse",)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Ticket)
@@ -337,64 +331,69 @@ class TicketAdmin(CustomerDataActions, admin.ModelAdmin):
         ] + super().get_urls()
 
     def act_view(self, request, pk):
-        """The buttons of the ticket page; each calls one service."""
+        """The buttons of the ticket page; each calls one service (``_act``)."""
         back = HttpResponseRedirect(reverse("admin:ecomcms_support_ticket_change", args=[pk]))
         if request.method != "POST":
             return back
         if not request.user.has_perm(services.PERMISSION):
             raise PermissionDenied
         ticket = get_object_or_404(Ticket, pk=pk)
-        action = request.POST.get("action", "")
-        post = request.POST
-        status_after = post.get("status_after") or TicketStatus.WAITING
-
-        def suggestion():
-            return get_object_or_404(ReplySuggestion, pk=post.get("suggestion"), ticket=ticket)
-
-        operations = {
-            "accept": (lambda: services.suggestion_accept(suggestion=suggestion(), actor=request.user,
-                                                          status_after=status_after,
-                                                          confirm_flags=post.getlist("confirm_flags")),
-                       "Sent the suggested reply to the customer."),
-            "edit": (lambda: services.suggestion_edit_and_send(suggestion=suggestion(), actor=request.user,
-                                                               text=post.get("text", ""), status_after=status_after,
-                                                               confirm_flags=post.getlist("confirm_flags")),
-                     "Sent your edited reply to the customer."),
-            "reject": (lambda: services.suggestion_reject(suggestion=suggestion(), actor=request.user,
-                                                          reason=post.get("reason", "")),
-                       "Rejected the suggestion."),
-            "suggest": (lambda: services.suggestion_request(ticket=ticket, actor=request.user),
-                        "A new reply is being suggested; reload in a moment."),
-            "reply": (lambda: services.ticket_reply(ticket=ticket, actor=request.user, body=post.get("body", ""),
-                                                    status_after=status_after),
-                      "Sent your reply to the customer."),
-            "note": (lambda: services.ticket_reply(ticket=ticket, actor=request.user, body=post.get("body", ""),
-                                                   internal=True),
-                     "Added an internal note."),
-            "status": (lambda: services.ticket_transition(ticket=ticket, to_status=post.get("status", ""),
-                                                          actor=request.user, comment=post.get("comment", "")),
-                       "Status changed."),
-            "override": (lambda: services.ticket_override_prediction(ticket=ticket, field=post.get("field", ""),
-                                                                     value=post.get("value", ""), actor=request.user),
-                         "Prediction set; an intent you set becomes a training label."),
-            "assign": (lambda: services.ticket_assign(
-                tickets=[ticket], actor=request.user,
-                assignee=get_object_or_404(handlers(), pk=post["assignee"]) if post.get("assignee") else None),
-                       "Assignment changed."),
-            "retriage": (lambda: services.ticket_retriage(ticket=ticket, actor=request.user),
-                         "Triage queued again; reload in a moment."),
-        }
-        if action not in operations:
-            self.message_user(request, "Unknown action.", messages.ERROR)
-            return back
-        operation, done = operations[action]
         try:
-            operation()
+            done = self._act(request, ticket, request.POST.get("action", ""))
         except services.SupportError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return back
+        if done is None:
+            self.message_user(request, "Unknown action.", messages.ERROR)
+            return back
         self.message_user(request, done, messages.SUCCESS)
         return back
+
+    @staticmethod
+    def _act(request, ticket: Ticket, action: str) -> str | None:
+        """Run one button of the ticket page; returns what to tell the agent (None: no such button)."""
+        post, actor = request.POST, request.user
+        status_after = post.get("status_after") or TicketStatus.WAITING
+
+        def suggestion() -> ReplySuggestion:
+            return get_object_or_404(ReplySuggestion, pk=post.get("suggestion"), ticket=ticket)
+
+        if action == "accept":
+            services.suggestion_accept(suggestion=suggestion(), actor=actor, status_after=status_after,
+                                       confirm_flags=post.getlist("confirm_flags"))
+            return "Sent the suggested reply to the customer."
+        if action == "edit":
+            services.suggestion_edit_and_send(suggestion=suggestion(), actor=actor, text=post.get("text", ""),
+                                              status_after=status_after, confirm_flags=post.getlist("confirm_flags"))
+            return "Sent your edited reply to the customer."
+        if action == "reject":
+            services.suggestion_reject(suggestion=suggestion(), actor=actor, reason=post.get("reason", ""))
+            return "Rejected the suggestion."
+        if action == "suggest":
+            services.suggestion_request(ticket=ticket, actor=actor)
+            return "A new reply is being suggested; reload in a moment."
+        if action == "reply":
+            services.ticket_reply(ticket=ticket, actor=actor, body=post.get("body", ""), status_after=status_after)
+            return "Sent your reply to the customer."
+        if action == "note":
+            services.ticket_reply(ticket=ticket, actor=actor, body=post.get("body", ""), internal=True)
+            return "Added an internal note."
+        if action == "status":
+            services.ticket_transition(ticket=ticket, to_status=post.get("status", ""), actor=actor,
+                                       comment=post.get("comment", ""))
+            return "Status changed."
+        if action == "override":
+            services.ticket_override_prediction(ticket=ticket, field=post.get("field", ""), value=post.get("value", ""),
+                                                actor=actor)
+            return "Prediction set; an intent you set becomes a training label."
+        if action == "assign":
+            assignee = get_object_or_404(handlers(), pk=post["assignee"]) if post.get("assignee") else None
+            services.ticket_assign(tickets=[ticket], actor=actor, assignee=assignee)
+            return "Assignment changed."
+        if action == "retriage":
+            services.ticket_retriage(ticket=ticket, actor=actor)
+            return "Triage queued again; reload in a moment."
+        return None
 
 
 def suggestion_grounding(suggestion: ReplySuggestion | None) -> list[tuple]:
@@ -471,32 +470,18 @@ class TriageQueueAdmin(TicketAdmin):
 # --- Suggestions, rates, labels, models --------------------------------------------------------------------
 
 @admin.register(ReplySuggestion)
-class ReplySuggestionAdmin(admin.ModelAdmin):
+class ReplySuggestionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    allow_delete = True
     list_display = ("pk", "ticket", "status", "decision", "decided_by", "model_id", "tokens_out", "seconds", "created_at")
     list_filter = ("status", "decision", "model_id", "prompt_version")
     search_fields = ("ticket__public_id", "text", "sent_text", "reject_reason")
     list_select_related = ("ticket", "decided_by")
     readonly_fields = [f.name for f in ReplySuggestion._meta.fields] + ["articles", "canned_responses"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SuggestionRates)
-class SuggestionRatesAdmin(admin.ModelAdmin):
+class SuggestionRatesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A report, not a list: acceptance, edit and rejection rates of suggested replies per intent."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         # The report only: the pages of a single row answered a 500 (its ticket field is ordered by the ticket

@@ -61,6 +61,32 @@ def test_an_editor_approves_and_publishes_from_the_review_page(client, editor, d
     assert PublishedCopy.objects.get(draft=draft).published_by == editor
 
 
+@pytest.mark.parametrize(("decision", "comment", "said", "status"), [
+    ("approve", "", "Approved", DraftStatus.APPROVED),
+    ("reject", "Off brand.", "Rejected", DraftStatus.REJECTED),
+])
+def test_each_review_button_calls_its_service_and_says_what_it_did(client, editor, draft, decision, comment, said,
+                                                                      status):
+    client.force_login(editor)
+
+    response = decide(client, draft, decision, comment)
+
+    draft.refresh_from_db()
+    assert draft.status == status
+    assert [str(m) for m in response.wsgi_request._messages] == [f"{said}: {draft}."]
+
+
+def test_an_unknown_review_button_changes_nothing_and_says_so(client, editor, draft):
+    client.force_login(editor)
+    events = draft.events.count()
+
+    response = decide(client, draft, "approve_everything")
+
+    draft.refresh_from_db()
+    assert draft.status == DraftStatus.IN_REVIEW and draft.events.count() == events
+    assert [str(m) for m in response.wsgi_request._messages] == ["Unknown decision."]
+
+
 def test_requesting_changes_without_a_comment_is_refused_with_a_message(client, editor, draft):
     client.force_login(editor)
 

@@ -112,6 +112,39 @@ def test_edit_reject_override_and_refusals_from_the_ticket_page(signed_in):
     assert any("already edited" in m for m in messages)
 
 
+@pytest.mark.parametrize(("data", "said", "happened"), [
+    ({"action": "note", "body": "Called her back."}, "Added an internal note.",
+     lambda ticket: ticket.messages.filter(author_kind="note", body="Called her back.").exists()),
+    ({"action": "reply", "body": "It ships today.", "status_after": "waiting"}, "Sent your reply to the customer.",
+     lambda ticket: mail.outbox and ticket.status == TicketStatus.WAITING),
+    ({"action": "status", "status": "open", "comment": "on it"}, "Status changed.",
+     lambda ticket: ticket.status == TicketStatus.OPEN),
+    ({"action": "suggest"}, "A new reply is being suggested; reload in a moment.",
+     lambda ticket: ticket.suggestions.filter(status="pending").exists()),
+    ({"action": "retriage"}, "Triage queued again; reload in a moment.",
+     lambda ticket: ticket.triage_status == "pending" and ticket.triage_attempts == 0),
+])
+def test_each_button_of_the_ticket_page_calls_its_service_and_says_what_it_did(signed_in, data, said, happened):
+    ticket, _ = make_ticket()
+    Ticket.objects.filter(pk=ticket.pk).update(triage_status="failed", triage_attempts=3)  # so retriage changes it
+
+    response = act(signed_in, ticket, **data)
+
+    assert response.status_code == 302
+    assert [str(m) for m in response.wsgi_request._messages] == [said]
+    assert happened(Ticket.objects.get(pk=ticket.pk))
+
+
+def test_an_unknown_button_changes_nothing_and_says_so(signed_in):
+    ticket, _ = make_ticket()
+    events = ticket.events.count()
+
+    response = act(signed_in, ticket, action="close_everything")
+
+    assert [str(m) for m in response.wsgi_request._messages] == ["Unknown action."]
+    assert ticket.events.count() == events and Ticket.objects.get(pk=ticket.pk).status == ticket.status
+
+
 def test_someone_without_the_permission_cannot_use_the_buttons(client, outsider):
     ticket, _ = make_ticket()
     suggestion = ReplySuggestion.objects.create(ticket=ticket, status="ready", text="x")
