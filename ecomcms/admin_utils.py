@@ -34,3 +34,16 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return self.allow_delete and super().has_delete_permission(request, obj)
+
+
+def report_queued(modeladmin, request, dispatch, *, what: str, queued: str) -> None:
+    """Say whether the task a service queued went out (``ecomcms.queueing.Dispatch``).
+
+    Only for work nothing is stored for (a training run): with the broker down it is not queued,
+    nothing changed, and the person is told to try again rather than left waiting for it.
+    """
+    if dispatch.sent is False:
+        modeladmin.message_user(request, f"{what} was not queued: the task queue (broker) did not answer. Nothing "
+                                         f"changed; try again when it is back.", messages.ERROR)
+    else:
+        modeladmin.message_user(request, queued, messages.SUCCESS)

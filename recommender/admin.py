@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from ecomcms.admin_utils import ReadOnlyAdminMixin
-from recommender import charts, services, tasks
+from ecomcms.admin_utils import ReadOnlyAdminMixin, report_queued
+from recommender import charts, services
 from recommender.models import Event, MerchandisingRule, ModelActivation, ModelVersion, ShopSetting
 from recommender.training import in_order
 
@@ -116,9 +115,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Train a new version now (in the worker)")
     def train_now(self, request, queryset):
-        transaction.on_commit(lambda: tasks.train.delay(activate=False, trigger="admin"))
-        self.message_user(request, "Training queued; the new version appears here when it is ready "
-                                   "(activate it when its metrics look right).", messages.SUCCESS)
+        try:
+            dispatch = services.model_training_request(actor=request.user)
+        except services.RecommenderError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        report_queued(self, request, dispatch, what="Training", queued="Training queued; the new version appears "
+                      "here when it is ready (activate it when its metrics look right).")
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.is_active)

@@ -21,7 +21,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome
+from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome, report_queued
 from privacy.admin import CustomerDataActions
 from support import checks, selectors, services
 from support.models import (
@@ -564,11 +564,9 @@ class IntentModelAdmin(admin.ModelAdmin):
             return back
         if not request.user.has_perm("ecomcms_support.add_intentmodel"):
             raise PermissionDenied
-        from support.tasks import train_intents
-
-        train_intents.delay(request.user.pk)
-        self.message_user(request, "Training queued on the default worker; the new model appears here when it is done.",
-                          messages.SUCCESS)
+        dispatch = services.intent_model_training_request(actor=request.user)
+        report_queued(self, request, dispatch, what="Training", queued="Training queued on the default worker; the "
+                                                                       "new model appears here when it is done.")
         return back
 
     @admin.action(description="Make the selected model active")

@@ -3,9 +3,10 @@
 Thin doors: each view validates its input with a nested serializer, calls one
 selector or service, and renders the result. Conventions (JSON errors with a
 stable code, body size limit, throttles, JSON only) are the API kit's
-(``ecomcms.api.http``, ``ecomcms.api.errors``); support refusals map to the same
-codes: ``invalid_state`` (409) for a wrong status, ``invalid_request`` (400)
-for a refused request, ``permission_denied`` (403) without ``handle_ticket``.
+(``ecomcms.api.http``, ``ecomcms.api.errors``); support refusals (``SupportError`` and
+its kin) map there to their codes: ``invalid_state`` (409) for a wrong status,
+``invalid_request`` (400) for a refused request, ``permission_denied`` (403) without
+``handle_ticket``, ``reply_not_sendable`` (400), ``flags_not_confirmed`` (409).
 
 Customers authenticate to one ticket with the access token they got when they
 opened it, in ``X-Ticket-Token: <token>`` or ``Authorization: Bearer <token>``.
@@ -28,9 +29,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from ecomcms.api.auth import AnonThrottle, ClientThrottle
-from ecomcms.api.errors import InvalidRequest, InvalidState, error_responses
-from ecomcms.api.errors import exception_handler as kit_exception_handler
-from ecomcms.api.http import ApiView, CursorPage, PageInput, Text
+from ecomcms.api.errors import error_responses
+from ecomcms.api.http import ApiView, CursorPage, PageInput, Text, valid_input
 from support import selectors, services
 from support.conf import conf
 from support.models import (
@@ -49,32 +49,6 @@ NOT_BLANK = RegexValidator(r"\S", "May not be blank.")
 PUBLIC_ID_PATTERN = r"^T-[A-Z0-9]{8}$"
 CUSTOMER_TAGS = ["support"]
 STAFF_TAGS = ["support staff"]
-
-
-def exception_handler(exc, context):
-    """Support refusals as the kit's error codes; everything else as the kit handles it."""
-    if isinstance(exc, services.NotAllowed):
-        exc = exceptions.PermissionDenied(str(exc))
-    elif isinstance(exc, services.ReplyNotSendable):
-        exc = InvalidRequest(str(exc), code="reply_not_sendable")
-    elif isinstance(exc, services.FlagsNotConfirmed):
-        exc = InvalidState(str(exc), code="flags_not_confirmed")
-    elif isinstance(exc, services.StateError):
-        exc = InvalidState(str(exc))
-    elif isinstance(exc, services.SupportError):
-        exc = InvalidRequest(str(exc))
-    return kit_exception_handler(exc, context)
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class SupportView(ApiView):
-    def get_exception_handler(self):
-        return exception_handler
 
 
 class TicketCreateThrottle(SimpleRateThrottle):
@@ -138,7 +112,7 @@ class CustomerTicketOutput(serializers.Serializer):
         return CustomerMessageOutput(selectors.ticket_thread(ticket, include_notes=False), many=True).data
 
 
-class CustomerView(SupportView):
+class CustomerView(ApiView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [AnonThrottle]
@@ -173,7 +147,7 @@ class TicketCreateApi(CustomerView):
     @extend_schema(operation_id="tickets_create", tags=CUSTOMER_TAGS, request=TicketCreateInput,
                    responses={201: TicketCreatedOutput, **error_responses(400, 413, 415)}, summary="Open a ticket")
     def post(self, request):
-        data = _valid(self.TicketCreateInput, request.data)
+        data = valid_input(self.TicketCreateInput, request.data)
         ticket, token = services.ticket_create(
             email=data["email"], name=data.get("name", ""), customer_id=data.get("customer_id", ""),
             order_reference=data.get("order_reference", ""), subject=data["subject"], body=data["message"],
@@ -203,7 +177,7 @@ class TicketMessageCreateApi(CustomerView):
                    summary="Reply on a ticket")
     def post(self, request, public_id):
         ticket = _ticket_for_customer(request, public_id)
-        data = _valid(self.CustomerMessageInput, request.data)
+        data = valid_input(self.CustomerMessageInput, request.data)
         message = services.customer_reply(ticket=ticket, body=data["message"])
         return Response(CustomerMessageOutput(message).data, status=status.HTTP_201_CREATED)
 
@@ -217,7 +191,7 @@ class HandlesTickets(BasePermission):
         return request.user.has_perm(services.PERMISSION)
 
 
-class StaffView(SupportView):
+class StaffView(ApiView):
     """Support staff signed in to the admin (session cookie, CSRF token on writes), with `handle_ticket`."""
 
     authentication_classes = [SessionAuthentication]
@@ -369,7 +343,7 @@ class StaffTicketListApi(StaffView):
                        "results": StaffTicketOutput(many=True)}), **error_responses(400, 403)},
                    summary="List tickets")
     def get(self, request):
-        filters = _valid(self.TicketFilterInput, request.query_params.dict())
+        filters = valid_input(self.TicketFilterInput, request.query_params.dict())
         tickets = Ticket.objects.select_related("queue", "assignee")
         for field in ("status", "priority", "intent"):
             if filters.get(field):
@@ -415,7 +389,7 @@ class StaffTicketStatusApi(StaffView):
     @extend_schema(operation_id="staff_tickets_status", tags=STAFF_TAGS, parameters=[PUBLIC_ID], request=TicketStatusInput,
                    responses={200: StaffTicketOutput, **TICKET_WRITE_ERRORS}, summary="Change a ticket's status")
     def post(self, request, public_id):
-        data = _valid(self.TicketStatusInput, request.data)
+        data = valid_input(self.TicketStatusInput, request.data)
         ticket = services.ticket_transition(ticket=_staff_ticket(public_id), to_status=data["status"],
                                             actor=request.user, comment=data.get("comment", ""))
         return Response(StaffTicketOutput(_staff_ticket(ticket.public_id)).data)
@@ -432,7 +406,7 @@ class StaffTicketAssignApi(StaffView):
                    responses={200: inline_serializer("AssignResult", {"assigned": serializers.IntegerField()}),
                               **error_responses(400, 403, 413, 415)}, summary="Assign tickets")
     def post(self, request):
-        data = _valid(self.TicketAssignInput, request.data)
+        data = valid_input(self.TicketAssignInput, request.data)
         ids = set(data["tickets"])
         tickets = list(Ticket.objects.filter(public_id__in=ids))
         unknown = sorted(ids - {t.public_id for t in tickets})
@@ -458,7 +432,7 @@ class StaffTicketPredictionApi(StaffView):
                    request=PredictionOverrideInput, responses={200: StaffTicketOutput, **TICKET_WRITE_ERRORS},
                    summary="Override a prediction")
     def post(self, request, public_id):
-        data = _valid(self.PredictionOverrideInput, request.data)
+        data = valid_input(self.PredictionOverrideInput, request.data)
         ticket = services.ticket_override_prediction(ticket=_staff_ticket(public_id), field=data["field"],
                                                      value=data["value"], actor=request.user)
         return Response(StaffTicketOutput(_staff_ticket(ticket.public_id)).data)
@@ -482,7 +456,7 @@ class StaffTicketMessageApi(StaffView):
                    request=StaffMessageInput, responses={201: StaffMessageOutput, **TICKET_WRITE_ERRORS},
                    summary="Reply or add a note")
     def post(self, request, public_id):
-        data = _valid(self.StaffMessageInput, request.data)
+        data = valid_input(self.StaffMessageInput, request.data)
         message = services.ticket_reply(ticket=_staff_ticket(public_id), actor=request.user, body=data["message"],
                                         internal=data["internal"], status_after=data["status_after"])
         return Response(StaffMessageOutput(message).data, status=status.HTTP_201_CREATED)
@@ -507,7 +481,7 @@ class StaffSuggestionAcceptApi(StaffView):
                    request=SuggestionAcceptInput, responses={200: SuggestionOutput, **TICKET_WRITE_ERRORS},
                    summary="Accept and send a suggestion")
     def post(self, request, suggestion_id):
-        data = _valid(self.SuggestionAcceptInput, request.data)
+        data = valid_input(self.SuggestionAcceptInput, request.data)
         suggestion = services.suggestion_accept(suggestion=_suggestion(suggestion_id), actor=request.user, **data)
         return Response(SuggestionOutput(suggestion).data)
 
@@ -524,7 +498,7 @@ class StaffSuggestionEditApi(StaffView):
                    request=SuggestionEditInput, responses={200: SuggestionOutput, **TICKET_WRITE_ERRORS},
                    summary="Edit and send a suggestion")
     def post(self, request, suggestion_id):
-        data = _valid(self.SuggestionEditInput, request.data)
+        data = valid_input(self.SuggestionEditInput, request.data)
         suggestion = services.suggestion_edit_and_send(suggestion=_suggestion(suggestion_id), actor=request.user, **data)
         return Response(SuggestionOutput(suggestion).data)
 
@@ -539,7 +513,7 @@ class StaffSuggestionRejectApi(StaffView):
                    request=SuggestionRejectInput, responses={200: SuggestionOutput, **TICKET_WRITE_ERRORS},
                    summary="Reject a suggestion")
     def post(self, request, suggestion_id):
-        data = _valid(self.SuggestionRejectInput, request.data)
+        data = valid_input(self.SuggestionRejectInput, request.data)
         suggestion = services.suggestion_reject(suggestion=_suggestion(suggestion_id), actor=request.user, **data)
         return Response(SuggestionOutput(suggestion).data)
 

@@ -44,6 +44,7 @@ from recommender.services.training import (
     model_evaluate_file,
     model_rollback,
     model_train,
+    model_training_request,
     model_versions_delete,
     version_sanity_problem,
 )
@@ -56,6 +57,6 @@ __all__ = [
     "EventImportResult", "ImportProgress", "NotAllowed", "Reason", "Recommendation", "Recommendations",
     "RecommenderError", "TrainProgress",
     "events_import_online_retail", "model_activate", "model_evaluate_file", "model_rollback", "model_train",
-    "model_versions_delete", "recommend_bought_together", "recommend_for_customer", "recommend_for_session",
+    "model_training_request", "model_versions_delete", "recommend_bought_together", "recommend_for_customer", "recommend_for_session",
     "recommend_similar", "version_sanity_problem",
 ]

@@ -1,21 +1,18 @@
-"""What the recommender services share: errors, the permission check, chunked queries."""
+"""What the recommender services share: errors and chunked queries."""
 
 from __future__ import annotations
+
+from ecomcms import errors
 
 IN_CHUNK = 500  # values per `__in` query: well under SQLite's 999 variables
 
 
-class RecommenderError(Exception):
+class RecommenderError(errors.ServiceError):
     """A request the recommender refuses; the message is for the person who made it."""
 
 
-class NotAllowed(RecommenderError):
-    pass
-
-
-def _require(actor, permission: str) -> None:
-    if actor is not None and not actor.has_perm(f"ecomcms_recommender.{permission}"):
-        raise NotAllowed(f"{actor} may not {permission.replace('_', ' ')}")
+class NotAllowed(RecommenderError, errors.NotAllowed):
+    """The actor lacks the recommender permission this needs."""
 
 
 def _chunks(values: list, size: int = IN_CHUNK):

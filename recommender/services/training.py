@@ -14,18 +14,31 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ecomcms import inference
+from ecomcms import inference, queueing
+from ecomcms.errors import require_permission
 from recommender import training
 from recommender.artifacts import artifact_path
 from recommender.engine.blend import BlendParams
 from recommender.models import EventType, ModelActivation, ModelVersion, VersionStatus
-from recommender.services._base import RecommenderError, _require
+from recommender.services._base import NotAllowed, RecommenderError
 
 logger = logging.getLogger(__name__)
 
 
 STALE_TRAINING = timedelta(hours=6)  # a "training" row older than this was left by a crashed process
 TrainProgress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def model_training_request(*, actor, trigger: str = "admin") -> queueing.Dispatch:
+    """Queue a training run in the worker (the admin's "train now"); the new version is not activated.
+
+    Nothing is stored until the worker trains, so a broker that is down loses nothing: the returned
+    ``Dispatch`` says the task was not sent, and the door tells the person to try again.
+    """
+    require_permission(actor, "ecomcms_recommender.add_modelversion", error=NotAllowed)
+    from recommender import tasks  # tasks import the services: look the task up when it is sent
+
+    return queueing.send_after_commit(tasks.train, kwargs={"activate": False, "trigger": trigger})
 
 
 def model_train(
@@ -49,7 +62,7 @@ def model_train(
     """
     if embeddings not in ("auto", "require", "off"):
         raise ValueError(f"embeddings must be auto, require or off, not {embeddings!r}")
-    _require(actor, "add_modelversion")
+    require_permission(actor, "ecomcms_recommender.add_modelversion", error=NotAllowed)
     started = time.perf_counter()
     ModelVersion.objects.filter(status=VersionStatus.TRAINING, started_at__lt=timezone.now() - STALE_TRAINING).update(
         status=VersionStatus.FAILED, failure_reason="abandoned: the training process stopped without finishing")
@@ -156,7 +169,7 @@ def model_activate(*, version: ModelVersion, actor=None, comment: str = "",
     Refuses a version that is not ready, has no artifact file, or is already active.
     Every activation is logged (``ModelActivation``), which is what rollback follows.
     """
-    _require(actor, "activate_modelversion")
+    require_permission(actor, "ecomcms_recommender.activate_modelversion", error=NotAllowed)
     with transaction.atomic():
         target = ModelVersion.objects.select_for_update().get(pk=version.pk)
         if not target.servable:
@@ -181,7 +194,7 @@ def model_rollback(*, actor=None, comment: str = "") -> ModelVersion:
     Rollbacks stack: after rolling back from C to B, rolling back again goes to the
     version B itself replaced (A), not back to C.
     """
-    _require(actor, "activate_modelversion")
+    require_permission(actor, "ecomcms_recommender.activate_modelversion", error=NotAllowed)
     current = ModelVersion.objects.filter(is_active=True).first()
     if current is None:
         raise RecommenderError("no version is active, so there is nothing to roll back")
@@ -196,7 +209,7 @@ def model_rollback(*, actor=None, comment: str = "") -> ModelVersion:
 
 def model_versions_delete(*, versions, actor=None) -> int:
     """Delete versions that are not active, with their artifact files."""
-    _require(actor, "delete_modelversion")
+    require_permission(actor, "ecomcms_recommender.delete_modelversion", error=NotAllowed)
     deleted = 0
     for version in versions:
         if version.is_active:

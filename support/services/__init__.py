@@ -48,6 +48,7 @@ from support.services.intents import (
     intent_model_activate,
     intent_model_retrain_if_needed,
     intent_model_train,
+    intent_model_training_request,
     intent_training_rows,
     ticket_label_import,
 )
@@ -95,7 +96,8 @@ __all__ = [
     "TOP_ARTICLES", "TOP_CANNED", "TRANSITIONS",
     "FlagsNotConfirmed", "NotAllowed", "ReplyNotSendable", "StateError", "SupportError", "TriageResult", "TriageRetry",
     "customer_reply", "intent_labels_import", "intent_model_activate", "intent_model_retrain_if_needed",
-    "intent_model_train", "intent_training_rows", "knowledge_changed", "knowledge_refresh_embeddings",
+    "intent_model_train", "intent_model_training_request", "intent_training_rows", "knowledge_changed",
+    "knowledge_refresh_embeddings",
     "knowledge_retrieve", "reply_send_blockers", "sla_flag_breaches", "suggestion_accept", "suggestion_edit_and_send",
     "suggestion_reject", "suggestion_request", "suggestions_claim", "suggestions_generate", "suggestions_process",
     "support_sweep", "ticket_assign", "ticket_authenticate", "ticket_create", "ticket_label_import",

@@ -1,4 +1,4 @@
-"""What every part of the support services shares: limits, errors, the permission check, events, queueing, vectors."""
+"""What every part of the support services shares: limits, errors, ticket events, queueing, vectors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import socket
 from datetime import datetime, timedelta
 
 import numpy as np
-from django.db import transaction
 
-from ecomcms import inference, queueing
+from ecomcms import errors, inference, queueing
 from support.conf import conf
 from support.models import Ticket, TicketEvent
 
@@ -19,20 +18,22 @@ MAX_SUBJECT = 300
 MAX_BODY = 20_000
 
 
-class SupportError(Exception):
+class SupportError(errors.ServiceError):
     """A request the support workflow refuses; the message is for the person who made it."""
 
 
-class StateError(SupportError):
-    pass
+class StateError(SupportError, errors.StateError):
+    """The ticket or suggestion is not in a state that allows this."""
 
 
-class NotAllowed(SupportError):
-    pass
+class NotAllowed(SupportError, errors.NotAllowed):
+    """The actor lacks the support permission this needs (``handle_ticket`` for staff actions)."""
 
 
 class ReplyNotSendable(SupportError):
     """The reply has an unfilled placeholder or a link absent from the knowledge base: fix it first."""
+
+    code = "reply_not_sendable"
 
     def __init__(self, problems: list[dict]):
         self.problems = problems
@@ -41,6 +42,9 @@ class ReplyNotSendable(SupportError):
 
 class FlagsNotConfirmed(SupportError):
     """The suggestion has flags nobody confirmed by name; ``missing`` holds their codes."""
+
+    status = 409
+    code = "flags_not_confirmed"
 
     def __init__(self, missing: list[str], flags: list[dict]):
         self.missing = missing
@@ -51,11 +55,6 @@ class FlagsNotConfirmed(SupportError):
 
 class TriageRetry(Exception):
     """A transient model error: the triage task tries again later."""
-
-
-def _require(actor, permission: str = PERMISSION) -> None:
-    if actor is not None and not actor.has_perm(permission):
-        raise NotAllowed(f"{actor} may not {permission.split('.', 1)[1].replace('_', ' ')}")
 
 
 def _event(ticket: Ticket | int, kind: str, *, actor=None, from_value="", to_value="", comment="") -> TicketEvent:
@@ -83,20 +82,29 @@ def _clean_text(value: str, *, field: str, limit: int) -> str:
     return value
 
 
+def _task(name: str):
+    from support import tasks  # tasks import the services: look the task up when it is sent
+
+    return getattr(tasks, name)
+
+
 def _send(task_name: str, *args, countdown: int | None = None) -> bool:
-    """Send a task; returns False when the broker is unreachable.
+    """Send a task now; returns False when the broker is unreachable (the sweeper, a task's own retry).
 
     The work it stands for is already committed (a ticket pending triage, a
     pending suggestion), so nothing is lost: ``support_sweep`` sends it again
     once the broker answers. The customer's request succeeds either way.
     """
-    from support import tasks
+    return queueing.send(_task(task_name), args, countdown=countdown)
 
-    return queueing.send(getattr(tasks, task_name), args, countdown=countdown)
+
+def _send_after_commit(task_name: str, *args) -> queueing.Dispatch:
+    """Send a task once the transaction that stored its work commits (see ``_send`` for a broker that is down)."""
+    return queueing.send_after_commit(_task(task_name), args)
 
 
 def _dispatch_triage(ticket_id: int) -> None:
-    transaction.on_commit(lambda: _send("triage_ticket", ticket_id))
+    _send_after_commit("triage_ticket", ticket_id)
 
 
 def _embed(texts: list[str]) -> np.ndarray:

@@ -10,15 +10,18 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from ecomcms import inference
+from ecomcms import inference, queueing
+from ecomcms.errors import require_permission
 from support.conf import conf
 from support.intent import IntentClassifier
 from support.models import Confidence, Intent, IntentLabel, IntentModel, SetBy, Ticket
 from support.privacy import redact_text
-from support.services._base import SupportError, _embed, _require
+from support.services._base import NotAllowed, SupportError, _embed, _send_after_commit
 from support.services.tickets import ticket_model_text
 
 logger = logging.getLogger(__name__)
+
+ADD_MODEL = "ecomcms_support.add_intentmodel"
 
 
 def intent_training_rows() -> tuple[list[str], list[str], dict]:
@@ -41,13 +44,23 @@ def intent_training_rows() -> tuple[list[str], list[str], dict]:
     return texts, labels, counts
 
 
+def intent_model_training_request(*, actor) -> queueing.Dispatch:
+    """Queue a training run on the default worker (the admin's "Train" button; it embeds every label).
+
+    Nothing is stored until the worker trains, so a broker that is down loses nothing: the returned
+    ``Dispatch`` says the task was not sent, and the door tells the person to try again.
+    """
+    require_permission(actor, ADD_MODEL, error=NotAllowed)
+    return _send_after_commit("train_intents", actor.pk if actor else None)
+
+
 def intent_model_train(*, actor=None, activate: bool = True) -> IntentModel:
     """Train the intent classifier on every label (staff overrides and imports) and save it.
 
     Intents with fewer than two examples are left out (cross-validation needs
     two) and listed in the metrics. The artifact goes under ``DATA_DIR/support``.
     """
-    _require(actor, "ecomcms_support.add_intentmodel")
+    require_permission(actor, ADD_MODEL, error=NotAllowed)
     texts, labels, counts = intent_training_rows()
     per_label: dict[str, int] = {}
     for label in labels:
@@ -84,7 +97,7 @@ def intent_model_train(*, actor=None, activate: bool = True) -> IntentModel:
 
 
 def intent_model_activate(*, model: IntentModel, actor) -> IntentModel:
-    _require(actor, "ecomcms_support.change_intentmodel")
+    require_permission(actor, "ecomcms_support.change_intentmodel", error=NotAllowed)
     with transaction.atomic():
         IntentModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
         IntentModel.objects.filter(pk=model.pk).update(is_active=True)

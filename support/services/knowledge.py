@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-from django.db import transaction
 from django.db.models import Q
 
 from ecomcms import inference
 from support import prompts
 from support.models import CannedResponse, KnowledgeArticle
-from support.services._base import _embed, _vector, _vector_bytes
+from support.services._base import _embed, _send_after_commit, _vector, _vector_bytes
 
 TOP_ARTICLES = 2
 TOP_CANNED = 1
@@ -46,10 +45,11 @@ def knowledge_refresh_embeddings() -> int:
 
 
 def knowledge_changed() -> None:
-    """Queue an embedding refresh after an article or canned response was saved."""
-    from support.tasks import embed_knowledge
+    """Queue an embedding refresh after an article or canned response was saved.
 
-    transaction.on_commit(lambda: embed_knowledge.delay())
+    With the broker down nothing is lost: retrieval refreshes stale embeddings itself before it ranks.
+    """
+    _send_after_commit("embed_knowledge")
 
 
 def _ranked(rows: list, query: np.ndarray, model_id: str, limit: int, minimum: float) -> list[tuple[object, float]]:

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ecomcms import inference
+from ecomcms.errors import require_permission
 from support import checks, prompts
 from support.conf import conf
 from support.models import CannedResponse, KnowledgeArticle, Message, ReplySuggestion, Ticket, TicketEvent, TicketStatus
@@ -19,15 +20,17 @@ from support.privacy import log_safe, redact_text, restore, thread_redaction
 from support.services._base import (
     MAX_ATTEMPTS,
     MAX_BODY,
+    PERMISSION,
     FlagsNotConfirmed,
+    NotAllowed,
     ReplyNotSendable,
     StateError,
     SupportError,
     _clean_text,
     _embed,
     _event,
-    _require,
     _send,
+    _send_after_commit,
     _stale_before,
     _worker_name,
 )
@@ -44,7 +47,7 @@ def suggestion_request(*, ticket: Ticket, actor) -> ReplySuggestion | None:
     message); if one is already pending or generating, nothing is added (the
     unique constraint holds even against a concurrent request).
     """
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed)
     with transaction.atomic():
         if ReplySuggestion.objects.filter(ticket=ticket, status__in=[ReplySuggestion.Status.PENDING,
                                                                    ReplySuggestion.Status.GENERATING]).exists():
@@ -58,7 +61,7 @@ def suggestion_request(*, ticket: Ticket, actor) -> ReplySuggestion | None:
                 suggestion = ReplySuggestion.objects.create(ticket=ticket)
         except IntegrityError:
             return None
-        transaction.on_commit(lambda: _send("suggest_reply", suggestion.pk))
+        _send_after_commit("suggest_reply", suggestion.pk)
     return suggestion
 
 
@@ -272,7 +275,7 @@ def _check_sendable(suggestion: ReplySuggestion, text: str, confirm_flags) -> No
 
 def _decide(suggestion: ReplySuggestion, *, actor, decision: str, text: str = "", reason: str = "",
             status_after: str = TicketStatus.WAITING, confirm_flags=None) -> ReplySuggestion:
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed)
     text = checks.plain_text(text).strip() if text else text
     if decision != ReplySuggestion.Decision.REJECTED:
         _check_sendable(suggestion, text, confirm_flags)

@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from ecomcms.errors import require_permission
 from support import checks
 from support.conf import conf
 from support.models import (
@@ -37,12 +38,12 @@ from support.services._base import (
     MAX_BODY,
     MAX_SUBJECT,
     PERMISSION,
+    NotAllowed,
     StateError,
     SupportError,
     _clean_text,
     _dispatch_triage,
     _event,
-    _require,
 )
 from support.services.sla import _sla_dues
 
@@ -158,7 +159,7 @@ def _set_status(ticket: Ticket, to_status: str, *, actor, comment: str = "", now
 
 def ticket_transition(*, ticket: Ticket, to_status: str, actor, comment: str = "") -> Ticket:
     """Move a ticket along the allowed map (``TRANSITIONS``); anything else is refused."""
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed)
     if to_status not in TicketStatus.values:
         raise SupportError(f"unknown status: {to_status!r}")
     with transaction.atomic():
@@ -171,7 +172,7 @@ def ticket_transition(*, ticket: Ticket, to_status: str, actor, comment: str = "
 
 def ticket_assign(*, tickets, assignee, actor) -> int:
     """Assign (or, with ``assignee=None``, unassign) tickets; returns how many changed hands."""
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed)
     if assignee is not None and not (assignee.is_active and assignee.has_perm(PERMISSION)):
         raise SupportError(f"{assignee} cannot handle tickets")
     ids = [t.pk for t in tickets]
@@ -215,7 +216,7 @@ def _validate_override(field: str, value: str) -> str:
 def ticket_override_prediction(*, ticket: Ticket, field: str, value: str, actor) -> Ticket:
     """A person sets a prediction. It is kept as set by staff (triage never overwrites it), and an
     intent override becomes a training label for the next classifier."""
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed)
     if field not in OVERRIDABLE:
         raise SupportError(f"unknown prediction: {field!r}")
     value = _validate_override(field, value)
@@ -303,7 +304,7 @@ def _send_staff_reply(ticket: Ticket, *, actor, text: str, status_after: str, su
 def ticket_reply(*, ticket: Ticket, actor, body: str, internal: bool = False,
                  status_after: str = TicketStatus.WAITING) -> Message:
     """A staff member writes to the customer (emailed) or adds an internal note (never emailed, never in a prompt)."""
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed)
     body = _clean_text(body, field="message", limit=MAX_BODY)
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)

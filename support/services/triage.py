@@ -15,18 +15,20 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ecomcms import inference
+from ecomcms.errors import require_permission
 from support import triage
 from support.intent import IntentClassifier, IntentSpec, ZeroShotIntent
 from support.models import Confidence, Intent, IntentModel, PriorityRule, SetBy, Ticket, TicketEvent, TriageStatus
 from support.privacy import log_safe
 from support.services._base import (
     MAX_ATTEMPTS,
+    PERMISSION,
+    NotAllowed,
     StateError,
     TriageRetry,
     _dispatch_triage,
     _embed,
     _event,
-    _require,
     _stale_before,
     _vector_bytes,
 )
@@ -243,7 +245,7 @@ def _triage_failed(ticket: Ticket, claimed_at: datetime, reason: str, *, permane
 
 def ticket_retriage(*, ticket: Ticket, actor) -> Ticket:
     """Run triage again (after a failure, or a new model); staff-set predictions stay."""
-    _require(actor)
+    require_permission(actor, PERMISSION, error=NotAllowed)
     with transaction.atomic():
         updated = Ticket.objects.filter(pk=ticket.pk).exclude(triage_status=TriageStatus.RUNNING).update(
             triage_status=TriageStatus.PENDING, triage_attempts=0, triage_error="")

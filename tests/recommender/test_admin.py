@@ -72,14 +72,35 @@ def test_train_now_queues_the_task_after_commit(admin_client, catalogue, django_
     from recommender import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.train, "delay", lambda **kwargs: queued.append(kwargs))
+    monkeypatch.setattr(tasks.train, "apply_async", lambda args, kwargs=None, **options: queued.append(kwargs))
     version = train()
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         admin_client.post(reverse("admin:ecomcms_recommender_modelversion_changelist"),
                           {"action": "train_now", "_selected_action": [version.pk]})
+        assert queued == []  # nothing leaves before the commit
+    callbacks[0]()
 
     assert queued == [{"activate": False, "trigger": "admin"}]
+
+
+@pytest.mark.django_db(transaction=True)  # the task is sent after a real commit
+def test_train_now_with_the_broker_down_says_so_and_changes_nothing(admin_client, catalogue, broker_down):
+    version = train()
+
+    response = admin_client.post(reverse("admin:ecomcms_recommender_modelversion_changelist"),
+                                 {"action": "train_now", "_selected_action": [version.pk]}, follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "Training was not queued: the task queue (broker) did not answer. Nothing changed; try again when it is back."]
+    assert list(ModelVersion.objects.all()) == [version]
+
+
+def test_only_who_may_add_versions_may_ask_for_training(catalogue):
+    from recommender import services
+
+    with pytest.raises(services.NotAllowed, match="may not add modelversion"):
+        services.model_training_request(actor=User.objects.create_user("clerk", is_staff=True))
 
 
 def test_rules_are_edited_in_the_admin(admin_client, catalogue):

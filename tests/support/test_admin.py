@@ -227,3 +227,58 @@ def test_grounded_in_lists_the_articles_best_score_first(signed_in):
 
     positions = [grounded.index(f"{title}</a> ({score:.2f})") for title, score in scores.items()]
     assert positions[1] < positions[2] < positions[0]
+
+
+# --- Training the intent classifier --------------------------------------------------------------
+
+TRAIN = reverse("admin:ecomcms_support_intentmodel_train")
+
+
+@pytest.fixture
+def operator(client):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("operator", password="pw"))
+    return client
+
+
+def test_train_queues_the_task_after_commit_for_the_person_who_asked(operator, django_capture_on_commit_callbacks,
+                                                                       monkeypatch):
+    from support import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.train_intents, "apply_async", lambda args, **options: queued.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator.post(TRAIN, follow=True)
+
+    assert queued == [(response.context["user"].pk,)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "Training queued on the default worker; the new model appears here when it is done."]
+
+
+@pytest.mark.django_db(transaction=True)  # the task is sent after a real commit
+def test_train_with_the_broker_down_says_so_and_changes_nothing(operator, broker_down):
+    from support.models import IntentModel
+
+    response = operator.post(TRAIN, follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "Training was not queued: the task queue (broker) did not answer. Nothing changed; try again when it is back."]
+    assert not IntentModel.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the task is sent after a real commit
+def test_an_article_saved_while_the_broker_is_down_is_kept_and_embedded_before_it_is_used(operator, broker_down,
+                                                                                          fake_models):
+    from support import services
+    from support.models import KnowledgeArticle
+
+    response = operator.post(reverse("admin:ecomcms_support_knowledgearticle_add"), {
+        "title": "Returns", "body": "Return any item within 30 days.", "url": "", "tags": "[]", "is_published": "on",
+    })
+
+    assert response.status_code == 302, response.content[:2000]
+    article = KnowledgeArticle.objects.get()
+    assert not article.embedding_model  # the refresh task did not go out
+    assert services.knowledge_refresh_embeddings() == 1  # what retrieval does before it ranks

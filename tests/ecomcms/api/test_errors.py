@@ -8,6 +8,11 @@ from rest_framework.test import APIRequestFactory
 from content import services as content_services
 from ecomcms import errors
 from ecomcms.api.http import ApiView
+from ecomcms.finetune import services as finetune_services
+from privacy import services as privacy_services
+from recommender import services as recommender_services
+from storefront import experiments
+from support import services as support_services
 from tests.content.factories import make_user
 
 
@@ -53,16 +58,45 @@ def test_a_service_refusal_is_answered_with_its_status_code_and_message(db, erro
     (content_services.ContentError("unknown template"), 400, "invalid_request"),
     (content_services.DraftStateError("the draft is approved"), 409, "invalid_state"),
     (content_services.NotAllowed("bob may not publish draft"), 403, "permission_denied"),
+    (support_services.SupportError("the reply is empty"), 400, "invalid_request"),
+    (support_services.StateError("cannot reply to a closed ticket"), 409, "invalid_state"),
+    (support_services.NotAllowed("bob may not handle ticket"), 403, "permission_denied"),
+    (support_services.ReplyNotSendable([{"message": "fill in {order_id}"}]), 400, "reply_not_sendable"),
+    (support_services.FlagsNotConfirmed(["refund"], [{"code": "refund", "message": "promises money"}]), 409,
+     "flags_not_confirmed"),
+    (recommender_services.RecommenderError("no events to train on"), 400, "invalid_request"),
+    (recommender_services.NotAllowed("bob may not add modelversion"), 403, "permission_denied"),
+    (experiments.NotAllowed(experiments.PUBLISHERS_ONLY), 403, "permission_denied"),
+    (privacy_services.NothingMatches("no data for this customer"), 404, "not_found"),
+    (finetune_services.NotAllowed(finetune_services.OPERATORS_ONLY), 403, "permission_denied"),
 ])
 def test_an_apps_own_errors_map_through_the_shared_bases(db, error, status, code):
     assert answer(error) == (status, {"error": {"code": code, "message": str(error)}})
 
 
-def test_an_apps_errors_are_caught_by_the_apps_name_and_by_the_shared_base():
-    assert issubclass(content_services.DraftStateError, content_services.ContentError)
-    assert issubclass(content_services.DraftStateError, errors.StateError)
-    assert issubclass(content_services.NotAllowed, content_services.ContentError)
-    assert issubclass(content_services.NotAllowed, errors.NotAllowed)
+@pytest.mark.parametrize(("app_error", "shared"), [
+    (content_services.ContentError, errors.ServiceError),
+    (content_services.DraftStateError, errors.StateError),
+    (support_services.StateError, errors.StateError),
+    (recommender_services.RecommenderError, errors.ServiceError),
+    (experiments.ExperimentError, errors.ServiceError),
+    (privacy_services.PrivacyError, errors.ServiceError),
+    (finetune_services.FinetuneError, errors.ServiceError),
+])
+def test_an_apps_errors_extend_the_shared_bases(app_error, shared):
+    assert issubclass(app_error, shared)
+
+
+@pytest.mark.parametrize(("app_not_allowed", "app_error"), [
+    (content_services.NotAllowed, content_services.ContentError),
+    (support_services.NotAllowed, support_services.SupportError),
+    (recommender_services.NotAllowed, recommender_services.RecommenderError),
+    (experiments.NotAllowed, experiments.ExperimentError),
+    (privacy_services.NotAllowed, privacy_services.PrivacyError),
+    (finetune_services.NotAllowed, finetune_services.FinetuneError),
+])
+def test_each_apps_not_allowed_is_caught_by_the_apps_name_and_by_the_shared_one(app_not_allowed, app_error):
+    assert issubclass(app_not_allowed, app_error) and issubclass(app_not_allowed, errors.NotAllowed)
 
 
 def test_a_refusal_without_a_message_still_says_something(db):
