@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from ecomcms import queueing
 from support import services
 from support.models import ReplySuggestion, Ticket, TicketEvent, TriageStatus
 from tests.support.factories import make_taxonomy, make_ticket
@@ -15,10 +16,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sent(monkeypatch):
-    """Tasks the services send, recorded instead of going to the broker."""
+    """Tasks the services send (all through ecomcms.queueing), recorded instead of going to the broker."""
     calls = []
-    for module in (services._base, services.sweep, services.suggestions):  # each module that looks ``_send`` up
-        monkeypatch.setattr(module, "_send", lambda name, *args, countdown=None: calls.append((name, *args)) or True)
+
+    def send(task, args=(), **options):
+        calls.append((task.name.removeprefix("support."), *args))
+        return True
+
+    monkeypatch.setattr(queueing, "send", send)
     return calls
 
 
