@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "support",
     "storefront",
     "privacy",
+    "ecomcms_demo",  # the top floor: `manage.py load_demo` (imports the apps; nothing imports it)
     "axes",  # staff login lockout; last, as django-axes asks
 ]
 

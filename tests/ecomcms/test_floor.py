@@ -5,8 +5,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = sorted(path.parent.name for path in ROOT.glob("*/apps.py") if path.parent.name != "ecomcms")
-# Moves to its own app on the top floor (issue 14); until then the one known exception.
-EXEMPT = {"ecomcms/management/commands/load_demo.py"}
+EXEMPT: set[str] = set()
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -6,7 +6,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 
-from ecomcms.management.commands.load_demo import Command as LoadDemo
+from ecomcms_demo.management.commands.load_demo import Command as LoadDemo
 from tests.content.factories import make_product
 
 pytestmark = pytest.mark.django_db
