@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from content import checks, selectors, services, summaries
+from content import arms, checks, selectors, services, summaries
 from content.diffs import text_diff
 from content.models import (
     KIND_VARIANTS,
@@ -38,6 +38,21 @@ from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome
 class GenerateForm(forms.Form):
     kind = forms.ChoiceField(choices=CopyKind.choices)
     due_at = forms.DateTimeField(required=False, help_text="Optional review deadline, e.g. 2026-12-24 12:00")
+    challenger = forms.CharField(
+        required=False, max_length=40, label="Split with a challenger",
+        help_text="Optional: a template version (e.g. 4) or a trained adapter (adapter:2). About half the products "
+                  "get it instead of the active template and model; compare the two on the Editor decisions page.")
+
+    def clean(self):
+        data = super().clean()
+        data["challenger_template"] = data["challenger_adapter"] = None
+        if data.get("kind") and data.get("challenger"):
+            try:
+                data["challenger_template"], data["challenger_adapter"] = arms.split_challenger(
+                    data["challenger"], kind=data["kind"])
+            except arms.ArmError as exc:
+                self.add_error("challenger", str(exc))
+        return data
 
 
 class ReviewInline(admin.TabularInline):
@@ -81,6 +96,8 @@ class ProductAdmin(admin.ModelAdmin):
                     job = services.drafts_request(
                         products=queryset, kind=form.cleaned_data["kind"], actor=request.user,
                         due_at=form.cleaned_data["due_at"], description=f"admin selection of {queryset.count()} products",
+                        challenger=form.cleaned_data["challenger_template"],
+                        challenger_adapter=form.cleaned_data["challenger_adapter"],
                     )
                 except services.ContentError as exc:
                     self.message_user(request, str(exc), messages.ERROR)

@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from content import analytics
-from content.models import CopyKind, EditorDecisions, PromptTemplate
+from content import analytics, arms
+from content.models import CopyKind, EditorDecisions
 from ecomcms import charts
 from ecomcms.admin_utils import ReadOnlyAdminMixin
 
@@ -22,13 +22,17 @@ class ReportForm(forms.Form):
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(required=False, choices=[("", "all kinds")] + list(CopyKind.choices))
-    compare_a = forms.IntegerField(required=False, min_value=1, label="Compare version A")
-    compare_b = forms.IntegerField(required=False, min_value=1, label="with version B")
+    compare_a = forms.CharField(required=False, max_length=200, label="Compare A",
+                                help_text="A template version (3), an adapter (adapter:2, adapter:none) or a model "
+                                          "(model:ID).")
+    compare_b = forms.CharField(required=False, max_length=200, label="with B")
+    job = forms.IntegerField(required=False, min_value=1, label="in job",
+                             help_text="Optional: only the drafts of this (split) generation job.")
 
     def clean(self):
         data = super().clean()
         if (data.get("compare_a") or data.get("compare_b")) and not data.get("kind"):
-            raise forms.ValidationError("Choose a kind to compare two of its template versions.")
+            raise forms.ValidationError("Choose a kind to compare two of its template versions, adapters or models.")
         return data
 
 
@@ -66,7 +70,7 @@ class EditorDecisionsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             result = analytics.report(since=since, until=until, kind=kind)
             context |= {"result": result, **_charts(result)}
             if data.get("compare_a") and data.get("compare_b"):
-                context["comparison"] = _comparison(kind, data["compare_a"], data["compare_b"], since)
+                context["comparison"] = _comparison(kind, data["compare_a"], data["compare_b"], since, data.get("job"))
         return TemplateResponse(request, "admin/ecomcms_content/editordecisions/report.html", context)
 
 
@@ -88,9 +92,9 @@ def _charts(result: dict) -> dict:
     }
 
 
-def _comparison(kind: str, version_a: int, version_b: int, since) -> dict:
-    templates = {t.version: t for t in PromptTemplate.objects.filter(kind=kind, version__in=[version_a, version_b])}
-    missing = [v for v in (version_a, version_b) if v not in templates]
-    if missing:
-        return {"error": f"No version {', '.join(map(str, missing))} of the {kind} template."}
-    return analytics.compare_templates(template_a=templates[version_a], template_b=templates[version_b], since=since)
+def _comparison(kind: str, spec_a: str, spec_b: str, since, job_id: int | None) -> dict:
+    try:
+        arm_a, arm_b = arms.arms_parse([spec_a, spec_b], kind=kind)
+    except arms.ArmError as exc:
+        return {"error": str(exc)}
+    return analytics.compare_arms(arm_a=arm_a, arm_b=arm_b, kind=kind, since=since, job_id=job_id)

@@ -10,7 +10,8 @@ Reads only (selectors for the report page, ``manage.py content_report`` and comp
 
 Rows are grouped by kind x template version x model x adapter x category over a period
 (``generated_at``); weekly trends count by the ISO week the draft was generated in. Comparing two
-template versions gives each arm's rates with Wilson 95% intervals and the difference with
+arms (two template versions, two adapters or the base model and an adapter, two models:
+``content.arms``) gives each arm's rates with Wilson 95% intervals and the difference with
 Newcombe's interval, so an editor sees whether a difference is more than noise.
 """
 
@@ -20,6 +21,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from content import arms
+from content.arms import Arm
 from content.models import Draft, DraftEvent, DraftStatus
 from ecomcms import stats
 
@@ -60,13 +63,13 @@ class Decision:
     hours: float | None = None  # generation to decision
     failed_checks: tuple[str, ...] = ()
 
+    template_version: int | None = None
+
     def key(self, dimensions=DIMENSIONS) -> tuple:
         return tuple(getattr(self, name) for name in dimensions)
 
-
-def _adapter(options: dict | None) -> str:
-    """The adapter's name (its folder's, e.g. ``content.copy-v3``), or "none"."""
-    return str((options or {}).get("adapter") or "none").rstrip("/").rsplit("/", 1)[-1]
+    def in_arm(self, arm: Arm) -> bool:
+        return arm.holds(template_version=self.template_version, adapter=self.adapter, model=self.model)
 
 
 def decisions(*, since: datetime | None = None, until: datetime | None = None, kind: str | None = None,
@@ -97,8 +100,8 @@ def _decision(row: dict, event: tuple | None) -> Decision:
     failed = tuple(c.get("name", "?") for c in (row["checks"] or []) if isinstance(c, dict) and c.get("passed") is False)
     common = dict(
         draft_id=row["pk"], kind=row["kind"], template_id=row["template_id"],
-        template=f"{row['kind']} v{row['template__version']}", model=row["model_id"] or "-",
-        adapter=_adapter(row["generation_options"]), category=row["product__category"] or "-",
+        template=f"{row['kind']} v{row['template__version']}", template_version=row["template__version"],
+        model=row["model_id"] or "-", adapter=arms.adapter_name(row["generation_options"]), category=row["product__category"] or "-",
         generated_at=row["generated_at"], failed_checks=failed,
     )
     if event is None:
@@ -189,27 +192,47 @@ def report(*, since: datetime | None = None, until: datetime | None = None, kind
 
 def compare_templates(*, template_a, template_b, since: datetime | None = None, job_id: int | None = None) -> dict:
     """Template B against template A on the drafts each generated: rates, intervals, differences."""
-    found = decisions(since=since, job_id=job_id, template_ids=[template_a.pk, template_b.pk])
-    arms = {template_a.pk: Summary(), template_b.pk: Summary()}
+    return compare_arms(arm_a=arms.template_arm(template_a), arm_b=arms.template_arm(template_b), since=since,
+                        job_id=job_id)
+
+
+def compare_arms(*, arm_a: Arm, arm_b: Arm, kind: str | None = None, since: datetime | None = None,
+                 job_id: int | None = None) -> dict:
+    """Arm B against arm A (template versions, adapters or models) on the drafts each wrote.
+
+    Each arm's share approved as written and approved in all (Wilson 95%), its mean edit distance
+    (bootstrap 95%), and the differences B - A with Newcombe's 95% interval. ``job_id`` narrows it
+    to one split job, where both arms wrote for the same mix of products.
+    """
+    template_ids = [arm.template_id for arm in (arm_a, arm_b)] if arm_a.by == arm_b.by == "template" else None
+    found = decisions(since=since, kind=kind, job_id=job_id, template_ids=template_ids)
+    a, b = Summary(), Summary()
     for decision in found:
-        arms[decision.template_id].add(decision)
-    a, b = arms[template_a.pk], arms[template_b.pk]
+        if decision.in_arm(arm_a):
+            a.add(decision)
+        elif decision.in_arm(arm_b):
+            b.add(decision)
     differences = {}
     for name, count in (("approved_as_written_rate", lambda s: s.outcomes["approved_as_written"]),
                         ("approved_rate", lambda s: s.approved),
                         ("rejected_rate", lambda s: s.outcomes["rejected"])):
         interval = stats.rate_difference(count(a), a.decided, count(b), b.decided)
         differences[name] = interval.as_dict() | {"clear": interval.low > 0 or interval.high < 0}
-    distance_a = stats.bootstrap_mean(a.distances)
-    distance_b = stats.bootstrap_mean(b.distances)
     return {
-        "a": {"template": str(template_a), "id": template_a.pk} | a.as_dict()
-        | {"mean_edit_distance": distance_a.as_dict() if a.distances else None},
-        "b": {"template": str(template_b), "id": template_b.pk} | b.as_dict()
-        | {"mean_edit_distance": distance_b.as_dict() if b.distances else None},
+        "by": arm_a.by,
+        "a": _arm_figures(arm_a, a),
+        "b": _arm_figures(arm_b, b),
         "difference_b_minus_a": differences,
         "verdict": _verdict(differences["approved_as_written_rate"], a.decided, b.decided),
     }
+
+
+def _arm_figures(arm: Arm, summary: Summary) -> dict:
+    distance = stats.bootstrap_mean(summary.distances)
+    names = {"arm": arm.label, "spec": arm.spec}
+    if arm.by == "template":
+        names |= {"template": arm.label, "id": arm.template_id}
+    return names | summary.as_dict() | {"mean_edit_distance": distance.as_dict() if summary.distances else None}
 
 
 MINIMUM_DECIDED = 20

@@ -174,6 +174,11 @@ class Draft(models.Model):
     variant = models.PositiveSmallIntegerField(default=1)
     template = models.ForeignKey(PromptTemplate, on_delete=models.PROTECT, related_name="drafts")
     job = models.ForeignKey(GenerationJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts")
+    adapter = models.ForeignKey(
+        "ecomcms.Adapter", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The adapter a split job's challenger arm asked for; empty: the one active when it is written. "
+                  "What it was written with is in generation_options.adapter.",
+    )
     regenerates = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerations")
     feedback = models.TextField(blank=True, help_text="The editor's comment this draft was regenerated with.")
     status = models.CharField(max_length=20, choices=DraftStatus.choices, default=DraftStatus.QUEUED, db_index=True)

@@ -185,22 +185,28 @@ def template_preview_run(preview_id: int) -> TemplatePreview | None:
 # --- Requesting generation -------------------------------------------------------------------
 
 def drafts_request(*, products, kind: str, actor, description: str = "", due_at: datetime | None = None,
-                   challenger: PromptTemplate | None = None) -> GenerationJob:
+                   challenger: PromptTemplate | None = None, challenger_adapter=None) -> GenerationJob:
     """Queue drafts of one kind for many products, as one job.
 
     Products that already have a draft of that kind on its way are skipped, so a
     double click or a repeated command never queues the same work twice.
-    With a ``challenger`` template version, the job is split: each product goes to the
-    active template or the challenger by a hash of job and product (about half each, all
-    variants of a product on the same side), so editors' decisions compare the two
-    (content.analytics.compare_templates).
+    With a ``challenger`` template version, or a ``challenger_adapter`` (a trained
+    ``content.copy`` adapter, ``ecomcms.models.Adapter``), the job is split: each product
+    goes to the active template and model or to the challenger by a hash of job and product
+    (about half each, all variants of a product on the same side), so editors' decisions
+    compare the two (``content.analytics.compare_arms``). Each draft's provenance records its
+    arm: the template, and the adapter it was written with (``generation_options.adapter``).
     """
     require_permission(actor, "ecomcms_content.request_generation", error=NotAllowed)
     if kind not in CopyKind.values:
         raise ContentError(f"unknown kind of copy: {kind!r}")
     template = template_active(kind)
+    if challenger is not None and challenger_adapter is not None:
+        raise ContentError("a split job has one challenger: a template version or an adapter, not both")
     if challenger is not None and (challenger.kind != kind or challenger.pk == template.pk):
         raise ContentError("the challenger must be another version of the same kind's template")
+    if challenger_adapter is not None:
+        _check_challenger_adapter(challenger_adapter, kind)
     variants = range(1, KIND_VARIANTS.get(kind, 1) + 1)
     product_ids = list(products.values_list("pk", flat=True)) if hasattr(products, "values_list") else [p.pk for p in products]
     with transaction.atomic():
@@ -209,11 +215,16 @@ def drafts_request(*, products, kind: str, actor, description: str = "", due_at:
             .values_list("product_id", "variant")
         )
         job = GenerationJob.objects.create(kind=kind, description=description[:300], requested_by=actor)
-        drafts = Draft.objects.bulk_create([
-            Draft(product_id=pid, kind=kind, variant=v, template=_split_arm(job, pid, template, challenger), job=job,
-                  due_at=due_at)
-            for pid in product_ids for v in variants if (pid, v) not in busy
-        ])
+        drafts = []
+        for pid in product_ids:
+            challenged = _split_arm(job, pid, challenger or challenger_adapter)
+            drafts += [
+                Draft(product_id=pid, kind=kind, variant=v, job=job, due_at=due_at,
+                      template=challenger if challenged and challenger is not None else template,
+                      adapter=challenger_adapter if challenged else None)
+                for v in variants if (pid, v) not in busy
+            ]
+        Draft.objects.bulk_create(drafts)
         drafts = list(Draft.objects.filter(job=job).only("pk"))  # ids on every database
         DraftEvent.objects.bulk_create([
             DraftEvent(draft_id=d.pk, actor=actor, from_status="", to_status=DraftStatus.QUEUED) for d in drafts
@@ -224,10 +235,23 @@ def drafts_request(*, products, kind: str, actor, description: str = "", due_at:
     return job
 
 
-def _split_arm(job: GenerationJob, product_id: int, active: PromptTemplate, challenger: PromptTemplate | None):
-    if challenger is None:
-        return active
-    return challenger if stable_bucket(job.pk, product_id, count=2) else active
+def _check_challenger_adapter(adapter, kind: str) -> None:
+    from ecomcms.finetune.selectors import adapter_active
+    from ecomcms.models import AdapterStatus
+
+    if kind == CopyKind.REVIEW_SUMMARY:
+        raise ContentError("review summaries are extracted from the reviews, not written by the model: "
+                           "an adapter cannot change them")
+    if adapter.purpose != generation.COPY_PURPOSE or adapter.status != AdapterStatus.READY or not adapter.path:
+        raise ContentError(f"{adapter} is not a trained {generation.COPY_PURPOSE} adapter")
+    active = adapter_active(generation.COPY_PURPOSE)
+    if active is not None and active.pk == adapter.pk:
+        raise ContentError(f"{adapter} is the active adapter already: the challenger must be another one")
+
+
+def _split_arm(job: GenerationJob, product_id: int, challenger) -> bool:
+    """Whether the product goes to the challenger's side of a split job (no challenger: never)."""
+    return challenger is not None and bool(stable_bucket(job.pk, product_id, count=2))
 
 
 def _dispatch_after_commit(count: int) -> None:
@@ -273,7 +297,7 @@ def drafts_claim(*, limit: int, worker: str = "") -> list[Draft]:
         )
         claimed = list(
             Draft.objects.filter(pk__in=ids, status=DraftStatus.GENERATING, claimed_at=now)
-            .select_related("product", "template")
+            .select_related("product", "template", "adapter")
         )
         DraftEvent.objects.bulk_create([
             DraftEvent(draft=d, from_status=DraftStatus.QUEUED, to_status=DraftStatus.GENERATING) for d in claimed
@@ -290,9 +314,9 @@ def drafts_generate(drafts: list[Draft]) -> dict[str, int]:
     """
     if not drafts:
         return {"in_review": 0, "failed": 0, "requeued": 0}
-    groups: dict[int, list[Draft]] = {}
-    for draft in drafts:
-        groups.setdefault(draft.template_id, []).append(draft)
+    groups: dict[tuple, list[Draft]] = {}
+    for draft in drafts:  # one model call per template and adapter (a split job's arms never share one)
+        groups.setdefault((draft.template_id, draft.adapter_id), []).append(draft)
     totals = {"in_review": 0, "failed": 0, "requeued": 0}
     for group in groups.values():
         for key, value in _generate_group(group).items():
@@ -356,8 +380,10 @@ def _generate_group(drafts: list[Draft]) -> dict[str, int]:
     if drafts[0].kind == CopyKind.REVIEW_SUMMARY:  # extractive, from the reviews (content/review_summaries.py)
         return review_summaries.summaries_generate(drafts)
     banned = list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True))
+    # A split job's challenger arm names its adapter; every other draft is written with the active one (None).
+    adapter = drafts[0].adapter.path if drafts[0].adapter_id else None
     try:
-        composed = drafts_compose(drafts, banned=banned)
+        composed = drafts_compose(drafts, banned=banned, adapter=adapter)
     except inference.ModelError as exc:
         return _fail_or_requeue(drafts, str(exc), permanent=exc.permanent)
     counts = {"in_review": 0, "failed": 0, "requeued": 0}
@@ -615,6 +641,7 @@ def draft_regenerate(*, draft: Draft, actor) -> Draft:
         new = Draft.objects.create(
             product_id=old.product_id, kind=old.kind, variant=old.variant, template=template_active(old.kind),
             regenerates=old, feedback=feedback, due_at=old.due_at, job=old.job,
+            adapter_id=old.adapter_id,  # a split job's challenger stays the challenger
         )
         if old.job_id:  # one more draft for the job to wait for: progress stays within 100%
             GenerationJob.objects.filter(pk=old.job_id).update(total=F("total") + 1)

@@ -31,6 +31,7 @@ class FakeGenerator:
 
     def __init__(self, *args, **kwargs):
         self.calls: list[list[ChatPrompt]] = []
+        self.options: list[GenerationOptions] = []  # one per call: what was asked for (temperature, adapter ...)
         self.groundings: list[list[Grounding | None] | None] = []
         self.scored: list[tuple[list, list[str]]] = []
 
@@ -44,6 +45,7 @@ class FakeGenerator:
     def generate(self, prompts: list[ChatPrompt], options: GenerationOptions,
                  groundings: list[Grounding | None] | None = None) -> list[Generation]:
         self.calls.append(list(prompts))
+        self.options.append(options)
         self.groundings.append(list(groundings) if groundings is not None else None)
         return [
             Generation(

@@ -161,3 +161,38 @@ def test_the_command_refuses_an_unknown_purpose(db):
 
     with pytest.raises(CommandError, match="no fine-tuning purpose"):
         call_command("finetune", "--purpose", "nope")
+
+
+def test_a_split_job_on_the_real_model_writes_the_challenger_arm_with_the_adapter(db, tiny_model, settings,
+                                                                                    tmp_path):
+    """The split of a generation job with the real generator: the challenger's drafts run the LoRA adapter."""
+    from content import services as content_services
+    from content.models import Draft
+    from tests.content.factories import make_product, make_user
+
+    lora.train(tiny_model, _examples(), tmp_path / "content.copy-v1",
+               {"epochs": 2, "batch_size": 4, "learning_rate": 5e-3, "r": 4, "alpha": 8})
+    adapter = Adapter.objects.create(purpose="content.copy", version=1, status=AdapterStatus.READY,
+                                     path=str(tmp_path / "content.copy-v1"))
+    settings.ECOMCMS_TEXT_BACKEND = "transformers"
+    settings.ECOMCMS_TEXT_MODEL = str(tiny_model)
+    settings.ECOMCMS_MODEL_CACHE = str(tmp_path / "cache")
+    settings.ECOMCMS_EMBEDDING_BACKEND = "ecomcms.inference.fake.FakeEmbedder"
+    template = content_services.template_active("description")
+    template.options = {**template.options, "max_new_tokens": 6}
+    template.save(update_fields=["options"])
+    inference.reset()
+    try:
+        products = [make_product(title=f"Shirt {i}") for i in range(12)]
+        job = content_services.drafts_request(products=products, kind="description", actor=make_user("Writers"),
+                                              challenger_adapter=adapter)
+        result = content_services.drafts_process_queue(batch_size=12, max_batches=4)
+    finally:
+        inference.reset()
+    drafts = list(Draft.objects.filter(job=job))
+    assert result["in_review"] == 12, result
+    arms = {d.adapter_id for d in drafts}
+    assert arms == {None, adapter.pk}, "12 products should land on both sides of the split"
+    for draft in drafts:
+        assert draft.model_id and draft.ai_text
+        assert draft.generation_options.get("adapter", "") == (adapter.path if draft.adapter_id else "")

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from content import analytics, services
+from content import analytics, arms
 from content.models import CopyKind
 
 
@@ -25,14 +25,15 @@ def _day(value: str | None, name: str) -> datetime | None:
 class Command(BaseCommand):
     help = ("Editor decisions on AI drafts (approved as written / after edits, changes requested, rejected, failed "
             "checks, time to decision) per kind x template x model x adapter x category, with weekly trends; "
-            "--compare A B compares two template versions of --kind with 95% intervals.")
+            "--compare A B compares two arms of --kind (template versions, adapters, models) with 95% intervals.")
 
     def add_arguments(self, parser):
         parser.add_argument("--since", help="Drafts generated on or after this date (YYYY-MM-DD).")
         parser.add_argument("--until", help="Drafts generated before this date (YYYY-MM-DD).")
         parser.add_argument("--kind", choices=CopyKind.values)
-        parser.add_argument("--compare", nargs=2, type=int, metavar=("A", "B"),
-                            help="Compare template version B against A of --kind.")
+        parser.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                            help="Compare arm B against arm A of --kind: two template versions (3 4), the base model "
+                                 "and an adapter (adapter:none adapter:2), two adapters, or two models (model:ID).")
         parser.add_argument("--job", type=int, help="With --compare: only the drafts of this (split) job.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
@@ -42,10 +43,10 @@ class Command(BaseCommand):
             if not kind:
                 raise CommandError("--compare needs --kind")
             try:
-                a, b = (services.template_version(kind=kind, version=v) for v in compare)
-            except services.ContentError as exc:
-                raise CommandError(str(exc)) from exc
-            result = analytics.compare_templates(template_a=a, template_b=b, since=since_at, job_id=job)
+                a, b = arms.arms_parse(compare, kind=kind)
+            except arms.ArmError as exc:
+                raise CommandError(f"--compare: {exc}") from exc
+            result = analytics.compare_arms(arm_a=a, arm_b=b, kind=kind, since=since_at, job_id=job)
             self.stdout.write(_json(result) if json else _comparison_text(result))
             return
         result = analytics.report(since=since_at, until=until_at, kind=kind)
@@ -88,7 +89,7 @@ def _comparison_text(result: dict) -> str:
     lines = []
     for arm in ("a", "b"):
         r = result[arm]
-        lines.append(f"{arm.upper()} {r['template']}: {r['decided']} decided, approved as written "
+        lines.append(f"{arm.upper()} {r['arm']}: {r['decided']} decided, approved as written "
                      f"{_rate(r['approved_as_written_rate'])}, approved {_rate(r['approved_rate'])}")
     d = result["difference_b_minus_a"]["approved_as_written_rate"]
     lines.append(f"B - A approved as written: {d['estimate']:+.1%} [{d['low']:+.1%}, {d['high']:+.1%}]")
