@@ -10,19 +10,26 @@ and a session may belong to a known customer), so they need a token with the
 
 from __future__ import annotations
 
+from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from content import selectors as content_selectors
+from ecomcms.api.cache import Body, body_of, cached, response_of
 from ecomcms.api.errors import error_responses
-from ecomcms.api.http import ApiView, CatalogView, Text
+from ecomcms.api.http import ApiView, CatalogView, JsonRenderer, Text
+from ecomcms.conf import conf
 from recommender import selectors, services
+from recommender.generation import recommendations_generation
 from storefront.models import Scope
 
 SCOPE = Scope.RECOMMENDATIONS_READ
 MAX_EXCLUDE = 100
 TAGS = ["recommendations"]
+CACHE_PREFIX = "recommendations"
 
 
 class RecommendationsInput(serializers.Serializer):
@@ -115,6 +122,23 @@ class _RecommendationsView:
     def render(self, recommendations: services.Recommendations) -> Response:
         return Response(RecommendationsOutput(recommendations).data)
 
+    def cached_list(self, request, recommend) -> HttpResponse:
+        """A product's list (``recommend()``) from the cache while nothing it depends on changed.
+
+        Filed under the URL, the catalogue's and the recommender's generations
+        (``recommender.generation``), and valid until the next start or end of a rule.
+        """
+        def build() -> Body:
+            change = selectors.rules_next_change(timezone.now())  # before the rules are read
+            content = JsonRenderer().render(RecommendationsOutput(recommend()).data)
+            body = body_of(None, content=content)
+            body.valid_until = change.timestamp() if change else None
+            return body
+
+        return response_of(cached(CACHE_PREFIX, request.build_absolute_uri(), build, generations=lambda: (
+            content_selectors.catalog_generation(), recommendations_generation()),
+            seconds=conf.API_CATALOG_CACHE_SECONDS))
+
 
 def _schema(operation_id: str, summary: str, path_parameter: OpenApiParameter, *errors: int):
     return extend_schema(
@@ -172,7 +196,8 @@ class SimilarProductsApi(_RecommendationsView, CatalogView):
 
     @_schema("recommendations_similar", "Products similar to a product", SLUG, 401, 403, 404)
     def get(self, request, slug: str):
-        return self.render(services.recommend_similar(product=self.product(slug), **self.query(request)))
+        return self.cached_list(request, lambda: services.recommend_similar(product=self.product(slug),
+                                                                              **self.query(request)))
 
 
 class BoughtTogetherApi(_RecommendationsView, CatalogView):
@@ -185,4 +210,5 @@ class BoughtTogetherApi(_RecommendationsView, CatalogView):
 
     @_schema("recommendations_bought_together", "Products bought with a product", SLUG, 401, 403, 404)
     def get(self, request, slug: str):
-        return self.render(services.recommend_bought_together(product=self.product(slug), **self.query(request)))
+        return self.cached_list(request, lambda: services.recommend_bought_together(product=self.product(slug),
+                                                                                      **self.query(request)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 
 from content.models import Product, PublishedCopy
 from recommender.models import Event, EventType, MerchandisingRule, ModelVersion, RuleContext, VersionStatus
@@ -32,6 +32,13 @@ def rules_in_force(*, context: str, category: str | None, now: datetime) -> list
         .filter(Q(category="") | Q(category=category or ""))
         .order_by("position", "pk")
     )
+
+
+def rules_next_change(now: datetime) -> datetime | None:
+    """The next moment an active rule starts or ends: a list cached now holds until then."""
+    found = MerchandisingRule.objects.filter(is_active=True).aggregate(
+        starts=Min("starts_at", filter=Q(starts_at__gt=now)), ends=Min("ends_at", filter=Q(ends_at__gt=now)))
+    return min((moment for moment in found.values() if moment), default=None)
 
 
 def products_eligible(pks: Iterable[int], *, exclude: Iterable[str] = (), category: str | None = None,

@@ -20,18 +20,12 @@ an experiment bumps the generation too.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-import orjson
-from django.core.cache import cache
-from django.http import HttpResponse
-from django.utils import timezone
-from django.utils.http import http_date, quote_etag
-
 from content import selectors as content_selectors
+from ecomcms.api.cache import Body, body_of, render, response_of, timestamp  # noqa: F401  (the views use them)
+from ecomcms.api.cache import cached as _cached
 from ecomcms.conf import conf
 from storefront import experiments, selectors
 
@@ -39,69 +33,13 @@ CENTS = Decimal("0.01")
 CACHE_PREFIX = "storefront-catalog"
 
 
-def cache_seconds() -> int:
-    return conf.API_CATALOG_CACHE_SECONDS
-
-
-@dataclass
-class Body:
-    """A catalogue response as stored: its JSON, ETag and Last-Modified, and what a visitor's variant needs."""
-
-    content: bytes
-    etag: str
-    last_modified: float | None
-    product: dict | None = None  # detail only: the product's row and current copy rows, for a visitor's variant
-    copy: list = field(default_factory=list)
-    variants: dict = field(default_factory=dict)  # detail only: kind -> the running experiment's variants
-
-
-def timestamp(value) -> str:
-    """A datetime as DRF's DateTimeField writes it: ISO 8601 in the current time zone, UTC as ``Z``."""
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def render(data) -> bytes:
-    try:
-        return orjson.dumps(data)
-    except (TypeError, orjson.JSONEncodeError):  # e.g. an integer attribute beyond 64 bits: DRF's encoder copes
-        from ecomcms.api.http import JsonRenderer
-
-        return JsonRenderer().render(data)
-
-
-def body_of(data, moments) -> Body:
-    content = render(data)
-    moments = [moment for moment in moments if moment]
-    return Body(content=content, etag=quote_etag(hashlib.sha256(content).hexdigest()[:32]),
-                last_modified=max(moments).timestamp() if moments else None)
-
-
-def response_of(body: Body) -> HttpResponse:
-    """The stored body as a response; ``CatalogView.finalize_response`` adds Cache-Control and answers 304s."""
-    response = HttpResponse(body.content, content_type="application/json")
-    response["ETag"] = body.etag
-    if body.last_modified is not None:
-        response["Last-Modified"] = http_date(body.last_modified)
-    return response
-
-
 def cached(key: str, build: Callable[[], Body]) -> Body:
     """The body filed under ``key``: from the cache when the catalogue has not changed since it was stored, else built.
 
     ``build`` validates the request (a 400 raises and stores nothing) and reads the catalogue.
     """
-    seconds = cache_seconds()
-    if not seconds:
-        return build()
-    generation = content_selectors.catalog_generation()  # first: the body built below is at least this new
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-    cache_key = f"{CACHE_PREFIX}:{generation}:{digest}"
-    body = cache.get(cache_key)
-    if body is None:
-        body = build()
-        cache.set(cache_key, body, seconds)
-    return body
+    return _cached(CACHE_PREFIX, key, build, generations=lambda: (content_selectors.catalog_generation(),),
+                   seconds=conf.API_CATALOG_CACHE_SECONDS)
 
 
 # --- The documented shapes (ProductOutput, CopyOutput) from plain rows -------------------------------
@@ -138,13 +76,14 @@ def product_body(row: dict) -> Body:
     """One product's body; it keeps the rows and its running experiments' variants for visitors' variants."""
     copy = selectors.catalog_copy_rows([row["id"]]).get(row["id"], [])
     body = body_of(product_item(row, copy), _changed_at(row, copy))
-    body.product, body.copy, body.variants = row, copy, experiments.running_variant_rows(row["id"])
+    body.extra = {"product": row, "copy": copy, "variants": experiments.running_variant_rows(row["id"])}
     return body
 
 
 def for_visitor(body: Body, visitor: str | None) -> Body:
     """The body a visitor sees: the stored one unless a running experiment serves them a variant."""
-    if not visitor or not body.variants:
+    if not visitor or not body.extra.get("variants"):
         return body
-    copy = experiments.copy_rows_for_visitor(body.copy, body.variants, visitor)
-    return body_of(product_item(body.product, copy), _changed_at(body.product, copy))
+    product = body.extra["product"]
+    copy = experiments.copy_rows_for_visitor(body.extra["copy"], body.extra["variants"], visitor)
+    return body_of(product_item(product, copy), _changed_at(product, copy))

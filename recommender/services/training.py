@@ -19,6 +19,7 @@ from ecomcms.errors import require_permission
 from recommender import training
 from recommender.artifacts import artifact_path
 from recommender.engine.blend import BlendParams
+from recommender.generation import recommendations_changed
 from recommender.models import EventType, ModelActivation, ModelVersion, VersionStatus
 from recommender.services._base import NotAllowed, RecommenderError
 
@@ -183,6 +184,7 @@ def model_activate(*, version: ModelVersion, actor=None, comment: str = "",
         if current is not None:
             ModelVersion.objects.filter(pk=current.pk).update(is_active=False)
         ModelVersion.objects.filter(pk=target.pk).update(is_active=True, activated_at=timezone.now())
+        recommendations_changed()  # cached lists were the previous version's
         ModelActivation.objects.create(kind=kind, from_version=current, to_version=target, actor=actor, comment=comment)
     target.refresh_from_db()
     return target
@@ -216,6 +218,7 @@ def model_versions_delete(*, versions, actor=None) -> int:
             raise RecommenderError(f"version #{version.pk} is active; activate another one first")
         name = version.artifact
         version.delete()
+        recommendations_changed()  # lists cached for ?version= of this one
         if name:
             artifact_path(name).unlink(missing_ok=True)
         deleted += 1
