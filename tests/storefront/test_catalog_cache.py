@@ -224,7 +224,7 @@ def test_every_publication_bumps_the_catalogue_generation(mug):
 
 def test_the_order_import_of_new_products_bumps_the_catalogue_generation(db):
     from recommender.online_retail import Line
-    from recommender.services import _products_for_lines
+    from recommender.services.importing import _products_for_lines
 
     before = generation("catalog")
     line = Line(line=2, invoice="536365", sku="85123A", description="WHITE HANGING HEART", quantity=6,
