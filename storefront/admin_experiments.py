@@ -1,4 +1,5 @@
-"""A/B tests of copy in the admin (Storefront > Experiments): start one, read its results, stop it."""
+"""A/B tests of copy in the admin (Storefront > Experiments): start one (on a product, or on a category
+with arms by provenance), read its results, stop it."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from content.models import CopyKind, Draft, DraftStatus
+from content.models import CopyKind, Draft, DraftStatus, Product
 from ecomcms import charts
 from storefront import experiments
 from storefront.models import Experiment, ExperimentStatus
@@ -35,16 +37,49 @@ class ExperimentStartForm(forms.ModelForm):
         fields = ("name", "product", "kind", "minimum_exposures")
         widgets = {"kind": forms.Select(choices=CopyKind.choices)}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].required = True  # optional on the model: a category experiment has none
+
+
+ARM_HELP = ("A template version (4), an adapter (adapter:2) or the base model (adapter:none), or a model "
+            "(model:ID), as the drafts' provenance records it.")
+
+
+class CategoryExperimentForm(forms.Form):
+    name = forms.CharField(required=False, max_length=200)
+    category = forms.ChoiceField(choices=())
+    kind = forms.ChoiceField(choices=CopyKind.choices)
+    arm_a = forms.CharField(label="Arm A", max_length=200, help_text=ARM_HELP)
+    arm_b = forms.CharField(label="Arm B", max_length=200)
+    arm_c = forms.CharField(label="Arm C", max_length=200, required=False, help_text="Optional.")
+    minimum_exposures = forms.IntegerField(min_value=1, max_value=10_000_000, initial=300,
+                                           help_text="Visitors each arm needs before the page names a likely winner.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        categories = (Product.objects.filter(is_active=True).exclude(category="").order_by("category")
+                      .values_list("category", flat=True).distinct())
+        self.fields["category"].choices = [(c, c) for c in categories]
+
 
 @admin.register(Experiment)
 class ExperimentAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "product", "kind", "status", "started_at", "stopped_at")
+    list_display = ("__str__", "scope", "kind", "status", "started_at", "stopped_at")
     list_filter = ("status", "kind")
-    search_fields = ("name", "product__sku", "product__title")
+    search_fields = ("name", "product__sku", "product__title", "category")
     list_select_related = ("product",)
     autocomplete_fields = ("product",)
-    readonly_fields = ("name", "product", "kind", "status", "minimum_exposures", "started_by", "started_at",
+    readonly_fields = ("name", "scope", "kind", "status", "minimum_exposures", "started_by", "started_at",
                        "stopped_by", "stopped_at", "results")
+    change_list_template = "admin/ecomcms_storefront/experiment/change_list.html"
+
+    @admin.display(description="On")
+    def scope(self, obj):
+        if obj.is_category:
+            arms = " vs ".join(arm["label"] for arm in obj.arms)
+            return f"category {obj.category}: {arms}"
+        return str(obj.product)
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("ecomcms_content.view_draft")
@@ -94,7 +129,40 @@ class ExperimentAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [path("<int:pk>/stop/", self.admin_site.admin_view(self.stop_view), name="ecomcms_storefront_experiment_stop"),
+                path("category/add/", self.admin_site.admin_view(self.add_category_view),
+                     name="ecomcms_storefront_experiment_add_category"),
                 *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"add_category_url": reverse("admin:ecomcms_storefront_experiment_add_category")
+                 if self.has_add_permission(request) else None}
+        return super().changelist_view(request, (extra_context or {}) | extra)
+
+    def add_category_view(self, request):
+        """Start an experiment on a category: the arms, and the products that have a draft from each."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CategoryExperimentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                started = experiments.experiment_start_category(
+                    category=data["category"], kind=data["kind"], actor=request.user, name=data["name"],
+                    arms=[data[f] for f in ("arm_a", "arm_b", "arm_c") if data.get(f)],
+                    minimum_exposures=data["minimum_exposures"])
+            except experiments.NotAllowed as exc:
+                raise PermissionDenied(str(exc)) from exc
+            except experiments.ExperimentError as exc:
+                form.add_error(None, str(exc))
+            else:
+                coverage = started.coverage
+                self.message_user(request, f"Started on {coverage['in_experiment']} of {coverage['products']} products "
+                                           f"of {started.category}.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:ecomcms_storefront_experiment_change", args=[started.pk]))
+        return TemplateResponse(request, "admin/ecomcms_storefront/experiment/category_add.html", {
+            **self.admin_site.each_context(request), "title": "Start an experiment on a category", "form": form,
+            "opts": self.model._meta,
+        })
 
     def stop_view(self, request, pk):
         if request.method != "POST":
@@ -124,17 +192,22 @@ class ExperimentAdmin(admin.ModelAdmin):
             cart, purchase = r["cart_rate"], r["purchase_rate"]
             cells.append(format_html(
                 "<tr><th>{}</th><td>{}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td>"
-                "<td>{}</td><td>{} ({}–{})</td><td>{}</td><td><a href=\"{}\">draft #{}</a>: {}</td></tr>",
+                "<td>{}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td></tr>",
                 r["label"], r["exposures"], r["carts"], _pct(cart["estimate"]), _pct(cart["low"]), _pct(cart["high"]),
                 _pct(r["p_best_cart"]), r["purchases"], _pct(purchase["estimate"]), _pct(purchase["low"]),
-                _pct(purchase["high"]), _pct(r["p_best_purchase"]),
-                reverse("admin:ecomcms_content_draft_change", args=[r["draft_id"]]), r["draft_id"], r["text"][:120]))
+                _pct(purchase["high"]), _pct(r["p_best_purchase"]), _copy_cell(obj, r)))
+        coverage = format_html(
+            "<p>{} of the {} active products of {} are in it; {} lacked an approved draft from every arm and {} were "
+            "under another running experiment of the kind: they are served as usual and not counted.</p>",
+            result["coverage"].get("in_experiment", 0), result["coverage"].get("products", 0), obj.category,
+            result["coverage"].get("without_arms", 0), result["coverage"].get("busy", 0),
+        ) if obj.is_category else ""
         return format_html(
-            '<p class="experiment-verdict"><b>{}</b></p>{}'
+            '<p class="experiment-verdict"><b>{}</b></p>{}{}'
             "<table><thead><tr><th>Variant</th><th>Visitors</th><th>Added to cart</th><th>Add-to-cart rate (95%)</th>"
             "<th>P(best)</th><th>Bought</th><th>Purchase rate (95%)</th><th>P(best)</th><th>Copy</th></tr></thead>"
             "<tbody>{}</tbody></table>",
-            result["verdict"]["message"], chart, format_html("".join(["{}"] * len(cells)), *cells))
+            result["verdict"]["message"], coverage, chart, format_html("".join(["{}"] * len(cells)), *cells))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         experiment = self.get_object(request, object_id)
@@ -146,6 +219,17 @@ class ExperimentAdmin(admin.ModelAdmin):
 
 def _pct(value: float) -> str:
     return f"{value:.1%}"
+
+
+def _copy_cell(experiment: Experiment, row: dict):
+    """A product experiment's draft and text; a category experiment's arm, with a link to its drafts to publish."""
+    if not experiment.is_category:
+        return format_html('<a href="{}">draft #{}</a>: {}', reverse("admin:ecomcms_content_draft_change",
+                                                                     args=[row["draft_id"]]),
+                           row["draft_id"], row["text"][:120])
+    ids = ",".join(str(pk) for pk in row["draft_ids"])
+    return format_html('{} on {} products: <a href="{}?id__in={}">its drafts</a>', row["name"], row["products"],
+                       reverse("admin:ecomcms_content_draft_changelist"), ids)
 
 
 class _FormError(Exception):

@@ -1,25 +1,38 @@
 """A/B tests of approved copy on the storefront: start, stop, serve a variant, and read the results.
 
-Assignment is deterministic: variant index = SHA-256("<experiment id>:<visitor>") mod the number of
-variants, so a visitor (the session id the storefront sends) sees the same variant on every visit,
-and any process computes it without a shared store. Results attribute a session's view,
-add-to-cart and purchase events on the product, from the experiment's start to its stop, to the
-variant the session saw: the ``variant`` the storefront sent back with the event when it did,
-otherwise the assigned one. A session is *exposed* from its first view; it *converts* when it adds
-to cart (or buys) at or after that view.
+Two scopes. A *product* experiment tests 2 or 3 approved drafts of one product, chosen by an
+editor. A *category* experiment tests 2 or 3 *arms* (what wrote a draft, as its provenance records
+it: template versions, an adapter against the base model, models; ``content.arms``) on every
+product of a category that has an approved or published draft from each arm when it starts; the
+category's other products are served as usual and are not in the experiment (the page says how
+many). Each variant row holds one product's text of one arm.
 
-Only copy an editor approved is ever served: the variants must be approved or published drafts of
-the product, and starting or stopping an experiment needs the permission to publish. Stopping serves
-the published copy again; promoting the winner is an editor's publish of its draft, never automatic.
+Assignment is deterministic: arm index = ``stable_bucket(experiment id, visitor)`` over the number
+of arms, so a visitor (the session id the storefront sends) sees the same arm on every visit and,
+in a category experiment, on every product of the category; any process computes it without a
+shared store. Results attribute a session's view, add-to-cart and purchase events on the
+experiment's products, from its start to its stop, to the arm the session saw: the ``variant`` the
+storefront sent back with an event when it did, otherwise the assigned one. A session is *exposed*
+from its first view of one of the products; it *converts* when it adds one of them to the cart (or
+buys it) at or after viewing it. The unit is the visitor, so a visitor counts once however many of
+the category's products they see.
+
+Only copy an editor approved is ever served: the variants are approved or published drafts
+(hand-picked ones for a product, and for a category the newest of each arm on each product,
+generated drafts only), their text is copied when the experiment starts, and starting or stopping
+needs the permission to publish. The database refuses a second running experiment of a kind on a
+product, whichever scope. Stopping serves the published copy again; promoting the winner is an
+editor's publish of its drafts, never automatic.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from content import arms as content_arms
 from content import services as content_services
 from content.models import Draft, DraftStatus, Product
 from ecomcms import errors, stats
@@ -75,12 +88,66 @@ def experiment_start(*, product: Product, kind: str, drafts: list[Draft], actor,
                 minimum_exposures=minimum_exposures,
             )
             ExperimentVariant.objects.bulk_create([
-                ExperimentVariant(experiment=experiment, label=label, draft=draft, text=draft.text)
+                ExperimentVariant(experiment=experiment, product=product, kind=kind, label=label, draft=draft,
+                                  text=draft.text)
                 for label, draft in zip(LABELS, drafts)
             ])
             content_services.catalog_changed()  # the catalogue's cached product now serves variants
     except IntegrityError as exc:
-        raise ExperimentError(f"{product.sku} already has a running {kind} experiment: stop it first") from exc
+        raise ExperimentError(f"{product.sku} already has a running {kind} experiment (of the product or its "
+                              "category): stop it first") from exc
+    return experiment
+
+
+def experiment_start_category(*, category: str, kind: str, arms: list[str], actor, name: str = "",
+                              minimum_exposures: int = 300) -> Experiment:
+    """Start testing 2 or 3 arms (template versions, adapters, models) on a category's products.
+
+    ``arms`` are specs as ``content.arms`` reads them (``3``, ``adapter:none``, ``adapter:2`` ...).
+    Every active product of the category with an approved or published AI draft of ``kind`` from
+    each arm is in the experiment, with those drafts' texts; products without one, or already under
+    a running experiment of the kind, are served as usual and are counted in ``coverage``.
+    """
+    _require_publisher(actor)
+    category = (category or "").strip()
+    if not category:
+        raise ExperimentError("choose a category")
+    try:
+        chosen = content_arms.arms_parse(arms, kind=kind, count=(2, len(LABELS)))
+    except content_arms.ArmError as exc:
+        raise ExperimentError(str(exc)) from exc
+    if Experiment.objects.filter(category=category, kind=kind, status=ExperimentStatus.RUNNING).exists():
+        raise ExperimentError(f"{category!r} already has a running {kind} experiment: stop it first")
+    found = content_arms.servable_drafts_by_arm(category=category, kind=kind, arms=chosen)
+    if not found.products:
+        raise ExperimentError(f"no active product is in the category {category!r}")
+    complete = found.complete()
+    busy = set(ExperimentVariant.objects.filter(product_id__in=list(complete), kind=kind, running=True)
+               .values_list("product_id", flat=True))
+    included = {pid: drafts for pid, drafts in complete.items() if pid not in busy}
+    coverage = {"products": found.products, "in_experiment": len(included),
+                "without_arms": found.products - len(complete), "busy": len(busy)}
+    if not included:
+        raise ExperimentError(
+            f"no product of {category!r} can be in it: {coverage['without_arms']} of {found.products} lack an approved "
+            f"{kind} from every arm ({', '.join(arm.label for arm in chosen)}), {len(busy)} are under another running "
+            f"{kind} experiment")
+    try:
+        with transaction.atomic():
+            experiment = Experiment.objects.create(
+                category=category, kind=kind, name=name[:200], started_by=actor, started_at=timezone.now(),
+                minimum_exposures=minimum_exposures, arm_by=chosen[0].by, coverage=coverage,
+                arms=[{"by": arm.by, "value": arm.value, "label": arm.label} for arm in chosen],
+            )
+            ExperimentVariant.objects.bulk_create([
+                ExperimentVariant(experiment=experiment, product_id=pid, kind=kind, label=label, draft=draft,
+                                  text=draft.text)
+                for pid, drafts in sorted(included.items()) for label, draft in zip(LABELS, drafts)
+            ])
+            content_services.catalog_changed()
+    except IntegrityError as exc:
+        raise ExperimentError(f"{category!r} already has a running {kind} experiment, or one of its products just got "
+                              "one: stop it first, or start again") from exc
     return experiment
 
 
@@ -91,6 +158,7 @@ def experiment_stop(*, experiment: Experiment, actor) -> Experiment:
             status=ExperimentStatus.STOPPED, stopped_by=actor, stopped_at=timezone.now())
         if not updated:
             raise ExperimentError("this experiment is not running")
+        ExperimentVariant.objects.filter(experiment_id=experiment.pk).update(running=False)
         content_services.catalog_changed()  # the published copy is served again, from the next request on
     experiment.refresh_from_db()
     return experiment
@@ -101,11 +169,11 @@ def experiment_stop(*, experiment: Experiment, actor) -> Experiment:
 def running_variants(product_ids) -> dict[tuple[int, str], list[ExperimentVariant]]:
     """The variants of the running experiments of these products, by (product id, kind): one query."""
     found: dict[tuple[int, str], list[ExperimentVariant]] = {}
-    variants = (ExperimentVariant.objects.filter(experiment__product_id__in=list(product_ids),
+    variants = (ExperimentVariant.objects.filter(product_id__in=list(product_ids), running=True,
                                                  experiment__status=ExperimentStatus.RUNNING)
                 .select_related("experiment").order_by("label"))
     for variant in variants:
-        found.setdefault((variant.experiment.product_id, variant.experiment.kind), []).append(variant)
+        found.setdefault((variant.product_id, variant.kind), []).append(variant)
     return found
 
 
@@ -142,17 +210,17 @@ def copy_for_visitor(product: Product, visitor: str | None) -> list:
 
 
 def running_variant_rows(product_id: int) -> dict[str, list[dict]]:
-    """The variants of a product's running experiments as plain rows, by kind, ordered by label: one query.
+    """The variants of a product's running experiments (product or category) as plain rows, by kind: one query.
 
     The catalogue caches them with the product (``storefront.catalog``); starting or stopping an
     experiment makes that cache stale.
     """
     found: dict[str, list[dict]] = {}
-    rows = (ExperimentVariant.objects.filter(experiment__product_id=product_id,
+    rows = (ExperimentVariant.objects.filter(product_id=product_id, running=True,
                                              experiment__status=ExperimentStatus.RUNNING)
-            .order_by("label").values("experiment_id", "experiment__kind", "experiment__started_at", "label", "text"))
+            .order_by("label").values("experiment_id", "kind", "experiment__started_at", "label", "text"))
     for row in rows:
-        found.setdefault(row["experiment__kind"], []).append(
+        found.setdefault(row["kind"], []).append(
             {"experiment_id": row["experiment_id"], "label": row["label"], "text": row["text"],
              "started_at": row["experiment__started_at"]})
     return found
@@ -174,56 +242,74 @@ def copy_rows_for_visitor(copy: list[dict], variants: dict[str, list[dict]], vis
 @dataclass
 class Arm:
     label: str
-    draft_id: int
-    text: str
+    name: str  # "draft #12" (product experiments) or the arm's provenance, "description v4" (category)
+    draft_ids: list[int] = field(default_factory=list)
+    text: str = ""  # product experiments: the variant's text
     exposures: int = 0
     carts: int = 0
     purchases: int = 0
 
     def as_dict(self, p_best_cart: float, p_best_purchase: float) -> dict:
         return {
-            "label": self.label, "draft_id": self.draft_id, "text": self.text, "exposures": self.exposures,
-            "carts": self.carts, "purchases": self.purchases,
+            "label": self.label, "name": self.name, "draft_id": self.draft_ids[0] if len(self.draft_ids) == 1 else None,
+            "draft_ids": self.draft_ids, "products": len(self.draft_ids), "text": self.text,
+            "exposures": self.exposures, "carts": self.carts, "purchases": self.purchases,
             "cart_rate": stats.wilson(self.carts, self.exposures).as_dict(),
             "purchase_rate": stats.wilson(self.purchases, self.exposures).as_dict(),
             "p_best_cart": round(p_best_cart, 4), "p_best_purchase": round(p_best_purchase, 4),
         }
 
 
+def _arms(experiment: Experiment, variants: list[ExperimentVariant]) -> dict[str, Arm]:
+    if experiment.is_category:
+        found = {LABELS[i]: Arm(LABELS[i], arm["label"]) for i, arm in enumerate(experiment.arms)}
+        for variant in variants:
+            found[variant.label].draft_ids.append(variant.draft_id)
+        return found
+    return {v.label: Arm(v.label, f"draft #{v.draft_id}", [v.draft_id], v.text) for v in variants}
+
+
 def experiment_results(experiment: Experiment, *, now=None) -> dict:
-    """Exposures, add-to-cart and purchase rates per variant (Wilson 95%), P(best), and a verdict."""
-    variants = list(experiment.variants.order_by("label"))
-    arms = {v.label: Arm(v.label, v.draft_id, v.text) for v in variants}
+    """Exposures, add-to-cart and purchase rates per arm (Wilson 95%), P(best), and a verdict.
+
+    The unit is the visitor: exposed once they viewed any of the experiment's products, converted
+    once they added one they had viewed to the cart (or bought it).
+    """
+    variants = list(experiment.variants.order_by("label", "product_id"))
+    arms = _arms(experiment, variants)
+    labels = sorted(arms)
+    products = {v.product_id for v in variants}
     prefix = f"{experiment.pk}:"
     events = Event.objects.filter(
-        product_id=experiment.product_id, occurred_at__gte=experiment.started_at,
+        product_id__in=list(products), occurred_at__gte=experiment.started_at,
         occurred_at__lte=experiment.stopped_at or now or timezone.now(),
         type__in=[EventType.VIEW, EventType.ADD_TO_CART, EventType.PURCHASE],
-    ).exclude(session_id="").order_by("occurred_at", "pk").values_list("session_id", "type", "quantity",
+    ).exclude(session_id="").order_by("occurred_at", "pk").values_list("session_id", "product_id", "type", "quantity",
                                                                         "experiment_variant")
     sessions: dict[str, dict] = {}
-    for session, kind, quantity, sent in events:
-        state = sessions.setdefault(session, {"label": None, "seen": False, "cart": False, "purchase": False})
+    for session, product_id, kind, quantity, sent in events:
+        state = sessions.setdefault(session, {"label": None, "seen": set(), "cart": False, "purchase": False})
         if sent.startswith(prefix) and sent[len(prefix):] in arms:
             state["label"] = state["label"] or sent[len(prefix):]
         if kind == EventType.VIEW:
-            state["seen"] = True
-        elif state["seen"] and kind == EventType.ADD_TO_CART:
+            state["seen"].add(product_id)
+        elif product_id in state["seen"] and kind == EventType.ADD_TO_CART:
             state["cart"] = True
-        elif state["seen"] and kind == EventType.PURCHASE and quantity > 0:
+        elif product_id in state["seen"] and kind == EventType.PURCHASE and quantity > 0:
             state["cart"] = state["purchase"] = True
     for session, state in sessions.items():
-        if not state["seen"] or not variants:
+        if not state["seen"] or not labels:
             continue
-        arm = arms[state["label"] or assigned(variants, session).label]
+        arm = arms[state["label"] or labels[variant_index(experiment.pk, session, len(labels))]]
         arm.exposures += 1
         arm.carts += state["cart"]
         arm.purchases += state["purchase"]
-    ordered = list(arms.values())
+    ordered = [arms[label] for label in labels]
     best_cart = stats.probability_best([(a.carts, a.exposures) for a in ordered], seed=experiment.pk)
     best_purchase = stats.probability_best([(a.purchases, a.exposures) for a in ordered], seed=experiment.pk + 1)
     rows = [arm.as_dict(c, p) for arm, c, p in zip(ordered, best_cart, best_purchase)]
-    return {"experiment": experiment.pk, "status": experiment.status, "variants": rows,
+    return {"experiment": experiment.pk, "status": experiment.status, "scope": "category" if experiment.is_category
+            else "product", "coverage": experiment.coverage or {}, "variants": rows,
             "verdict": _verdict(experiment, rows)}
 
 
@@ -238,6 +324,7 @@ def _verdict(experiment: Experiment, rows: list[dict]) -> dict:
         if best[key] >= CONFIDENT:
             return {"winner": best["label"], "metric": metric,
                     "message": f"Variant {best['label']} is likely best on {metric} "
-                               f"(P(best) = {best[key]:.1%}). Promote it by publishing its draft."}
+                               f"(P(best) = {best[key]:.1%}). Promote it by publishing its "
+                               + ("drafts." if experiment.is_category else "draft.")}
     return {"winner": None, "metric": None,
             "message": f"No winner: no variant is best with probability {CONFIDENT:.0%} or more."}

@@ -238,6 +238,8 @@ ROUTES: dict[str, Route] = {
     "admin/(?P<url>.*)$": Route(NOBODY, note="the admin's catch-all: login, or a 404"),
     # --- custom admin views (ModelAdmin.get_urls) ---
     "admin:ecomcms_storefront_experiment_stop": Route(EDITORS, method="POST", note="stops an A/B test: publish_draft"),
+    "admin:ecomcms_storefront_experiment_add_category": Route(
+        EDITORS, note="the form to start an A/B test across a category: publish_draft"),
     "admin:ecomcms_content_editordecisions_changelist": Route(CONTENT, note="the editor-decision report: view_draft"),
     "admin:ecomcms_content_prompttemplate_preview": Route(CONTENT, note="runs a template: request_generation"),
     "admin:ecomcms_content_draft_decide": Route(EDITORS, method="POST", body={"decision": "approve", "comment": "ok"}),

@@ -143,7 +143,8 @@ def _build_world() -> World:
     arms = [make_draft(product, text=f"Approved variant {label}.", status="approved") for label in "AB"]
     experiment = Experiment.objects.create(product=product, kind="description", started_at="2026-01-01T00:00:00Z")
     for label, arm in zip("AB", arms):
-        ExperimentVariant.objects.create(experiment=experiment, label=label, draft=arm, text=arm.ai_text)
+        ExperimentVariant.objects.create(experiment=experiment, product=product, kind="description", label=label,
+                                         draft=arm, text=arm.ai_text)
     world.draft_content_type = ContentType.objects.get_for_model(draft).pk
 
     # Support: customer A's ticket (waiting for a person's triage, with a note and a suggestion), customer B's.

@@ -10,11 +10,12 @@ from urllib.parse import urlparse
 
 import pytest
 from django.urls import resolve
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from content import services
 from content import urls as content_urls
-from content.models import DraftEvent, DraftStatus, Product, TemplatePreview
+from content.models import Draft, DraftEvent, DraftStatus, Product, TemplatePreview
 from storefront import experiments
 from storefront import urls as storefront_urls
 from tests.content.factories import make_product
@@ -51,7 +52,45 @@ def catalog(db):
     stopped = [make_draft(mug, text=f"LEAK stopped variant {label}", status=DraftStatus.APPROVED) for label in "AB"]
     experiment = experiments.experiment_start(product=mug, kind="description", drafts=stopped, actor=_publisher())
     experiments.experiment_stop(experiment=experiment, actor=_publisher())
+    _category_experiments(mug, plate)
     return mug
+
+
+def _category_experiments(mug, busy_plate):
+    """A/B tests across the kitchen category, arms by template version: a running one serves each product's
+    approved draft of the visitor's arm where the product has one from every arm; a stopped one serves nothing."""
+    editor = _publisher()
+    arms = {}
+    for kind in ("description", "seo_title"):
+        active = services.template_active(kind)
+        arms[kind] = (active, services.template_save_version(
+            kind=kind, system=active.system, user=active.user, options=active.options, max_chars=active.max_chars,
+            actor=editor, activate=False))
+
+    def written(product, kind, arm, text, status=DraftStatus.APPROVED):
+        Draft.objects.create(product=product, kind=kind, template=arms[kind][arm], status=status, ai_text=text,
+                             model_id="smol", generated_at=timezone.now())
+
+    plate_0, plate_2 = Product.objects.get(slug="plate-0"), Product.objects.get(slug="plate-2")
+    for plate in (plate_0, plate_2):  # stopped before the walk: its texts are never served
+        written(plate, "seo_title", 0, f"LEAK stopped category title A of {plate.slug}")
+        written(plate, "seo_title", 1, f"LEAK stopped category title B of {plate.slug}")
+    stopped = experiments.experiment_start_category(category="kitchen", kind="seo_title", arms=["1", "2"],
+                                                    actor=editor)
+    experiments.experiment_stop(experiment=stopped, actor=editor)
+    written(plate_0, "description", 0, "SHOWN category arm A")
+    written(plate_0, "description", 1, "SHOWN category arm B")
+    written(plate_2, "description", 0, "Arm A of plate 2")
+    written(plate_2, "description", 1, "Arm B of plate 2")
+    # Approved, but the plate is under its own product experiment: its product experiment's variants are served.
+    written(busy_plate, "description", 0, "LEAK arm A of a product under another experiment")
+    written(busy_plate, "description", 1, "LEAK arm B of a product under another experiment")
+    # The mug lacks an approved draft of arm B (in review only): it stays out, its arm A draft is never served.
+    written(mug, "description", 0, "LEAK arm A of a product without arm B")
+    written(mug, "description", 1, "LEAK arm B still in review", status=DraftStatus.IN_REVIEW)
+    running = experiments.experiment_start_category(category="kitchen", kind="description", arms=["1", "2"],
+                                                    actor=editor)
+    assert running.coverage == {"products": 4, "in_experiment": 2, "without_arms": 1, "busy": 1}
 
 
 def _publisher():
@@ -82,7 +121,7 @@ def all_responses(client: APIClient, token: str, draft_id: int) -> list:
     for slug in ("mug", "old", "plate-0", "plate-1", "missing"):
         product = get(f"/api/v1/products/{slug}")
         get(f"/api/v1/products/{slug}", HTTP_IF_NONE_MATCH=product.get("ETag", ""))
-        for visitor in ("v-1", "v-2", "v-3", "v-4", "v-5", "v-6"):
+        for visitor in [f"v-{n}" for n in range(1, 13)]:
             get(f"/api/v1/products/{slug}", {"visitor": visitor})
     get("/api/v1/categories")
     get("/api/v1/products", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -119,5 +158,6 @@ def test_no_unpublished_text_appears_in_any_storefront_response(catalog, api):
         assert "LEAK" not in text, f"{path} answered {response.status_code} with unpublished text: {text[:500]}"
         everything += text
     for shown in ["SHOWN current description", "SHOWN edited title", "SHOWN plate 0", "SHOWN plate 2",
-                  "SHOWN plate 1", "SHOWN variant A", "SHOWN variant B"]:
+                  "SHOWN plate 1", "SHOWN variant A", "SHOWN variant B", "SHOWN category arm A",
+                  "SHOWN category arm B"]:
         assert shown in everything
