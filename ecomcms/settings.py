@@ -112,12 +112,13 @@ def _database(url: str | None) -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web, worker and beat share the file: wait for locks instead of failing.
         # WAL: readers never wait for the writer, and a commit writes the log once instead of a rollback journal
-        # and the file (several syncs): the commit was a quarter of an event batch (docs/performance.md).
+        # and the file (several syncs): the commit was a sixth to a quarter of an event batch (docs/performance.md).
         config.setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE",
                                                  "init_command": "PRAGMA journal_mode=WAL"})
-        # Opening a SQLite connection reads the whole schema again: about as long as a catalogue request
-        # (docs/performance.md). Kept per process under gunicorn when DATABASE_CONN_MAX_AGE is set; not by
-        # default, because the development server (make run) serves each request in a new thread.
+        # Opening a SQLite connection (set up by Django, the schema parsed on its first query) took as long as
+        # a cached catalogue request (docs/performance.md). Kept per process under gunicorn when
+        # DATABASE_CONN_MAX_AGE is set; not by default: the development server (make run) serves each request
+        # in a new thread.
         config["CONN_MAX_AGE"] = env.integer("DATABASE_CONN_MAX_AGE", 0, minimum=0)
         # Tests that start a real worker need the test database in a file too.
         config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name("test-" + Path(config["NAME"]).name))}
