@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run stop test install prepare-models bench clean
+.PHONY: run stop test lint install prepare-models bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-models.txt requirements-cms.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ stop:
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/lint-imports
 
 prepare-models: $(STAMP)
 	$(BIN)/python manage.py prepare_models

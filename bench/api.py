@@ -8,10 +8,10 @@ For each database (a fresh SQLite file in a temporary ECOMCMS_DATA_DIR; PostgreS
 bench drops and creates, ``ecomcms_api`` by default, never ``ecomcms`` or ``test_ecomcms``) it seeds
 --products products with published copy, purchases for the recommender and a trained, active
 recommender version, starts gunicorn on 127.0.0.1 as deployed (``deploy/gunicorn.conf.py``: 2 x
-cores + 1 sync workers unless --workers says otherwise) and loads each endpoint with ``wrk`` (Debian package ``wrk``) from a second process: 2
-threads, --connections connections, --duration seconds after a warm-up (every path asked for 12 times,
-then 1 s of load: the caches are warm, as in a storefront's steady state; ``--variants uncached``
-measures the same requests without the cache). It prints requests/s,
+cores + 1 sync workers unless --workers says otherwise) and loads each endpoint with ``wrk`` (Debian
+package ``wrk``) from a second process: 2 threads, --connections connections, --duration seconds after
+a warm-up (every path asked for 12 times, then 1 s of load: the caches are warm, as in a storefront's
+steady state; ``--variants uncached`` measures the same requests without the cache). It prints requests/s,
 p50 and p99 latency, and each endpoint's requests/s relative to the trivial endpoint
 (``/healthz/live``: the same middleware, no database) measured in the same server, and checks
 each against issue 17's goals:

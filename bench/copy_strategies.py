@@ -78,8 +78,13 @@ def main() -> None:
         for strategy in args.strategies:
             template = PromptTemplate(kind=kind, version=0, system=default["system"], user=default["user"],
                                       options=default["options"], max_chars=default["max_chars"], strategy=strategy)
-            run = harness.Settings(kind=kind, template=template, template_label=f"{kind} built-in default",
-                                   strategy=strategy, batch_size=args.batch_size or settings.ECOMCMS_GENERATION_BATCH_SIZE)
+            run = harness.Settings(
+                kind=kind,
+                template=template,
+                template_label=f"{kind} built-in default",
+                strategy=strategy,
+                batch_size=args.batch_size or settings.ECOMCMS_GENERATION_BATCH_SIZE,
+            )
             started = time.perf_counter()
             report = harness.copy_evaluate(products, run)
             report["metrics"] = {"products": str(path), "format": "amazon2020", "limit": args.limit,

@@ -100,7 +100,9 @@ def _product_process(share, options, threads, batch, quantize, barrier, results)
     barrier.wait()
     started, tokens = time.perf_counter(), 0
     for i in range(0, len(prompts), batch):
-        tokens += sum(r.tokens_out for r in generator.generate(prompts[i:i + batch], inference.GenerationOptions(**options)))
+        tokens += sum(
+            r.tokens_out for r in generator.generate(prompts[i : i + batch], inference.GenerationOptions(**options))
+        )
     results.put((tokens, started, time.perf_counter(), *_memory_mb()))
 
 
@@ -192,7 +194,9 @@ def parse_layout(text: str) -> tuple[int, int, int, str]:
     try:
         processes, threads, batch = (int(part) for part in shape.split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"a layout is PROCESSESxTHREADSxBATCH[:int8], e.g. 1x2x16; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"a layout is PROCESSESxTHREADSxBATCH[:int8], e.g. 1x2x16; got {text!r}"
+        ) from None
     if quantize not in {"", "none", "int8"}:
         raise argparse.ArgumentTypeError(f"unknown quantization {quantize!r} in {text!r}: none or int8")
     return processes, threads, batch, quantize or "none"
@@ -252,7 +256,9 @@ def main() -> None:
         print("llama.cpp: skipped (llama-cpp-python is not installed; docs/performance.md says how to build it)")
     else:
         if args.no_llama or not gguf:
-            print("llama.cpp: skipped (" + ("--no-llama" if args.no_llama else "the text model is not a GGUF file") + ")")
+            print(
+                "llama.cpp: skipped (" + ("--no-llama" if args.no_llama else "the text model is not a GGUF file") + ")"
+            )
         else:
             for p, t in sorted({(1, cores), (max(1, cores), 1)}):
                 llama[f"{p}x{t}"] = run_layout("llama.cpp", _llama_process, prompts, p, t, 1,
@@ -268,8 +274,11 @@ def main() -> None:
         print("scoring: skipped (the text backend has no score capability)")
     else:
         batched, single, per_draft = scoring
-        print(f"scoring candidates (1x{threads}): batched {batched:.1f}/s, one at a time {single:.1f}/s "
-              f"({batched / single:.2f}x); planned description drafts end to end: {per_draft:.2f} s per draft", flush=True)
+        print(
+            f"scoring candidates (1x{threads}): batched {batched:.1f}/s, one at a time {single:.1f}/s "
+            f"({batched / single:.2f}x); planned description drafts end to end: {per_draft:.2f} s per draft",
+            flush=True,
+        )
 
     best_key = max(results, key=lambda k: results[k].speed) if results else None
     best = results[best_key] if best_key else worker

@@ -116,7 +116,9 @@ def main() -> None:
     for ticket in Ticket.objects.all():
         key = (ticket.intent, ticket.priority)
         counts[key] = counts.get(key, 0) + 1
-    print("triaged as (intent, priority): " + ", ".join(f"{k[0] or '-'}/{k[1]}: {n}" for k, n in sorted(counts.items())))
+    print(
+        "triaged as (intent, priority): " + ", ".join(f"{k[0] or '-'}/{k[1]}: {n}" for k, n in sorted(counts.items()))
+    )
 
     remaining = args.budget - (time.perf_counter() - started)
     if remaining < 20:
@@ -139,8 +141,10 @@ def main() -> None:
     done = ids[: len(one_seconds)]
     if not done:
         return
-    print(f"reply, one prompt per call: median {statistics.median(one_seconds):.1f} s per reply, "
-          f"{one_tokens / sum(one_seconds):.1f} tokens/s ({len(done)} replies, at most {args.max_new_tokens} new tokens)")
+    print(
+        f"reply, one prompt per call: median {statistics.median(one_seconds):.1f} s per reply, "
+        f"{one_tokens / sum(one_seconds):.1f} tokens/s ({len(done)} replies, at most {args.max_new_tokens} new tokens)"
+    )
     if time.perf_counter() - started > args.budget:
         print("reply, batched: skipped (budget)")
         return

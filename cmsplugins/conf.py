@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-from ecomcms.conf import AppSettings
-from ecomcms.conf import conf as ecomcms_conf
+from ecomcms.conf import AppSettings, conf as ecomcms_conf
 
 conf = AppSettings({
     "SITE_DOMAIN": None,

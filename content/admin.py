@@ -32,7 +32,6 @@ from content.models import (
 )
 from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome
 
-
 # --- Products -------------------------------------------------------------------------------
 
 class GenerateForm(forms.Form):
@@ -79,8 +78,14 @@ class ProductAdmin(admin.ModelAdmin):
     actions = ["generate_drafts"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _published=Count("published_copy__kind", filter=Q(published_copy__superseded_at__isnull=True), distinct=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _published=Count(
+                    "published_copy__kind", filter=Q(published_copy__superseded_at__isnull=True), distinct=True
+                )
+            )
         )
 
     @admin.display(description="Published kinds", ordering="_published")
@@ -94,8 +99,11 @@ class ProductAdmin(admin.ModelAdmin):
             if form.is_valid():
                 try:
                     job = services.drafts_request(
-                        products=queryset, kind=form.cleaned_data["kind"], actor=request.user,
-                        due_at=form.cleaned_data["due_at"], description=f"admin selection of {queryset.count()} products",
+                        products=queryset,
+                        kind=form.cleaned_data["kind"],
+                        actor=request.user,
+                        due_at=form.cleaned_data["due_at"],
+                        description=f"admin selection of {queryset.count()} products",
                         challenger=form.cleaned_data["challenger_template"],
                         challenger_adapter=form.cleaned_data["challenger_adapter"],
                     )
@@ -104,7 +112,9 @@ class ProductAdmin(admin.ModelAdmin):
                     return None
                 url = reverse("admin:ecomcms_content_generationjob_change", args=[job.pk])
                 self.message_user(
-                    request, format_html('Queued {} drafts. <a href="{}">Follow the job</a>.', job.total, url), messages.SUCCESS
+                    request,
+                    format_html('Queued {} drafts. <a href="{}">Follow the job</a>.', job.total, url),
+                    messages.SUCCESS,
                 )
                 return None
         else:
@@ -131,7 +141,9 @@ class ReviewAdmin(admin.ModelAdmin):
 # --- Templates ------------------------------------------------------------------------------
 
 class PreviewForm(forms.Form):
-    product = forms.ModelChoiceField(queryset=Product.objects.filter(is_active=True), help_text="Run the template on this product.")
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(is_active=True), help_text="Run the template on this product."
+    )
 
 
 @admin.register(PromptTemplate)
@@ -139,7 +151,18 @@ class PromptTemplateAdmin(admin.ModelAdmin):
     list_display = ("kind", "version", "is_active", "strategy", "max_chars", "created_by", "created_at", "draft_count")
     list_filter = ("kind", "is_active", "strategy")
     readonly_fields = ("version", "is_active", "created_by", "created_at")
-    fields = ("kind", "strategy", "system", "user", "options", "max_chars", "version", "is_active", "created_by", "created_at")
+    fields = (
+        "kind",
+        "strategy",
+        "system",
+        "user",
+        "options",
+        "max_chars",
+        "version",
+        "is_active",
+        "created_by",
+        "created_at",
+    )
     actions = ["activate"]
     change_form_template = "admin/ecomcms_content/prompttemplate/change_form.html"
 
@@ -159,7 +182,9 @@ class PromptTemplateAdmin(admin.ModelAdmin):
         obj.pk, obj.version, obj.is_active = new.pk, new.version, new.is_active
 
     def response_change(self, request, obj):
-        self.message_user(request, f"Saved as version {obj.version}; it is now the active {obj.get_kind_display()} template.")
+        self.message_user(
+            request, f"Saved as version {obj.version}; it is now the active {obj.get_kind_display()} template."
+        )
         return HttpResponseRedirect(reverse("admin:ecomcms_content_prompttemplate_change", args=[obj.pk]))
 
     @admin.action(description="Make the selected version active", permissions=["change"])
@@ -176,7 +201,11 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view), name="ecomcms_content_prompttemplate_preview"),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="ecomcms_content_prompttemplate_preview",
+            ),
         ] + super().get_urls()
 
     def preview_view(self, request, pk):
@@ -213,7 +242,15 @@ def progress_bar(done: int, failed: int, total: int):
     return format_html(
         '<div class="ecomcms-progress" title="{}/{} done, {} failed"><progress max="{}" value="{}"></progress> '
         "{}% &middot; {} / {} done{}</div>",
-        done, total, failed, total or 1, done, percent, done, total, format_html(", <b>{} failed</b>", failed) if failed else "",
+        done,
+        total,
+        failed,
+        total or 1,
+        done,
+        percent,
+        done,
+        total,
+        format_html(", <b>{} failed</b>", failed) if failed else "",
     )
 
 
@@ -248,7 +285,9 @@ class FailedCheckFilter(admin.SimpleListFilter):
     parameter_name = "failed_check"
 
     def lookups(self, request, model_admin):
-        return [("any", "Any check failed"), ("none", "All checks passed")] + [(n, n.replace("_", " ")) for n in CHECK_NAMES]
+        return [("any", "Any check failed"), ("none", "All checks passed")] + [
+            (n, n.replace("_", " ")) for n in CHECK_NAMES
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -257,8 +296,10 @@ class FailedCheckFilter(admin.SimpleListFilter):
         if value == "none":
             return queryset.filter(checks_passed=True)
         if value in CHECK_NAMES:
-            return queryset.filter(checks__contains=[{"name": value, "passed": False}]) if _json_contains() else queryset.filter(
-                checks_passed=False, checks__icontains=f'"name": "{value}", "passed": false'
+            return (
+                queryset.filter(checks__contains=[{"name": value, "passed": False}])
+                if _json_contains()
+                else queryset.filter(checks_passed=False, checks__icontains=f'"name": "{value}", "passed": false')
             )
         return queryset
 
@@ -317,7 +358,9 @@ def short_model_id(model_id: str):
     """The model's own name (after the last slash), cut with an ellipsis; the full id in the tooltip."""
     if not model_id:
         return "-"
-    return format_html('<span class="ecomcms-model" title="{}">{}</span>', model_id, model_id.rstrip("/").rsplit("/", 1)[-1])
+    return format_html(
+        '<span class="ecomcms-model" title="{}">{}</span>', model_id, model_id.rstrip("/").rsplit("/", 1)[-1]
+    )
 
 
 class DraftEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -353,17 +396,64 @@ class DraftAdmin(admin.ModelAdmin):
         css = {"all": ("content/review.css",)}  # badges and excerpts in the lists
 
     readonly_fields = (
-        "product", "kind", "variant", "status", "template", "job", "regenerates", "feedback", "ai_text", "model_id",
-        "strategy", "strategy_details", "generation_options", "input_hash", "tokens_in", "tokens_out", "seconds", "worker", "generated_at",
-        "failure_reason", "attempts", "due_at", "publish_at", "created_at",
+        "product",
+        "kind",
+        "variant",
+        "status",
+        "template",
+        "job",
+        "regenerates",
+        "feedback",
+        "ai_text",
+        "model_id",
+        "strategy",
+        "strategy_details",
+        "generation_options",
+        "input_hash",
+        "tokens_in",
+        "tokens_out",
+        "seconds",
+        "worker",
+        "generated_at",
+        "failure_reason",
+        "attempts",
+        "due_at",
+        "publish_at",
+        "created_at",
     )
     fieldsets = (
         (None, {"fields": ("editor_text",)}),
-        ("Provenance", {"classes": ("collapse",), "fields": (
-            "product", "kind", "variant", "status", "template", "job", "regenerates", "feedback", "model_id",
-            "strategy", "strategy_details", "generation_options", "input_hash", "tokens_in", "tokens_out", "seconds", "worker", "generated_at",
-            "attempts", "failure_reason", "due_at", "publish_at", "created_at",
-        )}),
+        (
+            "Provenance",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "product",
+                    "kind",
+                    "variant",
+                    "status",
+                    "template",
+                    "job",
+                    "regenerates",
+                    "feedback",
+                    "model_id",
+                    "strategy",
+                    "strategy_details",
+                    "generation_options",
+                    "input_hash",
+                    "tokens_in",
+                    "tokens_out",
+                    "seconds",
+                    "worker",
+                    "generated_at",
+                    "attempts",
+                    "failure_reason",
+                    "due_at",
+                    "publish_at",
+                    "created_at",
+                ),
+            },
+        ),
     )
 
     @admin.display(description="Checks")
@@ -432,7 +522,11 @@ class DraftAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="ecomcms_content_draft_decide"),
-            path("<int:pk>/variants/", self.admin_site.admin_view(self.variants_view), name="ecomcms_content_draft_variants"),
+            path(
+                "<int:pk>/variants/",
+                self.admin_site.admin_view(self.variants_view),
+                name="ecomcms_content_draft_variants",
+            ),
         ] + super().get_urls()
 
     def variants_view(self, request, pk):
@@ -441,11 +535,19 @@ class DraftAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request, draft):
             raise PermissionDenied
         cards = [variant_context(request, variant) for variant in selectors.draft_variants(draft)]
-        return TemplateResponse(request, "admin/ecomcms_content/draft/variants.html", {
-            **self.admin_site.each_context(request), "title": f"Variants: {draft.get_kind_display()} for {draft.product}",
-            "draft": draft, "product": draft.product, "cards": cards, "opts": self.model._meta,
-            "published": selectors.product_published_copy(draft.product).filter(kind=draft.kind),
-        })
+        return TemplateResponse(
+            request,
+            "admin/ecomcms_content/draft/variants.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Variants: {draft.get_kind_display()} for {draft.product}",
+                "draft": draft,
+                "product": draft.product,
+                "cards": cards,
+                "opts": self.model._meta,
+                "published": selectors.product_published_copy(draft.product).filter(kind=draft.kind),
+            },
+        )
 
     def decide_view(self, request, pk):
         """The review buttons: approve, approve and publish, publish, request changes, reject, retry."""
@@ -505,7 +607,9 @@ class DraftAdmin(admin.ModelAdmin):
             return
         self.message_user(request, f"Approved {approved} drafts.", messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"Skipped {skipped} drafts that were not in review or had failed checks.", messages.WARNING)
+            self.message_user(
+                request, f"Skipped {skipped} drafts that were not in review or had failed checks.", messages.WARNING
+            )
 
     @admin.action(description="Retry the selected failed drafts")
     def retry_failed(self, request, queryset):
@@ -562,8 +666,12 @@ def review_context(request, draft: Draft) -> dict:
         "check_rows": _check_rows(draft),
         "badges": check_badges(draft),
         "is_summary": is_summary,
-        "summarized_reviews": summaries.reviews_sample(list(draft.summarized_reviews.all()), limit=10**6) if is_summary else (),
-        "variants_url": reverse("admin:ecomcms_content_draft_variants", args=[draft.pk]) if KIND_VARIANTS.get(draft.kind, 1) > 1 else "",
+        "summarized_reviews": summaries.reviews_sample(list(draft.summarized_reviews.all()), limit=10**6)
+        if is_summary
+        else (),
+        "variants_url": reverse("admin:ecomcms_content_draft_variants", args=[draft.pk])
+        if KIND_VARIANTS.get(draft.kind, 1) > 1
+        else "",
         "can_review": user.has_perm("ecomcms_content.review_draft") and draft.status == DraftStatus.IN_REVIEW,
         "can_publish": user.has_perm("ecomcms_content.publish_draft"),
         "can_publish_now": user.has_perm("ecomcms_content.publish_draft") and draft.status == DraftStatus.APPROVED,

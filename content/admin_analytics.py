@@ -53,7 +53,11 @@ class EditorDecisionsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         from django.urls import path
 
-        return [path("", self.admin_site.admin_view(self.changelist_view), name="ecomcms_content_editordecisions_changelist")]
+        return [
+            path(
+                "", self.admin_site.admin_view(self.changelist_view), name="ecomcms_content_editordecisions_changelist"
+            )
+        ]
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):

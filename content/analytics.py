@@ -97,12 +97,20 @@ def decisions(*, since: datetime | None = None, until: datetime | None = None, k
 
 
 def _decision(row: dict, event: tuple | None) -> Decision:
-    failed = tuple(c.get("name", "?") for c in (row["checks"] or []) if isinstance(c, dict) and c.get("passed") is False)
+    failed = tuple(
+        c.get("name", "?") for c in (row["checks"] or []) if isinstance(c, dict) and c.get("passed") is False
+    )
     common = dict(
-        draft_id=row["pk"], kind=row["kind"], template_id=row["template_id"],
-        template=f"{row['kind']} v{row['template__version']}", template_version=row["template__version"],
-        model=row["model_id"] or "-", adapter=arms.adapter_name(row["generation_options"]), category=row["product__category"] or "-",
-        generated_at=row["generated_at"], failed_checks=failed,
+        draft_id=row["pk"],
+        kind=row["kind"],
+        template_id=row["template_id"],
+        template=f"{row['kind']} v{row['template__version']}",
+        template_version=row["template__version"],
+        model=row["model_id"] or "-",
+        adapter=arms.adapter_name(row["generation_options"]),
+        category=row["product__category"] or "-",
+        generated_at=row["generated_at"],
+        failed_checks=failed,
     )
     if event is None:
         return Decision(outcome="pending", **common)
@@ -186,7 +194,9 @@ def report(*, since: datetime | None = None, until: datetime | None = None, kind
         "kind": kind,
         "totals": total.as_dict(),
         "groups": [dict(zip(DIMENSIONS, key)) | summary.as_dict() for key, summary in sorted(groups.items())],
-        "weeks": [{"kind": k, "week": week.isoformat()} | summary.as_dict() for (k, week), summary in sorted(weeks.items())],
+        "weeks": [
+            {"kind": k, "week": week.isoformat()} | summary.as_dict() for (k, week), summary in sorted(weeks.items())
+        ],
     }
 
 

@@ -9,8 +9,10 @@ class ContentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from content import finetuning  # noqa: F401  (registers the content.copy fine-tuning purpose)
-        from content import strategies  # noqa: F401  (registers the guarded and planned copy strategies)
+        from content import (
+            finetuning,  # noqa: F401  (registers the content.copy fine-tuning purpose)
+            strategies,  # noqa: F401  (registers the guarded and planned copy strategies)
+        )
         from content.catalog import connect_receivers
         from content.roles import ensure_roles
 

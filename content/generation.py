@@ -41,7 +41,6 @@ one (an attribute or a field of ``PromptTemplate``), else ``free``.
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -143,10 +142,17 @@ def copy_generate_batch(*, template, requests: Sequence[CopyRequest], strategy: 
     option_list = [variant_options(options, r.variant) for r in requests]
     generations = function(template=template, requests=list(requests), prompts=prompt_list, options=option_list)
     if len(generations) != len(requests):
-        raise inference.ModelError(f"the {name!r} strategy returned {len(generations)} texts for {len(requests)} requests")
+        raise inference.ModelError(
+            f"the {name!r} strategy returned {len(generations)} texts for {len(requests)} requests"
+        )
     return [
-        Written(prompt=prompt, options=opts, generation=result, text=postprocess.finish(result.text, template.max_chars),
-                strategy=name)
+        Written(
+            prompt=prompt,
+            options=opts,
+            generation=result,
+            text=postprocess.finish(result.text, template.max_chars),
+            strategy=name,
+        )
         for prompt, opts, result in zip(prompt_list, option_list, generations)
     ]
 

@@ -48,12 +48,16 @@ class Product(models.Model):
     title = models.CharField(max_length=300)
     brand = models.CharField(max_length=120, blank=True)
     category = models.CharField(max_length=120, blank=True, db_index=True)
-    attributes = models.JSONField(default=dict, blank=True, help_text="Facts as key/value pairs: material, size, colour ...")
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text="Facts as key/value pairs: material, size, colour ..."
+    )
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
     stock = models.IntegerField(default=0)
     image_urls = models.JSONField(default=list, blank=True)
-    is_active = models.BooleanField("active", default=True, help_text="Archived products are hidden from the storefront.")
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Archived products are hidden from the storefront."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -96,16 +100,24 @@ class PromptTemplate(models.Model):
     user = models.TextField(
         help_text="The request. Placeholders: {title} {brand} {category} {attributes} {price} {reviews} {max_chars}."
     )
-    options = models.JSONField(default=dict, blank=True, help_text="Generation options: max_new_tokens, temperature ...")
+    options = models.JSONField(
+        default=dict, blank=True, help_text="Generation options: max_new_tokens, temperature ..."
+    )
     max_chars = models.PositiveIntegerField(help_text="The copy is trimmed to this length at a sentence boundary.")
     strategy = models.CharField(
-        max_length=16, choices=CopyStrategy.choices, default=CopyStrategy.FREE, blank=True,
-        help_text="Empty keeps the strategy of the version being edited. Free: the model writes. Guarded: it writes, but may only use numbers and attribute values "
-                  "the product's facts hold. Planned: sentences from reviewed patterns filled with the facts; "
-                  "the model only ranks the wording (system/user are then unused).",
+        max_length=16,
+        choices=CopyStrategy.choices,
+        default=CopyStrategy.FREE,
+        blank=True,
+        help_text="Empty keeps the strategy of the version being edited. Free: the model writes. "
+        "Guarded: it writes, but may only use numbers and attribute values "
+        "the product's facts hold. Planned: sentences from reviewed patterns filled with the facts; "
+        "the model only ranks the wording (system/user are then unused).",
     )
     is_active = models.BooleanField(default=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -119,7 +131,7 @@ class PromptTemplate(models.Model):
         return f"{self.get_kind_display()} v{self.version}"
 
 
-class TemplatePreview(models.Model):
+class TemplatePreview(models.Model):  # noqa: DJ008 (a log row: the admin shows its fields, never its name)
     """The output of a template on one product, generated in the worker; it creates no draft."""
 
     class Status(models.TextChoices):
@@ -142,7 +154,9 @@ class GenerationJob(models.Model):
 
     kind = models.CharField(max_length=32, choices=CopyKind.choices)
     description = models.CharField(max_length=300, blank=True, help_text="What was selected (filter or selection).")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     total = models.PositiveIntegerField(default=0)
 
@@ -179,11 +193,15 @@ class Draft(models.Model):
         help_text="The adapter a split job's challenger arm asked for; empty: the one active when it is written. "
                   "What it was written with is in generation_options.adapter.",
     )
-    regenerates = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerations")
+    regenerates = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerations"
+    )
     feedback = models.TextField(blank=True, help_text="The editor's comment this draft was regenerated with.")
     status = models.CharField(max_length=20, choices=DraftStatus.choices, default=DraftStatus.QUEUED, db_index=True)
 
-    ai_text = models.TextField(blank=True, help_text="What the model wrote, after trimming and sanitizing. Never edited.")
+    ai_text = models.TextField(
+        blank=True, help_text="What the model wrote, after trimming and sanitizing. Never edited."
+    )
     editor_text = models.TextField(blank=True, help_text="The editor's version; empty means the AI text as is.")
 
     # Provenance
@@ -216,7 +234,9 @@ class Draft(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
 
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    publish_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Publish automatically at this time once approved.")
+    publish_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Publish automatically at this time once approved."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -249,7 +269,9 @@ class DraftEvent(models.Model):
     """Append-only history: one row per transition, never changed."""
 
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
     from_status = models.CharField(max_length=20, choices=DraftStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=DraftStatus.choices)
@@ -270,7 +292,9 @@ class PublishedCopy(models.Model):
     variant = models.PositiveSmallIntegerField(default=1)
     text = models.TextField()
     draft = models.ForeignKey(Draft, on_delete=models.PROTECT, related_name="publications")
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     published_at = models.DateTimeField()
     superseded_at = models.DateTimeField(null=True, blank=True)
 
@@ -303,7 +327,9 @@ class AttributeTerm(models.Model):
 
     vocabulary = models.CharField(max_length=20, choices=Vocabulary.choices)
     term = models.CharField(max_length=100)
-    synonyms = models.CharField(max_length=300, blank=True, help_text="Other spellings, comma-separated (aluminum, ...).")
+    synonyms = models.CharField(
+        max_length=300, blank=True, help_text="Other spellings, comma-separated (aluminum, ...)."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

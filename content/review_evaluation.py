@@ -95,8 +95,12 @@ def evaluate(by_product: dict[str, list[DataReview]], embed: Callable, *, produc
         strangers = [p for p in eligible if by_product[p][0].klass != klass]
         if not peers or not strangers:
             continue
-        peer_sources = [s.text for s in summaries.review_sentences(summaries.reviews_sample(by_product[rng.choice(peers)]))]
-        far_sources = [s.text for s in summaries.review_sentences(summaries.reviews_sample(by_product[rng.choice(strangers)]))]
+        peer_sources = [
+            s.text for s in summaries.review_sentences(summaries.reviews_sample(by_product[rng.choice(peers)]))
+        ]
+        far_sources = [
+            s.text for s in summaries.review_sentences(summaries.reviews_sample(by_product[rng.choice(strangers)]))
+        ]
         claims = [summaries.reported(s.text) for s in summaries.review_sentences([held])
                   if summaries.candidate(s.text)][:claims_per_product]
         own += _cosine_max(cached_embed, claims, sources).tolist()

@@ -66,17 +66,31 @@ def summaries_generate(drafts: list[Draft]) -> dict[str, int]:
         results = [support] + services.draft_checks(draft=draft, text=text, vector=vector, banned=banned)
         model_id = f"extractive+{inference.get_embedder().model_id}"
         with transaction.atomic():
-            updated = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at).update(
-                status=DraftStatus.IN_REVIEW, ai_text=text, model_id=model_id,
-                generation_options={}, strategy="extractive",
+            updated = Draft.objects.filter(
+                pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at
+            ).update(
+                status=DraftStatus.IN_REVIEW,
+                ai_text=text,
+                model_id=model_id,
+                generation_options={},
+                strategy="extractive",
                 strategy_details={"reviews": len(sample), "of": len(all_reviews), "embedder": model_id},
-                input_hash="", tokens_in=0, tokens_out=0, seconds=time.perf_counter() - started,
-                generated_at=timezone.now(), checks=results, checks_passed=checks.all_passed(results),
-                embedding=vector.tobytes(), failure_reason="", updated_at=timezone.now(),
+                input_hash="",
+                tokens_in=0,
+                tokens_out=0,
+                seconds=time.perf_counter() - started,
+                generated_at=timezone.now(),
+                checks=results,
+                checks_passed=checks.all_passed(results),
+                embedding=vector.tobytes(),
+                failure_reason="",
+                updated_at=timezone.now(),
             )
             if updated:
                 draft.summarized_reviews.set(sample)
-                DraftEvent.objects.create(draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=DraftStatus.IN_REVIEW)
+                DraftEvent.objects.create(
+                    draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=DraftStatus.IN_REVIEW
+                )
                 counts["in_review"] += 1
             else:
                 logger.info("draft %s was no longer generating; summary dropped", draft.pk)

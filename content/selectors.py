@@ -31,7 +31,11 @@ def draft_variants(draft: Draft) -> QuerySet[Draft]:
         same = same.filter(job_id=draft.job_id)
     else:
         same = same.filter(job__isnull=True, status=DraftStatus.IN_REVIEW) | same.filter(pk=draft.pk)
-    return same.select_related("product", "template").prefetch_related("summarized_reviews").order_by("variant", "-created_at", "-pk")
+    return (
+        same.select_related("product", "template")
+        .prefetch_related("summarized_reviews")
+        .order_by("variant", "-created_at", "-pk")
+    )
 
 
 def jobs_with_progress() -> QuerySet[GenerationJob]:

@@ -39,9 +39,9 @@ from content.models import (
     TemplatePreview,
 )
 from ecomcms import errors, inference, queueing
-from ecomcms.errors import require_permission
 from ecomcms.assign import stable_bucket
 from ecomcms.conf import conf
+from ecomcms.errors import require_permission
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,9 @@ def _transition(draft: Draft | int, *, actor, allowed_from, to_status, comment="
             setattr(current, field, value)
         current.status = to_status
         current.save()
-        DraftEvent.objects.create(draft=current, actor=actor, from_status=previous, to_status=to_status, comment=comment)
+        DraftEvent.objects.create(
+            draft=current, actor=actor, from_status=previous, to_status=to_status, comment=comment
+        )
     return current
 
 
@@ -114,16 +116,31 @@ def template_version(*, kind: str, version: int) -> PromptTemplate:
     return template
 
 
-def template_save_version(*, kind: str, system: str, user: str, options: dict, max_chars: int, actor, activate: bool = True,
-                          strategy: str | None = None) -> PromptTemplate:
+def template_save_version(
+    *,
+    kind: str,
+    system: str,
+    user: str,
+    options: dict,
+    max_chars: int,
+    actor,
+    activate: bool = True,
+    strategy: str | None = None,
+) -> PromptTemplate:
     """Save an edit as a new version (old versions stay, with the drafts made from them)."""
     require_permission(actor, "ecomcms_content.add_prompttemplate", error=NotAllowed)
     inference.GenerationOptions.from_dict(options)  # refuse bad options before saving
     with transaction.atomic():
-        version = (PromptTemplate.objects.select_for_update().filter(kind=kind).aggregate(v=Max("version"))["v"] or 0) + 1
+        version = (
+            PromptTemplate.objects.select_for_update().filter(kind=kind).aggregate(v=Max("version"))["v"] or 0
+        ) + 1
         if not strategy:  # keep the strategy of the version being edited
             current = PromptTemplate.objects.filter(kind=kind, is_active=True).first()
-            strategy = current.strategy if current else prompts.DEFAULT_TEMPLATES.get(kind, {}).get("strategy", CopyStrategy.FREE)
+            strategy = (
+                current.strategy
+                if current
+                else prompts.DEFAULT_TEMPLATES.get(kind, {}).get("strategy", CopyStrategy.FREE)
+            )
         if strategy not in CopyStrategy.values:
             raise ContentError(f"unknown strategy {strategy!r}")
         if activate:
@@ -137,7 +154,9 @@ def template_save_version(*, kind: str, system: str, user: str, options: dict, m
 def template_activate(*, template: PromptTemplate, actor) -> PromptTemplate:
     require_permission(actor, "ecomcms_content.change_prompttemplate", error=NotAllowed)
     with transaction.atomic():
-        PromptTemplate.objects.filter(kind=template.kind, is_active=True).exclude(pk=template.pk).update(is_active=False)
+        PromptTemplate.objects.filter(kind=template.kind, is_active=True).exclude(pk=template.pk).update(
+            is_active=False
+        )
         PromptTemplate.objects.filter(pk=template.pk).update(is_active=True)
     template.refresh_from_db()
     return template
@@ -170,7 +189,9 @@ def template_preview_run(preview_id: int) -> TemplatePreview | None:
     template = preview.template
     try:
         written = generation.copy_generate_batch(
-            template=template, requests=[generation.CopyRequest(product=preview.product, reviews=preview.product.reviews.all())])[0]
+            template=template,
+            requests=[generation.CopyRequest(product=preview.product, reviews=preview.product.reviews.all())],
+        )[0]
     except (inference.ModelError, ValueError) as exc:
         TemplatePreview.objects.filter(pk=preview.pk).update(status=TemplatePreview.Status.FAILED, error=str(exc))
     else:
@@ -208,11 +229,14 @@ def drafts_request(*, products, kind: str, actor, description: str = "", due_at:
     if challenger_adapter is not None:
         _check_challenger_adapter(challenger_adapter, kind)
     variants = range(1, KIND_VARIANTS.get(kind, 1) + 1)
-    product_ids = list(products.values_list("pk", flat=True)) if hasattr(products, "values_list") else [p.pk for p in products]
+    product_ids = (
+        list(products.values_list("pk", flat=True)) if hasattr(products, "values_list") else [p.pk for p in products]
+    )
     with transaction.atomic():
         busy = set(
-            Draft.objects.filter(product_id__in=product_ids, kind=kind, status__in=[DraftStatus.QUEUED, DraftStatus.GENERATING])
-            .values_list("product_id", "variant")
+            Draft.objects.filter(
+                product_id__in=product_ids, kind=kind, status__in=[DraftStatus.QUEUED, DraftStatus.GENERATING]
+            ).values_list("product_id", "variant")
         )
         job = GenerationJob.objects.create(kind=kind, description=description[:300], requested_by=actor)
         drafts = []
@@ -288,7 +312,9 @@ def drafts_claim(*, limit: int, worker: str = "") -> list[Draft]:
     """
     now = timezone.now()
     with transaction.atomic():
-        queued = Draft.objects.filter(status=DraftStatus.QUEUED).order_by(F("due_at").asc(nulls_last=True), "created_at", "pk")
+        queued = Draft.objects.filter(status=DraftStatus.QUEUED).order_by(
+            F("due_at").asc(nulls_last=True), "created_at", "pk"
+        )
         if connection.features.has_select_for_update_skip_locked:
             queued = queued.select_for_update(skip_locked=True, of=("self",))
         ids = list(queued.values_list("pk", flat=True)[:limit])
@@ -390,17 +416,29 @@ def _generate_group(drafts: list[Draft]) -> dict[str, int]:
     for item in composed:
         draft, result, vector = item.draft, item.written.generation, item.vector
         updated = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at).update(
-            status=DraftStatus.IN_REVIEW, ai_text=item.written.text, model_id=result.model_id,
+            status=DraftStatus.IN_REVIEW,
+            ai_text=item.written.text,
+            model_id=result.model_id,
             generation_options=item.written.options.as_dict(),
-            input_hash=prompts.input_hash(item.written.prompt, item.written.options,
-                                          f"{conf.ECOMCMS_TEXT_MODEL}:{item.written.strategy}"),
-            tokens_in=result.tokens_in, tokens_out=result.tokens_out, seconds=result.seconds, generated_at=timezone.now(),
-            strategy=item.written.strategy, strategy_details={"grounded": result.grounded, **result.details},
-            checks=item.checks, checks_passed=checks.all_passed(item.checks),
-            embedding=vector.tobytes() if vector is not None else None, failure_reason="", updated_at=timezone.now(),
+            input_hash=prompts.input_hash(
+                item.written.prompt, item.written.options, f"{conf.ECOMCMS_TEXT_MODEL}:{item.written.strategy}"
+            ),
+            tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out,
+            seconds=result.seconds,
+            generated_at=timezone.now(),
+            strategy=item.written.strategy,
+            strategy_details={"grounded": result.grounded, **result.details},
+            checks=item.checks,
+            checks_passed=checks.all_passed(item.checks),
+            embedding=vector.tobytes() if vector is not None else None,
+            failure_reason="",
+            updated_at=timezone.now(),
         )
         if updated:
-            DraftEvent.objects.create(draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=DraftStatus.IN_REVIEW)
+            DraftEvent.objects.create(
+                draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=DraftStatus.IN_REVIEW
+            )
             counts["in_review"] += 1
         else:
             logger.info("draft %s was no longer generating; result dropped", draft.pk)
@@ -497,7 +535,9 @@ def _fail_or_requeue(drafts: list[Draft], reason: str, *, permanent: bool) -> di
             updates = {"failure_reason": reason[:2000], "claimed_at": None}
         claim = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at)
         if claim.update(status=to_status, **updates):
-            DraftEvent.objects.create(draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=to_status, comment=reason[:2000])
+            DraftEvent.objects.create(
+                draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=to_status, comment=reason[:2000]
+            )
             counts[key] += 1
     if counts["requeued"]:
         _dispatch_after_commit(counts["requeued"])
@@ -524,7 +564,9 @@ def drafts_sweep(*, now: datetime | None = None) -> dict[str, int]:
                   else f"claim expired after {conf.ECOMCMS_GENERATION_LEASE_SECONDS} s: the worker was lost")
         claim = Draft.objects.filter(pk=draft.pk, status=DraftStatus.GENERATING, claimed_at=draft.claimed_at)
         if claim.update(status=to_status, claimed_at=None, failure_reason=reason if give_up else draft.failure_reason):
-            DraftEvent.objects.create(draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=to_status, comment=reason)
+            DraftEvent.objects.create(
+                draft_id=draft.pk, from_status=DraftStatus.GENERATING, to_status=to_status, comment=reason
+            )
             counts["failed" if give_up else "requeued"] += 1
     waiting = Draft.objects.filter(status=DraftStatus.QUEUED, updated_at__lt=now - timedelta(seconds=60)).count()
     if waiting or counts["requeued"]:
@@ -589,8 +631,13 @@ def draft_write(*, product: Product, kind: str, text: str, actor, variant: int =
             product=product, kind=kind, variant=variant, template=template, status=DraftStatus.IN_REVIEW,
             editor_text=clean, model_id="", generated_at=None,
         )
-        draft.checks = draft_checks(draft=draft, text=clean, vector=None, compare_later=True,
-                                    banned=list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True)))
+        draft.checks = draft_checks(
+            draft=draft,
+            text=clean,
+            vector=None,
+            compare_later=True,
+            banned=list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True)),
+        )
         _compare_after_commit(draft.pk)
         draft.checks_passed = checks.all_passed(draft.checks)
         draft.save(update_fields=["checks", "checks_passed"])
@@ -619,8 +666,14 @@ def draft_request_changes(*, draft: Draft, actor, comment: str, regenerate: bool
     if not (comment or "").strip():
         raise ContentError("a comment is required to request changes")
     with transaction.atomic():
-        changed = _transition(draft, actor=actor, allowed_from=[DraftStatus.IN_REVIEW], to_status=DraftStatus.CHANGES_REQUESTED,
-                              verb="request changes to", comment=comment.strip())
+        changed = _transition(
+            draft,
+            actor=actor,
+            allowed_from=[DraftStatus.IN_REVIEW],
+            to_status=DraftStatus.CHANGES_REQUESTED,
+            verb="request changes to",
+            comment=comment.strip(),
+        )
         if regenerate:
             draft_regenerate(draft=changed, actor=actor)
     return changed
@@ -635,7 +688,13 @@ def draft_regenerate(*, draft: Draft, actor) -> Draft:
             raise DraftStateError(f"cannot regenerate a draft that is {old.get_status_display().lower()}")
         if old.regenerations.exists():
             raise DraftStateError("this draft was already regenerated")
-        comment = old.events.filter(to_status=DraftStatus.CHANGES_REQUESTED).order_by("-at", "-pk").values_list("comment", flat=True).first() or ""
+        comment = (
+            old.events.filter(to_status=DraftStatus.CHANGES_REQUESTED)
+            .order_by("-at", "-pk")
+            .values_list("comment", flat=True)
+            .first()
+            or ""
+        )
         # Comments on earlier rounds still hold; the newest comes last, so its facts win.
         feedback = "\n".join(part for part in (old.feedback.strip(), comment.strip()) if part)
         new = Draft.objects.create(
@@ -668,18 +727,30 @@ def draft_publish(*, draft: Draft, actor, now: datetime | None = None) -> Publis
     require_permission(actor, "ecomcms_content.publish_draft", error=NotAllowed)
     now = now or timezone.now()
     with transaction.atomic():
-        published = _transition(draft, actor=actor, allowed_from=[DraftStatus.APPROVED], to_status=DraftStatus.PUBLISHED,
-                                verb="publish")
+        published = _transition(
+            draft, actor=actor, allowed_from=[DraftStatus.APPROVED], to_status=DraftStatus.PUBLISHED, verb="publish"
+        )
         previous = list(
-            PublishedCopy.objects.select_for_update()
-            .filter(product_id=published.product_id, kind=published.kind, variant=published.variant, superseded_at__isnull=True)
+            PublishedCopy.objects.select_for_update().filter(
+                product_id=published.product_id,
+                kind=published.kind,
+                variant=published.variant,
+                superseded_at__isnull=True,
+            )
         )
         catalog_changed()  # the supersession below is a queryset update, which sends no signal
         for copy in previous:
             PublishedCopy.objects.filter(pk=copy.pk).update(superseded_at=now)
-            if Draft.objects.filter(pk=copy.draft_id, status=DraftStatus.PUBLISHED).update(status=DraftStatus.SUPERSEDED):
-                DraftEvent.objects.create(draft_id=copy.draft_id, actor=actor, from_status=DraftStatus.PUBLISHED,
-                                          to_status=DraftStatus.SUPERSEDED, comment=f"superseded by draft {published.pk}")
+            if Draft.objects.filter(pk=copy.draft_id, status=DraftStatus.PUBLISHED).update(
+                status=DraftStatus.SUPERSEDED
+            ):
+                DraftEvent.objects.create(
+                    draft_id=copy.draft_id,
+                    actor=actor,
+                    from_status=DraftStatus.PUBLISHED,
+                    to_status=DraftStatus.SUPERSEDED,
+                    comment=f"superseded by draft {published.pk}",
+                )
         return PublishedCopy.objects.create(
             product_id=published.product_id, kind=published.kind, variant=published.variant, text=published.text,
             draft=published, published_by=actor, published_at=now,
@@ -696,11 +767,18 @@ def draft_approve_and_publish(*, draft: Draft, actor, comment: str = "") -> Publ
 def draft_schedule(*, draft: Draft, actor, publish_at: datetime | None) -> Draft:
     """Set (or clear) when an approved or in-review draft publishes itself once approved."""
     require_permission(actor, "ecomcms_content.publish_draft", error=NotAllowed)
-    updated = Draft.objects.filter(pk=draft.pk, status__in=[DraftStatus.IN_REVIEW, DraftStatus.APPROVED]).update(publish_at=publish_at)
+    updated = Draft.objects.filter(pk=draft.pk, status__in=[DraftStatus.IN_REVIEW, DraftStatus.APPROVED]).update(
+        publish_at=publish_at
+    )
     if not updated:
         raise DraftStateError("only drafts in review or approved can be scheduled")
-    DraftEvent.objects.create(draft_id=draft.pk, actor=actor, from_status=draft.status, to_status=draft.status,
-                              comment=f"scheduled to publish at {publish_at:%Y-%m-%d %H:%M %Z}" if publish_at else "schedule cleared")
+    DraftEvent.objects.create(
+        draft_id=draft.pk,
+        actor=actor,
+        from_status=draft.status,
+        to_status=draft.status,
+        comment=f"scheduled to publish at {publish_at:%Y-%m-%d %H:%M %Z}" if publish_at else "schedule cleared",
+    )
     return Draft.objects.get(pk=draft.pk)
 
 

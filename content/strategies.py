@@ -32,7 +32,6 @@ from content.planning.facts import facts_of
 from ecomcms import inference
 from ecomcms.inference.numbers import numbers_in
 
-
 # --- free and guarded -------------------------------------------------------------------------------
 
 def _facts_text(product) -> str:
@@ -94,7 +93,12 @@ def _with_details(generation: inference.Generation, details: dict) -> inference.
 # --- planned ----------------------------------------------------------------------------------------
 
 SHORT_KINDS = (CopyKind.AD_HEADLINE, CopyKind.SEO_TITLE)
-PLANNED_KINDS = (CopyKind.DESCRIPTION, CopyKind.AD_DESCRIPTION, CopyKind.SOCIAL_POST, CopyKind.META_DESCRIPTION) + SHORT_KINDS
+PLANNED_KINDS = (
+    CopyKind.DESCRIPTION,
+    CopyKind.AD_DESCRIPTION,
+    CopyKind.SOCIAL_POST,
+    CopyKind.META_DESCRIPTION,
+) + SHORT_KINDS
 
 
 def _scorer():
@@ -118,8 +122,14 @@ def planned_copy(*, template, requests, prompts, options) -> list[inference.Gene
     seconds = round(time.perf_counter() - started, 4)
     return [
         inference.Generation(
-            text=text, model_id=model_id, tokens_in=0, tokens_out=0, seconds=seconds, batch_size=len(requests),
-            grounded=True, details={"candidates": count, "scorer": model_id if scorer is not None else "none (first pattern)"},
+            text=text,
+            model_id=model_id,
+            tokens_in=0,
+            tokens_out=0,
+            seconds=seconds,
+            batch_size=len(requests),
+            grounded=True,
+            details={"candidates": count, "scorer": model_id if scorer is not None else "none (first pattern)"},
         )
         for text, count in zip(texts, counts)
     ]

@@ -60,10 +60,13 @@ _SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
 _SECOND_PERSON_RE = re.compile(r"\b(?:you|your|yours|yourself|u)\b", re.IGNORECASE)
 _LINK_RE = re.compile(r"https?://|www\.|@", re.IGNORECASE)
-_LEADING_CONNECTIVE_RE = re.compile(r"^(?:(?:and|but|so|also|plus|however|overall|anyway|ok|oh|well)\b[,\s]*)+", re.IGNORECASE)
+_LEADING_CONNECTIVE_RE = re.compile(
+    r"^(?:(?:and|but|so|also|plus|however|overall|anyway|ok|oh|well)\b[,\s]*)+", re.IGNORECASE
+)
 _HEADER_RE = re.compile(r"^\s*Based on \d+ (?:of \d+ )?reviews?\b[^:]*:\s*", re.IGNORECASE)
 _FRAME_RE = re.compile(
-    r"^\s*(?:(?:several|many|most|some|two|three|\d+|one|a few|another|also|critical|others?|reviewers?|customers?|buyers?"
+    r"^\s*(?:(?:several|many|most|some|two|three|\d+|one|a few|another|also|critical|others?|reviewers?"
+    r"|customers?|buyers?"
     r"|shoppers?)\s+)+(?:who\s+rated\s+it\s+\d(?:\s+of\s+5)?\s+)?"
     r"(?:say|says|said|mention|mentions|note|notes|find|finds|report|reports|write|writes|agree|agrees|feel|feels)\b"
     r"(?:\s+that\b)?[\s,:]*",
@@ -322,8 +325,10 @@ def support_check(summary: str, sources: Sequence[str], embed: Embed, threshold:
                                      f"{float(best.min()):.2f}, limit {threshold:.2f}).", [])
     quoted = "; ".join(f'"{_short(t)}" ({b:.2f})' for _, _, t, b in unsupported)
     return _support_result(
-        False, f"{len(unsupported)} of {len(found)} claims match no review (similarity below {threshold:.2f}): {quoted}.",
-        [[s, e] for s, e, _, _ in unsupported])
+        False,
+        f"{len(unsupported)} of {len(found)} claims match no review (similarity below {threshold:.2f}): {quoted}.",
+        [[s, e] for s, e, _, _ in unsupported],
+    )
 
 
 def support_pending() -> dict:

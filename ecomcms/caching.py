@@ -18,8 +18,10 @@ from django.db.models import F
 
 from ecomcms.models import CacheGeneration
 
-_SELECT = (f"SELECT {connection.ops.quote_name('value')} FROM {connection.ops.quote_name(CacheGeneration._meta.db_table)} "
-           f"WHERE {connection.ops.quote_name('name')} = %s")
+_SELECT = (
+    f"SELECT {connection.ops.quote_name('value')} FROM {connection.ops.quote_name(CacheGeneration._meta.db_table)} "
+    f"WHERE {connection.ops.quote_name('name')} = %s"
+)
 
 
 def generation(name: str) -> int:

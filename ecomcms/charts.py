@@ -6,7 +6,7 @@ Colours: the Okabe-Ito palette (colour-blind safe).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -47,7 +47,9 @@ def stacked_shares(rows: Sequence[tuple[str, dict[str, int]]], segments: Sequenc
     for r, (caption, counts) in enumerate(rows):
         y = top + r * (bar + gap)
         total = sum(counts.get(key, 0) for key, _ in segments)
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" font-size="11" text-anchor="end">{escape(caption[:34])}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 13}" font-size="11" text-anchor="end">{escape(caption[:34])}</text>'
+        )
         x = float(left)
         for (key, name), colour in zip(segments, colours):
             count = counts.get(key, 0)
@@ -174,13 +176,16 @@ def interval_bars(groups: dict[str, list[tuple[str, dict]]], *, label: str, widt
             parts.append(
                 f'<rect x="{cx - slot * 0.3:.1f}" y="{y(est):.1f}" width="{slot * 0.6:.1f}" '
                 f'height="{top + plot_height - y(est):.1f}" fill="{colour}" opacity="0.8">'
-                f'<title>{escape(arm)}: {est:.2%} (95%: {low:.2%} to {high:.2%})</title></rect>'
-                f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(low):.1f}" y2="{y(high):.1f}" stroke="#000" stroke-width="1.5"/>'
+                f"<title>{escape(arm)}: {est:.2%} (95%: {low:.2%} to {high:.2%})</title></rect>"
+                f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(low):.1f}" y2="{y(high):.1f}" '
+                f'stroke="#000" stroke-width="1.5"/>'
                 f'<line x1="{cx - 6:.1f}" x2="{cx + 6:.1f}" y1="{y(low):.1f}" y2="{y(low):.1f}" stroke="#000"/>'
                 f'<line x1="{cx - 6:.1f}" x2="{cx + 6:.1f}" y1="{y(high):.1f}" y2="{y(high):.1f}" stroke="#000"/>'
-                f'<text x="{cx:.1f}" y="{top + plot_height + 14}" font-size="11" text-anchor="middle">{escape(arm)}</text>'
+                f'<text x="{cx:.1f}" y="{top + plot_height + 14}" font-size="11" text-anchor="middle">'
+                f"{escape(arm)}</text>"
                 f'<text x="{cx:.1f}" y="{top + plot_height + 28}" font-size="10" text-anchor="middle" fill="#444">'
-                f'{est:.1%}</text>')
+                f"{est:.1%}</text>"
+            )
     return _svg(width, height, label, parts)
 
 

@@ -73,7 +73,9 @@ def check_models(database_ok: bool) -> dict:
         failed = [(w, s) for w, s in states if s.get("status") == "error"]
         if ready:
             worker, state = ready[0]
-            entry.update(status="ready", worker=f"{worker.name} pid {worker.pid}", load_seconds=state.get("load_seconds"))
+            entry.update(
+                status="ready", worker=f"{worker.name} pid {worker.pid}", load_seconds=state.get("load_seconds")
+            )
         elif failed:
             worker, state = failed[0]
             entry.update(status="error", worker=f"{worker.name} pid {worker.pid}", error=state.get("error"))

@@ -53,7 +53,8 @@ def charset_readable(name: str) -> bool:
 
 
 class WSGIRequest(wsgi.WSGIRequest):
-    """Django's request, keeping an unreadable ``charset`` aside (``unreadable_charset``) instead of decoding with it."""
+    """Django's request, keeping an unreadable ``charset`` aside (``unreadable_charset``) instead of decoding with
+    it."""
 
     unreadable_charset: str | None = None
 
@@ -94,7 +95,11 @@ class RequestGuardMiddleware:
         charset = getattr(request, "unreadable_charset", None)
         if charset is not None:
             shown = ascii(charset[:40])
-            return refusal(request, f"The charset {shown} in Content-Type cannot be read (not an ASCII-compatible text encoding); send UTF-8.")
+            return refusal(
+                request,
+                f"The charset {shown} in Content-Type cannot be read (not an ASCII-compatible text encoding); "
+                "send UTF-8.",
+            )
         if "\x00" in request.path_info:
             return refusal(request, "The path contains a NUL character.")
         if body_without_length(request.META):

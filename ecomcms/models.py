@@ -75,7 +75,7 @@ class Adapter(models.Model):
         return bool((self.metrics or {}).get("gate", {}).get("passed"))
 
 
-class AdapterActivation(models.Model):
+class AdapterActivation(models.Model):  # noqa: DJ008 (a log row: the admin shows its fields, never its name)
     """Append-only log of activations and roll-backs."""
 
     purpose = models.CharField(max_length=64)

@@ -317,7 +317,9 @@ for _network in METRICS_ALLOWED_NETWORKS:
     try:
         ip_network(_network, strict=False)
     except ValueError as _exc:
-        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_network!r} is not an address or network: {_exc}") from None
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS: {_network!r} is not an address or network: {_exc}"
+        ) from None
 if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
     raise ImproperlyConfigured("METRICS_TOKEN: use at least 16 characters (e.g. `openssl rand -hex 32`)")
 # Errors of every process (web, workers, beat) to Sentry, personal data scrubbed as in the logs
@@ -455,7 +457,9 @@ if not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", ECOMCMS_DEVICE):
 # The OpenAI-compatible server (ECOMCMS_TEXT_BACKEND=openai). The key may come from ECOMCMS_OPENAI_API_KEY_FILE.
 ECOMCMS_OPENAI_BASE_URL = env.string("ECOMCMS_OPENAI_BASE_URL", "")
 if ECOMCMS_OPENAI_BASE_URL and urlparse(ECOMCMS_OPENAI_BASE_URL).scheme not in {"http", "https"}:
-    raise ImproperlyConfigured(f"ECOMCMS_OPENAI_BASE_URL: expected http(s)://host:port/v1, got {ECOMCMS_OPENAI_BASE_URL!r}")
+    raise ImproperlyConfigured(
+        f"ECOMCMS_OPENAI_BASE_URL: expected http(s)://host:port/v1, got {ECOMCMS_OPENAI_BASE_URL!r}"
+    )
 if ECOMCMS_TEXT_BACKEND == TEXT_BACKENDS["openai"] and not ECOMCMS_OPENAI_BASE_URL:
     raise ImproperlyConfigured("ECOMCMS_OPENAI_BASE_URL: required with ECOMCMS_TEXT_BACKEND=openai (e.g. http://vllm:8000/v1)")
 ECOMCMS_OPENAI_MODEL = env.string("ECOMCMS_OPENAI_MODEL", "")  # empty: the first model the server lists
@@ -475,14 +479,18 @@ ECOMCMS_TORCH_THREADS = env.integer("ECOMCMS_TORCH_THREADS", 0, minimum=0)  # 0:
 ECOMCMS_GENERATION_BATCH_SIZE = env.integer("ECOMCMS_GENERATION_BATCH_SIZE", 8, minimum=1)
 # Work claimed for longer than this (a draft generating, a ticket in triage, a reply being written)
 # belonged to a lost worker: the sweepers (content.sweep, support.sweep) requeue it.
-ECOMCMS_GENERATION_LEASE_SECONDS = env.integer("ECOMCMS_GENERATION_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=5)
+ECOMCMS_GENERATION_LEASE_SECONDS = env.integer(
+    "ECOMCMS_GENERATION_LEASE_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=5
+)
 ECOMCMS_EMBEDDING_BATCH_SIZE = env.integer("ECOMCMS_EMBEDDING_BATCH_SIZE", 32, minimum=1)
 # Seconds after which a worker that has not reported counts as gone for /healthz.
 ECOMCMS_WORKER_HEARTBEAT_TIMEOUT = env.integer("ECOMCMS_WORKER_HEARTBEAT_TIMEOUT", 90, minimum=5)
 # How often each worker process writes its heartbeat (models loaded, and its metrics for /metrics).
 ECOMCMS_WORKER_HEARTBEAT_SECONDS = env.integer("ECOMCMS_WORKER_HEARTBEAT_SECONDS", 20, minimum=1)
 if ECOMCMS_WORKER_HEARTBEAT_SECONDS * 2 > ECOMCMS_WORKER_HEARTBEAT_TIMEOUT:
-    raise ImproperlyConfigured("ECOMCMS_WORKER_HEARTBEAT_SECONDS: must be at most half of ECOMCMS_WORKER_HEARTBEAT_TIMEOUT, "
-                               "or a live worker would look gone between two beats")
+    raise ImproperlyConfigured(
+        "ECOMCMS_WORKER_HEARTBEAT_SECONDS: must be at most half of ECOMCMS_WORKER_HEARTBEAT_TIMEOUT, "
+        "or a live worker would look gone between two beats"
+    )
 # Load the models a worker needs as soon as it starts (off: on first task).
 ECOMCMS_WORKER_PRELOAD = env.boolean("ECOMCMS_WORKER_PRELOAD", True)

@@ -8,8 +8,8 @@ and the probability that each of several Beta-Binomial arms is the best.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -23,7 +23,11 @@ class Interval:
     high: float
 
     def as_dict(self, digits: int = 4) -> dict:
-        return {"estimate": round(self.estimate, digits), "low": round(self.low, digits), "high": round(self.high, digits)}
+        return {
+            "estimate": round(self.estimate, digits),
+            "low": round(self.low, digits),
+            "high": round(self.high, digits),
+        }
 
     def __str__(self) -> str:
         return f"{self.estimate:.3f} [{self.low:.3f}, {self.high:.3f}]"

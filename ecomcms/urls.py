@@ -9,7 +9,9 @@ from ecomcms.views import favicon, home
 
 admin.site.site_header = "ecomcms"
 admin.site.site_title = "ecomcms"
-admin.site.site_url = "/" if apps.is_installed("cms") else None  # "View site" (a public CMS page): only where there is one
+admin.site.site_url = (
+    "/" if apps.is_installed("cms") else None
+)  # "View site" (a public CMS page): only where there is one
 
 # django CMS pages, when the `cms` extra is on (settings); before the API's catch-all JSON 404.
 cms_urlpatterns = [path("pages/", include("cms.urls"))] if apps.is_installed("cms") else []

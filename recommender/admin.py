@@ -80,8 +80,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
             ((name, format_html_join("", "<td>{}</td>", ((f"{values.get(m, 0):.4f}",) for m in METRIC_COLUMNS)),
               f"{values.get('fit_seconds', 0):.2f}") for name, values in in_order(obj.metrics).items()),
         )
-        return format_html('<table><thead><tr><th>recommender</th>{}<th>fit s</th></tr></thead><tbody>{}</tbody></table>',
-                           header, rows)
+        return format_html(
+            "<table><thead><tr><th>recommender</th>{}<th>fit s</th></tr></thead><tbody>{}</tbody></table>", header, rows
+        )
 
     @admin.display(description="Activations")
     def activation_log(self, obj):

@@ -76,11 +76,20 @@ def demo_events(products: list[Product], *, now) -> list[Event]:
     events: list[Event] = []
 
     def add(kind: str, product: Product, when, *, session: str, customer: str = "", order: str = "") -> None:
-        events.append(Event(
-            source=SOURCE, client_id=f"demo-{len(events) + 1}", type=kind, product=product, session_id=session,
-            customer_id=customer, order_id=order, quantity=1, price=product.price if kind == EventType.PURCHASE else None,
-            occurred_at=when,
-        ))
+        events.append(
+            Event(
+                source=SOURCE,
+                client_id=f"demo-{len(events) + 1}",
+                type=kind,
+                product=product,
+                session_id=session,
+                customer_id=customer,
+                order_id=order,
+                quantity=1,
+                price=product.price if kind == EventType.PURCHASE else None,
+                occurred_at=when,
+            )
+        )
 
     for c in range(1, CUSTOMERS + 1):
         customer = f"demo-customer-{c:02d}"

@@ -34,7 +34,9 @@ class Event(models.Model):
     source = models.CharField(max_length=64, help_text="Who sent it: a storefront token's id, or an import's name.")
     client_id = models.CharField(max_length=100, help_text="The sender's id for the event (idempotency key).")
     type = models.CharField(max_length=20, choices=EventType.choices)
-    product = models.ForeignKey("ecomcms_content.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    product = models.ForeignKey(
+        "ecomcms_content.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     query = models.CharField(max_length=300, blank=True, help_text="The search text, for search events.")
     session_id = models.CharField(max_length=100, blank=True, db_index=True)
     customer_id = models.CharField(max_length=100, blank=True, db_index=True)
@@ -120,7 +122,9 @@ class ModelActivation(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     from_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     to_version = models.ForeignKey(ModelVersion, null=True, on_delete=models.SET_NULL, related_name="activations")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
     comment = models.CharField(max_length=300, blank=True)
 
@@ -178,8 +182,10 @@ class MerchandisingRule(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(action="pin") | Q(position__gte=1), name="pin_has_a_position"),
             models.CheckConstraint(condition=Q(weight__gt=0), name="rule_weight_positive"),
-            models.CheckConstraint(condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
-                                   name="rule_ends_after_it_starts"),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="rule_ends_after_it_starts",
+            ),
         ]
 
     def __str__(self):

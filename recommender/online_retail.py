@@ -118,7 +118,9 @@ def read_online_retail(path: str | Path, stats: ReadStats, progress: Progress | 
         header = [name.strip().lstrip("\ufeff") for name in header]
         missing = [name for name in COLUMNS if name not in header]
         if missing:
-            raise FileRefused(f"not the Online Retail format: no {', '.join(missing)} column (header: {', '.join(header[:10])})")
+            raise FileRefused(
+                f"not the Online Retail format: no {', '.join(missing)} column (header: {', '.join(header[:10])})"
+            )
         index = [header.index(name) for name in COLUMNS]
         width = max(index) + 1
         for number, row in _rows(reader, stats, too_long):

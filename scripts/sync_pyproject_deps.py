@@ -61,7 +61,7 @@ def main() -> int:
     for key, new in render().items():
         text = replace(text, key, new)
     path.write_text(text)
-    print(f"pyproject.toml: dependencies synced from requirements*.txt")
+    print("pyproject.toml: dependencies synced from requirements*.txt")
     return 0
 
 

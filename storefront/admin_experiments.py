@@ -21,7 +21,9 @@ from storefront.models import Experiment, ExperimentStatus
 class DraftChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, draft):
         text = draft.text.replace("\n", " ")
-        return f"#{draft.pk} {draft.product.sku} · {draft.get_kind_display()} · {draft.get_status_display()}: {text[:90]}"
+        return (
+            f"#{draft.pk} {draft.product.sku} · {draft.get_kind_display()} · {draft.get_status_display()}: {text[:90]}"
+        )
 
 
 class ExperimentStartForm(forms.ModelForm):
@@ -128,10 +130,17 @@ class ExperimentAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     def get_urls(self):
-        return [path("<int:pk>/stop/", self.admin_site.admin_view(self.stop_view), name="ecomcms_storefront_experiment_stop"),
-                path("category/add/", self.admin_site.admin_view(self.add_category_view),
-                     name="ecomcms_storefront_experiment_add_category"),
-                *super().get_urls()]
+        return [
+            path(
+                "<int:pk>/stop/", self.admin_site.admin_view(self.stop_view), name="ecomcms_storefront_experiment_stop"
+            ),
+            path(
+                "category/add/",
+                self.admin_site.admin_view(self.add_category_view),
+                name="ecomcms_storefront_experiment_add_category",
+            ),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         extra = {"add_category_url": reverse("admin:ecomcms_storefront_experiment_add_category")
@@ -213,7 +222,9 @@ class ExperimentAdmin(admin.ModelAdmin):
         experiment = self.get_object(request, object_id)
         can_stop = (experiment is not None and experiment.status == ExperimentStatus.RUNNING
                     and request.user.has_perm("ecomcms_content.publish_draft"))
-        extra = {"stop_url": reverse("admin:ecomcms_storefront_experiment_stop", args=[object_id]) if can_stop else None}
+        extra = {
+            "stop_url": reverse("admin:ecomcms_storefront_experiment_stop", args=[object_id]) if can_stop else None
+        }
         return super().change_view(request, object_id, form_url, (extra_context or {}) | extra)
 
 

@@ -32,8 +32,7 @@ from django.utils.safestring import mark_safe
 
 from content.models import CopyKind, Product, PublishedCopy
 from content.postprocess import plain_text
-from recommender import selectors as recommender_selectors
-from recommender import services as recommender_services
+from recommender import selectors as recommender_selectors, services as recommender_services
 from recommender.models import EventType
 from storefront import services
 

@@ -24,8 +24,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from content import selectors as content_selectors
-from ecomcms.api.cache import Body, body_of, render, response_of, timestamp  # noqa: F401  (the views use them)
-from ecomcms.api.cache import cached as _cached
+from ecomcms.api.cache import Body, body_of, cached as _cached, render, response_of, timestamp  # noqa: F401  (the views use them)
 from ecomcms.conf import conf
 from storefront import experiments, selectors
 

@@ -32,8 +32,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from content import arms as content_arms
-from content import services as content_services
+from content import arms as content_arms, services as content_services
 from content.models import Draft, DraftStatus, Product
 from ecomcms import errors, stats
 from ecomcms.assign import stable_bucket

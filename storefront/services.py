@@ -138,7 +138,9 @@ def _events_insert_new(rows: list[dict]) -> list[int]:
         if isinstance(model_field, models.DateTimeField):
             adapt.append(ops.adapt_datetimefield_value)
         elif isinstance(model_field, models.DecimalField):
-            adapt.append(lambda value, f=model_field: ops.adapt_decimalfield_value(value, f.max_digits, f.decimal_places))
+            adapt.append(
+                lambda value, f=model_field: ops.adapt_decimalfield_value(value, f.max_digits, f.decimal_places)
+            )
         else:  # text, integers and the product's id go to the driver as they are
             adapt.append(None)
     defaults = {f.attname: f.get_default() for f in fields} | {"received_at": now}  # auto_now_add: the ORM's job

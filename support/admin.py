@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome, report_queued
-from privacy.admin import CustomerDataActions
+from privacy.actions import CustomerDataActions
 from support import checks, selectors, services
 from support.models import (
     CannedResponse,
@@ -49,11 +49,19 @@ from support.privacy import mask_cards
 def handlers():
     """Active users who may handle tickets (directly, through a group, or as superusers)."""
     User = get_user_model()
-    return User.objects.filter(is_active=True).filter(
-        Q(is_superuser=True)
-        | Q(user_permissions__codename="handle_ticket", user_permissions__content_type__app_label="ecomcms_support")
-        | Q(groups__permissions__codename="handle_ticket", groups__permissions__content_type__app_label="ecomcms_support")
-    ).distinct().order_by("username")
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__codename="handle_ticket", user_permissions__content_type__app_label="ecomcms_support")
+            | Q(
+                groups__permissions__codename="handle_ticket",
+                groups__permissions__content_type__app_label="ecomcms_support",
+            )
+        )
+        .distinct()
+        .order_by("username")
+    )
 
 
 # --- Configuration: queues, intents, rules, knowledge -------------------------------------------------
@@ -414,11 +422,16 @@ def ticket_context(request, ticket: Ticket) -> dict:
     choices = {"sentiment": Sentiment.choices, "priority": Priority.choices,
                "intent": [(n, n) for n in Intent.objects.filter(is_active=True).values_list("name", flat=True)]}
     for field in services.OVERRIDABLE:
-        predictions.append({
-            "field": field, "value": getattr(ticket, field), "confidence": getattr(ticket, f"get_{field}_confidence_display")(),
-            "confidence_key": getattr(ticket, f"{field}_confidence"), "set_by": getattr(ticket, f"{field}_set_by"),
-            "choices": choices.get(field),
-        })
+        predictions.append(
+            {
+                "field": field,
+                "value": getattr(ticket, field),
+                "confidence": getattr(ticket, f"get_{field}_confidence_display")(),
+                "confidence_key": getattr(ticket, f"{field}_confidence"),
+                "set_by": getattr(ticket, f"{field}_set_by"),
+                "choices": choices.get(field),
+            }
+        )
     thread = list(selectors.ticket_thread(ticket, include_notes=True))
     for message in thread:
         message.shown_body = mask_cards(message.body)  # staff see "**** **** **** 4242", as the model's input hides it
@@ -433,12 +446,20 @@ def ticket_context(request, ticket: Ticket) -> dict:
         "suggestion": suggestion,
         "suggestion_articles": suggestion_grounding(suggestion),
         "can_handle": can_handle,
-        "can_decide": can_handle and suggestion is not None and suggestion.status == ReplySuggestion.Status.READY
-                      and not suggestion.decision and ticket.status != TicketStatus.CLOSED,
-        "transitions": [(s, TicketStatus(s).label) for s in TicketStatus.values if s in services.TRANSITIONS[ticket.status]],
+        "can_decide": can_handle
+        and suggestion is not None
+        and suggestion.status == ReplySuggestion.Status.READY
+        and not suggestion.decision
+        and ticket.status != TicketStatus.CLOSED,
+        "transitions": [
+            (s, TicketStatus(s).label) for s in TicketStatus.values if s in services.TRANSITIONS[ticket.status]
+        ],
         "handlers": handlers() if can_handle else [],
-        "status_after_choices": [(TicketStatus.WAITING, "then wait on the customer"), (TicketStatus.OPEN, "keep open"),
-                                 (TicketStatus.SOLVED, "and mark solved")],
+        "status_after_choices": [
+            (TicketStatus.WAITING, "then wait on the customer"),
+            (TicketStatus.OPEN, "keep open"),
+            (TicketStatus.SOLVED, "and mark solved"),
+        ],
         "sla_breached": ticket.sla_breached(),
         "act_url": reverse("admin:ecomcms_support_ticket_act", args=[ticket.pk]),
         "message_kinds": Message.Author,
@@ -472,7 +493,17 @@ class TriageQueueAdmin(TicketAdmin):
 @admin.register(ReplySuggestion)
 class ReplySuggestionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     allow_delete = True
-    list_display = ("pk", "ticket", "status", "decision", "decided_by", "model_id", "tokens_out", "seconds", "created_at")
+    list_display = (
+        "pk",
+        "ticket",
+        "status",
+        "decision",
+        "decided_by",
+        "model_id",
+        "tokens_out",
+        "seconds",
+        "created_at",
+    )
     list_filter = ("status", "decision", "model_id", "prompt_version")
     search_fields = ("ticket__public_id", "text", "sent_text", "reject_reason")
     list_select_related = ("ticket", "decided_by")

@@ -131,7 +131,9 @@ class TicketCreateApi(CustomerView):
     class TicketCreateInput(serializers.Serializer):
         email = serializers.EmailField(max_length=254, help_text="Where replies are emailed.")
         name = Text(required=False, allow_blank=True, max_length=200)
-        customer_id = Text(required=False, allow_blank=True, max_length=100, help_text="The shop's customer id, if known.")
+        customer_id = Text(
+            required=False, allow_blank=True, max_length=100, help_text="The shop's customer id, if known."
+        )
         order_reference = Text(required=False, allow_blank=True, max_length=100)
         subject = Text(max_length=services.MAX_SUBJECT, validators=[NOT_BLANK])
         message = Text(max_length=services.MAX_BODY, validators=[NOT_BLANK])
@@ -172,9 +174,14 @@ class TicketMessageCreateApi(CustomerView):
     class CustomerMessageInput(serializers.Serializer):
         message = Text(max_length=services.MAX_BODY, validators=[NOT_BLANK])
 
-    @extend_schema(operation_id="tickets_messages_create", tags=CUSTOMER_TAGS, parameters=[PUBLIC_ID, TICKET_TOKEN],
-                   request=CustomerMessageInput, responses={201: CustomerMessageOutput, **error_responses(400, 401, 404, 409, 413, 415)},
-                   summary="Reply on a ticket")
+    @extend_schema(
+        operation_id="tickets_messages_create",
+        tags=CUSTOMER_TAGS,
+        parameters=[PUBLIC_ID, TICKET_TOKEN],
+        request=CustomerMessageInput,
+        responses={201: CustomerMessageOutput, **error_responses(400, 401, 404, 409, 413, 415)},
+        summary="Reply on a ticket",
+    )
     def post(self, request, public_id):
         ticket = _ticket_for_customer(request, public_id)
         data = valid_input(self.CustomerMessageInput, request.data)
@@ -386,8 +393,14 @@ class StaffTicketStatusApi(StaffView):
         status = serializers.ChoiceField(choices=TicketStatus.choices)
         comment = Text(required=False, allow_blank=True, max_length=2000)
 
-    @extend_schema(operation_id="staff_tickets_status", tags=STAFF_TAGS, parameters=[PUBLIC_ID], request=TicketStatusInput,
-                   responses={200: StaffTicketOutput, **TICKET_WRITE_ERRORS}, summary="Change a ticket's status")
+    @extend_schema(
+        operation_id="staff_tickets_status",
+        tags=STAFF_TAGS,
+        parameters=[PUBLIC_ID],
+        request=TicketStatusInput,
+        responses={200: StaffTicketOutput, **TICKET_WRITE_ERRORS},
+        summary="Change a ticket's status",
+    )
     def post(self, request, public_id):
         data = valid_input(self.TicketStatusInput, request.data)
         ticket = services.ticket_transition(ticket=_staff_ticket(public_id), to_status=data["status"],
@@ -439,8 +452,14 @@ class StaffTicketPredictionApi(StaffView):
 
 
 STATUS_AFTER = serializers.ChoiceField(
-    choices=[(TicketStatus.OPEN, "Open"), (TicketStatus.WAITING, "Waiting on customer"), (TicketStatus.SOLVED, "Solved")],
-    required=False, default=TicketStatus.WAITING, help_text="The ticket's status after the reply is sent.",
+    choices=[
+        (TicketStatus.OPEN, "Open"),
+        (TicketStatus.WAITING, "Waiting on customer"),
+        (TicketStatus.SOLVED, "Solved"),
+    ],
+    required=False,
+    default=TicketStatus.WAITING,
+    help_text="The ticket's status after the reply is sent.",
 )
 
 
@@ -499,7 +518,9 @@ class StaffSuggestionEditApi(StaffView):
                    summary="Edit and send a suggestion")
     def post(self, request, suggestion_id):
         data = valid_input(self.SuggestionEditInput, request.data)
-        suggestion = services.suggestion_edit_and_send(suggestion=_suggestion(suggestion_id), actor=request.user, **data)
+        suggestion = services.suggestion_edit_and_send(
+            suggestion=_suggestion(suggestion_id), actor=request.user, **data
+        )
         return Response(SuggestionOutput(suggestion).data)
 
 

@@ -25,7 +25,9 @@ _NAME_GUESSES = re.compile(
     r"\[(?:the\s+)?(?:customer(?:'s|’s)?\s*(?:first\s+|full\s+)?name|name|customer|client(?:'s)?\s*name|recipient)\]",
     re.IGNORECASE,
 )
-_SIGNER_GUESSES = re.compile(r"^\s*\[(?:your|agent(?:'s)?|my|support agent(?:'s)?)\s*name\]\s*$", re.IGNORECASE | re.MULTILINE)
+_SIGNER_GUESSES = re.compile(
+    r"^\s*\[(?:your|agent(?:'s)?|my|support agent(?:'s)?)\s*name\]\s*$", re.IGNORECASE | re.MULTILINE
+)
 _LEADING_LABEL = re.compile(r"^\s*(?:reply|response|answer|email)\s*:\s*", re.IGNORECASE)
 #: Where a small model stops replying and starts rambling: separators, a P.S., a fake chat log.
 _RAMBLE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,}|P\.\s?S\.?|Chat History\b|Acknowledg|This response\b)",
@@ -238,4 +240,6 @@ def send_blockers(text: str, *, known_text: str) -> list[dict]:
 
 def flags_to_confirm(flags: Sequence[dict]) -> list[str]:
     """The codes of a suggestion's flags that a person must confirm by name before it is sent."""
-    return list(dict.fromkeys(f.get("code", "") for f in flags if f.get("code") and f.get("code") not in BLOCKING_CODES))
+    return list(
+        dict.fromkeys(f.get("code", "") for f in flags if f.get("code") and f.get("code") not in BLOCKING_CODES)
+    )

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings as django_settings
 
-from ecomcms.conf import AppSettings, Derived
-from ecomcms.conf import conf as ecomcms_conf
+from ecomcms.conf import AppSettings, Derived, conf as ecomcms_conf
 
 conf = AppSettings({
     # The shop's own order numbers as regexes (e.g. r"\bORD-\d{6,}\b"): redacted before any model sees a ticket.

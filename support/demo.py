@@ -23,27 +23,80 @@ QUEUES = [
 
 INTENTS = [
     # name, category, queue, description, examples
-    ("track_order", "ORDER", "Orders & shipping", "The customer asks where their order or parcel is or when it arrives.",
-     ["Where is my parcel?", "My order has not arrived yet", "The tracking has not updated for days"]),
-    ("delivery_period", "DELIVERY", "Orders & shipping", "The customer asks how long delivery takes before ordering.",
-     ["How long does shipping take?", "Do you deliver by Friday?", "What are your delivery times?"]),
-    ("change_shipping_address", "SHIPPING_ADDRESS", "Orders & shipping",
-     "The customer wants to change the delivery address of an order.",
-     ["I moved, please send it to my new address", "Can I change the shipping address?", "Wrong address on my order"]),
-    ("cancel_order", "ORDER", "Orders & shipping", "The customer wants to cancel an order.",
-     ["Please cancel my order", "I don't want the order anymore", "How do I cancel what I bought?"]),
-    ("change_order", "ORDER", "Orders & shipping", "The customer wants to change items, size or quantity of an order.",
-     ["Can I change the size in my order?", "Add one more item to my order", "I ordered the wrong colour"]),
-    ("get_refund", "REFUND", "Returns & warranty", "The customer wants their money back for an order or item.",
-     ["I want a refund", "Give me my money back", "The item was broken, I want to be reimbursed"]),
-    ("check_refund_policy", "REFUND", "Returns & warranty", "The customer asks about the return or refund policy.",
-     ["Can I return shoes?", "How many days do I have to return an item?", "What is your return policy?"]),
-    ("warranty_claim", "WARRANTY", "Returns & warranty", "A product stopped working or is defective after some use.",
-     ["My blender stopped working after three months", "Is this covered by the warranty?", "The zip broke"]),
-    ("payment_issue", "PAYMENT", "Billing", "The customer has a problem with a payment, a charge or a declined card.",
-     ["I was charged twice", "My card was declined", "The payment failed but money was taken"]),
-    ("complaint", "FEEDBACK", None, "The customer complains about the service or the shop.",
-     ["I want to make a complaint", "Your service is terrible", "Nobody answers my emails"]),
+    (
+        "track_order",
+        "ORDER",
+        "Orders & shipping",
+        "The customer asks where their order or parcel is or when it arrives.",
+        ["Where is my parcel?", "My order has not arrived yet", "The tracking has not updated for days"],
+    ),
+    (
+        "delivery_period",
+        "DELIVERY",
+        "Orders & shipping",
+        "The customer asks how long delivery takes before ordering.",
+        ["How long does shipping take?", "Do you deliver by Friday?", "What are your delivery times?"],
+    ),
+    (
+        "change_shipping_address",
+        "SHIPPING_ADDRESS",
+        "Orders & shipping",
+        "The customer wants to change the delivery address of an order.",
+        [
+            "I moved, please send it to my new address",
+            "Can I change the shipping address?",
+            "Wrong address on my order",
+        ],
+    ),
+    (
+        "cancel_order",
+        "ORDER",
+        "Orders & shipping",
+        "The customer wants to cancel an order.",
+        ["Please cancel my order", "I don't want the order anymore", "How do I cancel what I bought?"],
+    ),
+    (
+        "change_order",
+        "ORDER",
+        "Orders & shipping",
+        "The customer wants to change items, size or quantity of an order.",
+        ["Can I change the size in my order?", "Add one more item to my order", "I ordered the wrong colour"],
+    ),
+    (
+        "get_refund",
+        "REFUND",
+        "Returns & warranty",
+        "The customer wants their money back for an order or item.",
+        ["I want a refund", "Give me my money back", "The item was broken, I want to be reimbursed"],
+    ),
+    (
+        "check_refund_policy",
+        "REFUND",
+        "Returns & warranty",
+        "The customer asks about the return or refund policy.",
+        ["Can I return shoes?", "How many days do I have to return an item?", "What is your return policy?"],
+    ),
+    (
+        "warranty_claim",
+        "WARRANTY",
+        "Returns & warranty",
+        "A product stopped working or is defective after some use.",
+        ["My blender stopped working after three months", "Is this covered by the warranty?", "The zip broke"],
+    ),
+    (
+        "payment_issue",
+        "PAYMENT",
+        "Billing",
+        "The customer has a problem with a payment, a charge or a declined card.",
+        ["I was charged twice", "My card was declined", "The payment failed but money was taken"],
+    ),
+    (
+        "complaint",
+        "FEEDBACK",
+        None,
+        "The customer complains about the service or the shop.",
+        ["I want to make a complaint", "Your service is terrible", "Nobody answers my emails"],
+    ),
 ]
 
 ARTICLES = [
@@ -142,7 +195,9 @@ def load_demo_knowledge() -> None:
 
 def _agent(stdout) -> None:
     User = get_user_model()
-    user, created = User.objects.get_or_create(username="agent", defaults={"is_staff": True, "email": "agent@localhost"})
+    user, created = User.objects.get_or_create(
+        username="agent", defaults={"is_staff": True, "email": "agent@localhost"}
+    )
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save()

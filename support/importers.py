@@ -99,7 +99,7 @@ def read_rows(path: Path, *, text_column: str, label_column: str, subject_column
             record = dict(zip(header, values))
 
             def cell(name):
-                return (record.get(name) or "").strip() if name and name in columns else ""
+                return (record.get(name) or "").strip() if name and name in columns else ""  # noqa: B023 (used at once)
             yield Row(line=line, text=cell(text_column), label=cell(label_column), subject=cell(subject_column),
                       email=cell(email_column), name=cell(name_column), order_reference=cell(order_column),
                       category=cell(category_column))

@@ -82,7 +82,9 @@ class Queue(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_queue")]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_queue")
+        ]
 
     def __str__(self):
         return self.name
@@ -95,7 +97,9 @@ class Intent(models.Model):
     category = models.CharField(max_length=100, blank=True)
     description = models.TextField(blank=True)
     examples = models.JSONField(default=list, blank=True, help_text="A few example customer messages (a JSON list).")
-    queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, help_text="Where its tickets go.")
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.SET_NULL, help_text="Where its tickets go."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -165,7 +169,9 @@ class PriorityRule(models.Model):
     intents = models.JSONField(default=list, blank=True, help_text='Any of these intents, e.g. ["payment_issue"].')
     sentiments = models.JSONField(default=list, blank=True, help_text='Any of these sentiments, e.g. ["negative"].')
     requires_order_reference = models.BooleanField(default=False, help_text="Only tickets that name an order.")
-    keywords = models.JSONField(default=list, blank=True, help_text='Any of these words or phrases, e.g. ["chargeback"].')
+    keywords = models.JSONField(
+        default=list, blank=True, help_text='Any of these words or phrases, e.g. ["chargeback"].'
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -194,7 +200,9 @@ class Ticket(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW, db_index=True)
     queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
 
     first_response_due = models.DateTimeField(null=True, blank=True, db_index=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
@@ -220,9 +228,13 @@ class Ticket(models.Model):
     language = models.CharField(max_length=10, blank=True)
     language_confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
     language_set_by = models.CharField(max_length=10, choices=SetBy.choices, blank=True)
-    triage_details = models.JSONField(default=dict, blank=True, help_text="Why: classifier, scores, rules that matched.")
+    triage_details = models.JSONField(
+        default=dict, blank=True, help_text="Why: classifier, scores, rules that matched."
+    )
 
-    needs_human_triage = models.BooleanField(default=False, db_index=True, help_text="The model was not confident enough.")
+    needs_human_triage = models.BooleanField(
+        default=False, db_index=True, help_text="The model was not confident enough."
+    )
     triage_status = models.CharField(max_length=10, choices=TriageStatus.choices, default=TriageStatus.PENDING)
     triage_attempts = models.PositiveSmallIntegerField(default=0)
     triage_claimed_at = models.DateTimeField(null=True, blank=True)
@@ -266,7 +278,7 @@ class TriageQueue(Ticket):
         verbose_name_plural = "human triage queue"
 
 
-class Message(models.Model):
+class Message(models.Model):  # noqa: DJ008 (a log row: the admin shows its fields, never its name)
     class Author(models.TextChoices):
         CUSTOMER = "customer", "Customer"
         STAFF = "staff", "Staff"
@@ -274,12 +286,20 @@ class Message(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     author_kind = models.CharField(max_length=10, choices=Author.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     body = models.TextField(help_text="As written; shown to staff (and, unless a note, the customer).")
     redacted_body = models.TextField(blank=True, help_text="What models see: personal data replaced by placeholders.")
     redactions = models.JSONField(default=dict, blank=True, help_text="placeholder -> original value")
-    suggestion = models.ForeignKey("ReplySuggestion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                   help_text="The suggestion this reply was sent from.")
+    suggestion = models.ForeignKey(
+        "ReplySuggestion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The suggestion this reply was sent from.",
+    )
     emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -318,7 +338,9 @@ class ReplySuggestion(models.Model):
     tokens_out = models.PositiveIntegerField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
-    flags = models.JSONField(default=list, blank=True, help_text="Checks the reviewer should see (links, instructions ...).")
+    flags = models.JSONField(
+        default=list, blank=True, help_text="Checks the reviewer should see (links, instructions ...)."
+    )
     failure_reason = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -326,7 +348,9 @@ class ReplySuggestion(models.Model):
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True, db_index=True)
     reject_reason = models.TextField(blank=True)
     sent_text = models.TextField(blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -334,7 +358,9 @@ class ReplySuggestion(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["ticket"], condition=Q(status__in=["pending", "generating"]), name="one_open_suggestion_per_ticket"
+                fields=["ticket"],
+                condition=Q(status__in=["pending", "generating"]),
+                name="one_open_suggestion_per_ticket",
             ),
         ]
 
@@ -351,7 +377,7 @@ class SuggestionRates(ReplySuggestion):
         verbose_name_plural = "suggestion rates per intent"
 
 
-class IntentLabel(models.Model):
+class IntentLabel(models.Model):  # noqa: DJ008 (a log row: the admin shows its fields, never its name)
     """Training data for the intent classifier: staff overrides and imported labels."""
 
     class Source(models.TextChoices):
@@ -362,7 +388,9 @@ class IntentLabel(models.Model):
     text = models.TextField(help_text="Redacted text.")
     intent = models.CharField(max_length=100, db_index=True)
     source = models.CharField(max_length=10, choices=Source.choices)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -380,17 +408,21 @@ class IntentModel(models.Model):
     threshold = models.FloatField()
     artifact = models.CharField(max_length=500, help_text="Path of the saved classifier.")
     is_active = models.BooleanField(default=False)
-    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_intent_model")]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_intent_model")
+        ]
 
     def __str__(self):
         return f"intent model {self.pk} ({len(self.labels)} intents, {self.n_train} examples)"
 
 
-class TicketEvent(models.Model):
+class TicketEvent(models.Model):  # noqa: DJ008 (a log row: the admin shows its fields, never its name)
     """Append-only history of a ticket: status changes, assignments, overrides, decisions."""
 
     class Kind(models.TextChoices):
@@ -408,7 +440,9 @@ class TicketEvent(models.Model):
         SLA_BREACH = "sla_breach", "SLA breached"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     from_value = models.CharField(max_length=200, blank=True)

@@ -131,5 +131,5 @@ def thread_redaction(parts: Sequence[tuple[str, dict[str, str]]]) -> tuple[list[
                 by_value[key] = f"[{kind}_{counters[kind]}]"
                 thread_mapping[by_value[key]] = value
             local[placeholder] = by_value[key]
-        texts.append(_PLACEHOLDER.sub(lambda m: local.get(m.group(), m.group()), text))
+        texts.append(_PLACEHOLDER.sub(lambda m: local.get(m.group(), m.group()), text))  # noqa: B023 (used at once)
     return texts, thread_mapping

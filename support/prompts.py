@@ -74,7 +74,9 @@ def user_message(*, subject: str, thread: list[ThreadMessage], sources: list[Sou
     articles = [s for s in sources if s.kind == "article"]
     canned = [s for s in sources if s.kind == "canned"]
     lines = ["Help articles:", "<articles>"]
-    lines += [f"[{s.number}] {defuse(s.title)}: {defuse(_clip(s.body, MAX_SOURCE_CHARS))}" for s in articles] or ["(none)"]
+    lines += [f"[{s.number}] {defuse(s.title)}: {defuse(_clip(s.body, MAX_SOURCE_CHARS))}" for s in articles] or [
+        "(none)"
+    ]
     lines.append("</articles>")
     if canned:
         lines += ["", "Saved replies of the support team (wording you may reuse):", "<canned>"]
@@ -86,7 +88,11 @@ def user_message(*, subject: str, thread: list[ThreadMessage], sources: list[Sou
         if message.author == "staff":
             who = "Support team"
         lines.append(f"{who}: {defuse(_clip(message.text, MAX_MESSAGE_CHARS))}")
-    lines += ["</ticket>", "", "Write the reply to the customer's last message. Cite the articles you used as [1], [2]."]
+    lines += [
+        "</ticket>",
+        "",
+        "Write the reply to the customer's last message. Cite the articles you used as [1], [2].",
+    ]
     return "\n".join(lines)
 
 

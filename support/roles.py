@@ -28,4 +28,6 @@ def ensure_roles(**kwargs) -> None:
     """Create or refresh the two groups (run after every migrate)."""
     for name, codenames in ((AGENTS, _AGENT_PERMISSIONS), (LEADS, _LEAD_PERMISSIONS)):
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="ecomcms_support", codename__in=codenames))
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="ecomcms_support", codename__in=codenames)
+        )

@@ -5,13 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from support.models import (
-    PRIORITY_RANK,
-    Message,
-    ReplySuggestion,
-    Ticket,
-    TicketStatus,
-)
+from support.models import PRIORITY_RANK, Message, ReplySuggestion, Ticket, TicketStatus
 
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
 

@@ -12,14 +12,28 @@ urlpatterns = [
     path("staff/tickets/assign", apis.StaffTicketAssignApi.as_view(), name="api-staff-tickets-assign"),
     path("staff/tickets/<str:public_id>", apis.StaffTicketDetailApi.as_view(), name="api-staff-ticket"),
     path("staff/tickets/<str:public_id>/status", apis.StaffTicketStatusApi.as_view(), name="api-staff-ticket-status"),
-    path("staff/tickets/<str:public_id>/predictions", apis.StaffTicketPredictionApi.as_view(),
-         name="api-staff-ticket-predictions"),
-    path("staff/tickets/<str:public_id>/messages", apis.StaffTicketMessageApi.as_view(), name="api-staff-ticket-messages"),
-    path("staff/suggestions/<int:suggestion_id>/accept", apis.StaffSuggestionAcceptApi.as_view(),
-         name="api-staff-suggestion-accept"),
-    path("staff/suggestions/<int:suggestion_id>/edit-and-send", apis.StaffSuggestionEditApi.as_view(),
-         name="api-staff-suggestion-edit"),
-    path("staff/suggestions/<int:suggestion_id>/reject", apis.StaffSuggestionRejectApi.as_view(),
-         name="api-staff-suggestion-reject"),
+    path(
+        "staff/tickets/<str:public_id>/predictions",
+        apis.StaffTicketPredictionApi.as_view(),
+        name="api-staff-ticket-predictions",
+    ),
+    path(
+        "staff/tickets/<str:public_id>/messages", apis.StaffTicketMessageApi.as_view(), name="api-staff-ticket-messages"
+    ),
+    path(
+        "staff/suggestions/<int:suggestion_id>/accept",
+        apis.StaffSuggestionAcceptApi.as_view(),
+        name="api-staff-suggestion-accept",
+    ),
+    path(
+        "staff/suggestions/<int:suggestion_id>/edit-and-send",
+        apis.StaffSuggestionEditApi.as_view(),
+        name="api-staff-suggestion-edit",
+    ),
+    path(
+        "staff/suggestions/<int:suggestion_id>/reject",
+        apis.StaffSuggestionRejectApi.as_view(),
+        name="api-staff-suggestion-reject",
+    ),
     path("staff/suggestion-rates", apis.StaffSuggestionRatesApi.as_view(), name="api-staff-suggestion-rates"),
 ]

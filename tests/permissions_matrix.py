@@ -24,8 +24,8 @@ derived from content/roles.py or support/roles.py, so widening a role fails here
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.apps import apps
 

@@ -263,7 +263,9 @@ def positional_count(found: Found) -> int:
 def kwarg_names(found: Found) -> list[str]:
     names = []
     for piece, is_regex in found.pieces:
-        names += re.findall(r"\(\?P<(\w+)>", piece) if is_regex else [m.group("name") for m in _ROUTE_PARAM.finditer(piece)]
+        names += (
+            re.findall(r"\(\?P<(\w+)>", piece) if is_regex else [m.group("name") for m in _ROUTE_PARAM.finditer(piece)]
+        )
     return names
 
 

@@ -105,9 +105,12 @@ def test_markup_in_an_edited_reply_is_removed_before_it_is_stored_and_emailed(ob
     assert "markup" in {flag["code"] for flag in suggestion.flags}
     agent = make_agent()
 
-    support.suggestion_edit_and_send(suggestion=suggestion, actor=agent,
-                                     text="Hello, <b>your refund</b> is on its way. <script>steal()</script>5 < 6 &amp; done",
-                                     confirm_flags=[flag["code"] for flag in suggestion.flags])
+    support.suggestion_edit_and_send(
+        suggestion=suggestion,
+        actor=agent,
+        text="Hello, <b>your refund</b> is on its way. <script>steal()</script>5 < 6 &amp; done",
+        confirm_flags=[flag["code"] for flag in suggestion.flags],
+    )
 
     suggestion.refresh_from_db()
     sent = Message.objects.get(ticket=ticket, author_kind="staff")

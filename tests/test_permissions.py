@@ -181,6 +181,7 @@ def _build_world() -> World:
 
     # Lockouts and the privacy audit trail.
     from axes.models import AccessAttempt, AccessFailureLog
+
     from privacy.models import CustomerDataRequest
 
     attempt = {"user_agent": "test", "ip_address": "10.0.0.1", "username": "perm-writer", "http_accept": "*/*",
@@ -193,9 +194,14 @@ def _build_world() -> World:
     if apps.is_installed("cms"):
         preferred.update(_build_cms_page(world, product, users[SUPERUSER]))
 
-    preferred |= {"ecomcms_content.draft": draft.pk, "ecomcms_support.ticket": ticket.pk, "ecomcms_support.replysuggestion": suggestion.pk,
-                 "auth.user": users[WRITER].pk, "auth.group": Group.objects.get(name="Writers").pk,
-                 "ecomcms_content.product": product.pk}
+    preferred |= {
+        "ecomcms_content.draft": draft.pk,
+        "ecomcms_support.ticket": ticket.pk,
+        "ecomcms_support.replysuggestion": suggestion.pk,
+        "auth.user": users[WRITER].pk,
+        "auth.group": Group.objects.get(name="Writers").pk,
+        "ecomcms_content.product": product.pk,
+    }
     request = RequestFactory().get("/")
     request.user = users[SUPERUSER]
     for label, (_site, model_admin) in all_admin_models().items():
@@ -545,7 +551,9 @@ def test_the_secrets_are_really_there_for_their_audience(world):
 
     draft_page = body_of(editor.get(reverse("admin:ecomcms_content_draft_change", args=[world.draft_id])))
     staff_drafts = body_of(editor.get(reverse("api-staff-drafts")))
-    ticket_page = body_of(agent.get(reverse("admin:ecomcms_support_ticket_change", args=[world.objects["ecomcms_support.ticket"]])))
+    ticket_page = body_of(
+        agent.get(reverse("admin:ecomcms_support_ticket_change", args=[world.objects["ecomcms_support.ticket"]]))
+    )
     other_ticket = body_of(agent.get(reverse("api-staff-ticket", args=[world.other_ticket_public_id])))
 
     assert UNPUBLISHED in draft_page and UNPUBLISHED in staff_drafts

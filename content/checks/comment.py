@@ -12,15 +12,7 @@ import re
 from dataclasses import dataclass
 
 from content.checks.base import Finding, quote as _quote, result as _result
-from content.checks.facts import (
-    _FEATURE_RES,
-    _RATING_RE,
-    Quantity,
-    _label,
-    _negated,
-    _quantities,
-    _rating,
-)
+from content.checks.facts import _FEATURE_RES, _RATING_RE, Quantity, _label, _negated, _quantities, _rating
 
 _CLAUSE_SPLIT_RE = re.compile(r"[;\n]|,(?!\d)|\.(?=\s|$)|\band\b|\balso\b", re.IGNORECASE)
 # Words of a clause that are no part of the attribute's name: "make the battery life 12 hours".

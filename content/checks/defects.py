@@ -71,27 +71,44 @@ def check_placeholders(text: str, facts_text: str = "") -> dict:
 # --- voice --------------------------------------------------------------------------------------
 
 _VOICE_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("talks about itself as an AI", re.compile(
-        r"\bas\s+an\s+ai\b|\b(?:large\s+)?language\s+model\b|\bi(?:\s+am|'m|’m)\s+(?:an?\s+)?(?:ai|assistant|chatbot)\b"
-        r"|\bi\s+(?:cannot|can't|can’t)\s+(?:help|provide|browse|access)\b", re.IGNORECASE)),
-    ("addresses the reader like a support agent", re.compile(
-        r"\b(?:i'?m|i’m|we'?re|we’re|i\s+am|we\s+are)\s+(?:so\s+)?(?:glad|happy|sorry|delighted|pleased)\s+"
-        r"(?:to\s+hear|you|that|for)\b"
-        r"|\bthank(?:s|\s+you)\s+(?:so\s+much\s+)?for\s+(?:your|the|choosing|shopping|reaching|contacting|"
-        r"sharing|purchasing)\b"
-        r"|\b(?:enjoying|enjoy)\s+your\s+new\b|\byour\s+(?:new\s+)?(?:purchase|order)\b"
-        r"|\b(?:i|we)\s+(?:hope|apologi[sz]e)\b|\bhope\s+this\s+helps\b|\bhappy\s+to\s+help\b"
-        r"|\bfeel\s+free\s+to\b|\blet\s+(?:me|us)\s+know\b|\b(?:please\s+)?(?:contact|reach\s+out\s+to)\s+(?:me|us|our)\b"
-        r"|\bhow\s+(?:can|may)\s+i\b|\bis\s+there\s+anything\s+else\b"
-        r"|(?:^|(?<=[.!?]\s))(?:want|would\s+you\s+like|do\s+you\s+want|shall\s+i|should\s+i|can\s+i)\b"
-        r"[^.!?\n]{0,80}\?", re.IGNORECASE)),
-    ("speaks as a customer", re.compile(
-        r"\bbest\s+(?:(?!you\b|will\b|we\b|i\b)[\w-]+\s+){0,3}ever\s*[!.]|\bi\s+(?:love|loved|bought|ordered|received|purchased|got|use|used|tried|"
-        r"recommend|would\s+recommend|highly\s+recommend)\b|\bhighly\s+recommend(?:ed)?\b|\bwould\s+(?:definitely\s+)?"
-        r"buy\s+(?:it\s+|this\s+|them\s+)?again\b|\b[1-5]\s+stars?\b|\bfive\s+stars?\b"
-        r"|\bmy\s+(?:wife|husband|son|daughter|kids|partner|mom|mum|dad|friend|girlfriend|boyfriend)\b", re.IGNORECASE)),
-    ("writes in the first person", re.compile(
-        r"(?-i:\bI\b)(?!\s*[-–.])|\b(?:i['’](?:m|ve|d|ll)|me|my|mine|myself)\b", re.IGNORECASE)),
+    (
+        "talks about itself as an AI",
+        re.compile(
+            r"\bas\s+an\s+ai\b|\b(?:large\s+)?language\s+model\b|\bi(?:\s+am|'m|’m)\s+(?:an?\s+)?(?:ai|assistant|chatbot)\b"
+            r"|\bi\s+(?:cannot|can't|can’t)\s+(?:help|provide|browse|access)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "addresses the reader like a support agent",
+        re.compile(
+            r"\b(?:i'?m|i’m|we'?re|we’re|i\s+am|we\s+are)\s+(?:so\s+)?(?:glad|happy|sorry|delighted|pleased)\s+"
+            r"(?:to\s+hear|you|that|for)\b"
+            r"|\bthank(?:s|\s+you)\s+(?:so\s+much\s+)?for\s+(?:your|the|choosing|shopping|reaching|contacting|"
+            r"sharing|purchasing)\b"
+            r"|\b(?:enjoying|enjoy)\s+your\s+new\b|\byour\s+(?:new\s+)?(?:purchase|order)\b"
+            r"|\b(?:i|we)\s+(?:hope|apologi[sz]e)\b|\bhope\s+this\s+helps\b|\bhappy\s+to\s+help\b"
+            r"|\bfeel\s+free\s+to\b|\blet\s+(?:me|us)\s+know\b|\b(?:please\s+)?(?:contact|reach\s+out\s+to)\s+(?:me|us|our)\b"
+            r"|\bhow\s+(?:can|may)\s+i\b|\bis\s+there\s+anything\s+else\b"
+            r"|(?:^|(?<=[.!?]\s))(?:want|would\s+you\s+like|do\s+you\s+want|shall\s+i|should\s+i|can\s+i)\b"
+            r"[^.!?\n]{0,80}\?",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "speaks as a customer",
+        re.compile(
+            r"\bbest\s+(?:(?!you\b|will\b|we\b|i\b)[\w-]+\s+){0,3}ever\s*[!.]|\bi\s+(?:love|loved|bought|ordered|received|purchased|got|use|used|tried|"
+            r"recommend|would\s+recommend|highly\s+recommend)\b|\bhighly\s+recommend(?:ed)?\b|\bwould\s+(?:definitely\s+)?"
+            r"buy\s+(?:it\s+|this\s+|them\s+)?again\b|\b[1-5]\s+stars?\b|\bfive\s+stars?\b"
+            r"|\bmy\s+(?:wife|husband|son|daughter|kids|partner|mom|mum|dad|friend|girlfriend|boyfriend)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "writes in the first person",
+        re.compile(r"(?-i:\bI\b)(?!\s*[-–.])|\b(?:i['’](?:m|ve|d|ll)|me|my|mine|myself)\b", re.IGNORECASE),
+    ),
 )
 
 

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-
 from difflib import SequenceMatcher
 
 from content.checks.base import Finding, Span, overlaps as _overlaps, quote as _quote, result as _result
@@ -173,7 +172,9 @@ FEATURES: tuple[tuple[str, str], ...] = (
 _FEATURE_RES = {name: re.compile(rf"(?<![\w-])(?:{pattern})(?![\w])", re.IGNORECASE) for name, pattern in FEATURES}
 # Data that backs a feature without naming it: an IP rating makes a product water resistant.
 _FEATURE_ALSO = {"water resistance": _RATING_RE, "rechargeable": re.compile(r"\bbattery\b|\bmah\b", re.IGNORECASE)}
-_NEGATION_RE = re.compile(r"(?:\bno|\bnot|\bnon|\bwithout|n't|\bfree\s+of|\blacks?)(?:\s+[\w-]+){0,2}\s*$", re.IGNORECASE)
+_NEGATION_RE = re.compile(
+    r"(?:\bno|\bnot|\bnon|\bwithout|n't|\bfree\s+of|\blacks?)(?:\s+[\w-]+){0,2}\s*$", re.IGNORECASE
+)
 _NEGATIVE_VALUE_RE = re.compile(r"^\s*(?:no|none|false|n/?a|not\s+included|not\s+available|without|0|-)\s*\.?$",
                                 re.IGNORECASE)
 
@@ -311,9 +312,22 @@ def _is_stated(claim: Quantity, facts: Facts) -> bool:
     return any(_backs(fact, claim) for fact in facts.quantities)
 
 
-_UNIT_NAMES = {"ml": "millilitres or litres", "g": "grams or kilograms", "mm": "millimetres, centimetres or metres", "inch": "inches", "mAh": "battery capacity",
-               "min": "hours or minutes", "day": "days or weeks", "month": "months or years", "%": "percentages",
-               "W": "watts", "V": "volts", "GB": "storage", "lb": "pounds", "oz": "ounces"}
+_UNIT_NAMES = {
+    "ml": "millilitres or litres",
+    "g": "grams or kilograms",
+    "mm": "millimetres, centimetres or metres",
+    "inch": "inches",
+    "mAh": "battery capacity",
+    "min": "hours or minutes",
+    "day": "days or weeks",
+    "month": "months or years",
+    "%": "percentages",
+    "W": "watts",
+    "V": "volts",
+    "GB": "storage",
+    "lb": "pounds",
+    "oz": "ounces",
+}
 
 
 def _quantity_message(claim: Quantity, facts: Facts) -> str:

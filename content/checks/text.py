@@ -6,9 +6,16 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 
-from content.checks.base import WORD_RE as _WORD_RE, Finding, Sentence, Span, count as _count, quote as _quote, result as _result
-from content.checks.base import sentences as _sentences
-
+from content.checks.base import (
+    WORD_RE as _WORD_RE,
+    Finding,
+    Sentence,
+    Span,
+    count as _count,
+    quote as _quote,
+    result as _result,
+    sentences as _sentences,
+)
 
 # Top-level domains recognised in bare domains ("example.com"); English words such as "it" or
 # "me" are left out so a missing space after a full stop is not read as a link.
@@ -175,7 +182,9 @@ def _check_links_and_scripts(text: str, sources: str, data: str = "") -> dict:
 # --- near duplicate -------------------------------------------------------------------------------
 
 
-def _check_near_duplicate(near_duplicates: Sequence[tuple[str, float]], threshold: float, pending: bool = False) -> dict:
+def _check_near_duplicate(
+    near_duplicates: Sequence[tuple[str, float]], threshold: float, pending: bool = False
+) -> dict:
     """Copy nearly identical to another product's hurts search ranking and tells shoppers nothing."""
     if pending:
         return _result("near_duplicate", [], "Not compared yet: a worker compares this text with other products' "

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from content import generation, postprocess, prompts, services
-from content.evaluation import claims as claim_extraction
-from content.evaluation import metrics
+from content.evaluation import claims as claim_extraction, metrics
 from content.evaluation.sources import EvalProduct
 from content.models import Draft
 from ecomcms import inference
@@ -178,8 +177,10 @@ def totals(items: list[dict], settings: Settings, *, wall_seconds: float, load_s
         "drafts_with_unsupported_claims": sum(1 for n in unsupported if n),
         "flagged_claims": sum(flagged),
         "flagged_by_type": {t: flagged_by_type[t] for t in sorted(by_type)},
-        "flagged_share": {"value": sum(flagged) / sum(unsupported) if sum(unsupported) else None,
-                          "ci95": list(flagged_ci) if flagged_ci else None},
+        "flagged_share": {
+            "value": sum(flagged) / sum(unsupported) if sum(unsupported) else None,
+            "ci95": list(flagged_ci) if flagged_ci else None,
+        },
         "supported_claims": sum(i["supported_claims"] for i in items),
         "checks_passed_share": _share(items, "checks_passed"),
         "checks_failed": dict(sorted(checks_failed.items())),
@@ -193,7 +194,9 @@ def totals(items: list[dict], settings: Settings, *, wall_seconds: float, load_s
         "publishable_share": _value_ci([1.0 if i["publishable"] else 0.0 for i in items]),
         "references": len(scored),
         "chrf": _value_ci([i["chrf"] for i in scored]),
-        "chrf_corpus": metrics.chrf_corpus([i["text"] for i in scored], [i["reference"] for i in scored]) if scored else None,
+        "chrf_corpus": metrics.chrf_corpus([i["text"] for i in scored], [i["reference"] for i in scored])
+        if scored
+        else None,
         "rouge_l": _value_ci([i["rouge_l"] for i in scored]),
         "distinct_2": metrics.distinct_n([i["text"] for i in items], 2),
         "mean_chars": metrics.mean([i["chars"] for i in items]),
@@ -276,6 +279,8 @@ def report_rescore(report: dict) -> dict:
                         adapter=old["adapter"], batch_size=old.get("batch_size", 0),
                         banned=("?",) * old.get("banned_phrases_used", 0))
     items = [item_score(item, kind=kind, max_chars=max_chars) for item in report["items"]]
-    fresh = totals(items, settings, wall_seconds=old.get("wall_seconds", 0.0), load_seconds=old.get("model_load_seconds", 0.0))
+    fresh = totals(
+        items, settings, wall_seconds=old.get("wall_seconds", 0.0), load_seconds=old.get("model_load_seconds", 0.0)
+    )
     kept = {key: old[key] for key in ("products", "format", "limit", "seed", "generated_at") if key in old}
     return {"metrics": kept | fresh | {"rescored": True}, "items": items}

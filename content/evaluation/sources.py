@@ -116,7 +116,9 @@ def _parse_facts(specification: str, technical: str) -> dict[str, str]:
             key, sep, value = part.partition(":")
             name = _unglue_key(key) if sep else ""
             if sep and 0 < len(name) <= 40 and value.strip():
-                if name.lower() in _DROPPED_KEYS or name.lower().replace(" ", "") in {k.replace(" ", "") for k in _DROPPED_KEYS}:
+                if name.lower() in _DROPPED_KEYS or name.lower().replace(" ", "") in {
+                    k.replace(" ", "") for k in _DROPPED_KEYS
+                }:
                     continue
                 attributes.setdefault(name, _shorten(_unglue_value(value).strip(), ATTRIBUTE_CHARS))
             elif not re.match(r"^#\s*[\d,]+\s+in\b", part):  # "#474 in Longboards": a sales rank

@@ -198,7 +198,8 @@ def category_leaf(category: str) -> str:
 
 def clean_name(title: str) -> str:
     title = re.sub(r"\s+", " ", (title or "").replace("\xa0", " ")).strip()
-    # An unclosed bracket at the end of a cut-off title goes ("... (X5 Pack, Over 1000'. of Extruded Plastics! - Innovate")
+    # An unclosed bracket at the end of a cut-off title goes
+    # ("... (X5 Pack, Over 1000'. of Extruded Plastics! - Innovate")
     if title.count("(") > title.count(")"):
         title = title[: title.rfind("(")].rstrip(" ,-")
     return title.rstrip(" ,;:-")

@@ -170,8 +170,13 @@ def short_form_candidates(facts: ProductFacts, *, kind: str, max_chars: int, pat
         choices = ([("colour", v) for k, v in options if k == "colour"] if "{colour}" in form else
                    [(k, v) for k, v in options if k != "colour"] if "{benefit}" in form else [("", "")])
         for benefit_kind, value in choices:
-            fields = {"brand": brand, "category": facts.category, "short": "SHORT",
-                      "benefit": value if benefit_kind != "colour" else "", "colour": value if benefit_kind == "colour" else ""}
+            fields = {
+                "brand": brand,
+                "category": facts.category,
+                "short": "SHORT",
+                "benefit": value if benefit_kind != "colour" else "",
+                "colour": value if benefit_kind == "colour" else "",
+            }
             frame = fill(form, capitalize=False, **fields)
             if frame is None:
                 continue

@@ -14,8 +14,9 @@ The runtime never imports an app: an app registers its purpose in ``AppConfig.re
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ecomcms.finetune.lora import Example
 
@@ -52,7 +53,9 @@ def purpose_get(name: str) -> Purpose:
     try:
         return _purposes[name]
     except KeyError:
-        raise UnknownPurpose(f"no fine-tuning purpose {name!r} (registered: {', '.join(sorted(_purposes)) or 'none'})")
+        raise UnknownPurpose(
+            f"no fine-tuning purpose {name!r} (registered: {', '.join(sorted(_purposes)) or 'none'})"
+        ) from None
 
 
 def purposes() -> list[Purpose]:

@@ -71,7 +71,7 @@ class GenerationOptions:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "GenerationOptions":
+    def from_dict(cls, data: dict | None) -> GenerationOptions:
         data = dict(data or {})
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:

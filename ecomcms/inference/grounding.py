@@ -27,6 +27,7 @@ from transformers import LogitsProcessor
 from ecomcms.inference.base import Grounding
 from ecomcms.inference.numbers import NumberRule, number_allows, number_tail
 
+
 class GroundingLogitsProcessor(LogitsProcessor):
     """Per-row grounding of a left-padded batch. ``prompt_length``: where generation starts."""
 

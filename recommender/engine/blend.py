@@ -36,13 +36,7 @@ import numpy as np
 from .base import Reason, Recommender, normalise_rows
 from .collaborative import CollaborativeFiltering
 from .data import Events
-from .interactions import (
-    age_in_days,
-    half_life_decay,
-    purchase_occasions,
-    rows_of,
-    user_item_matrix,
-)
+from .interactions import age_in_days, half_life_decay, purchase_occasions, rows_of, user_item_matrix
 from .item_based import ItemSimilarity, strongest_anchor
 from .popularity import DecayedPopularity
 

@@ -19,13 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from .base import Reason, Recommender, catalog_mask
 from .data import Events
-from .interactions import (
-    age_in_days,
-    half_life_decay,
-    purchase_occasions,
-    rows_of,
-    user_item_matrix,
-)
+from .interactions import age_in_days, half_life_decay, purchase_occasions, rows_of, user_item_matrix
 
 
 def log_confidence(train: Events, half_life_days: float | None) -> sp.csr_matrix:

@@ -95,10 +95,15 @@ def _insert_events(rows: list[tuple]) -> None:
     ops = connection.ops
     price_field = Event._meta.get_field("price")
     prepared = [
-        (*row[:9],
-         None if row[9] is None else ops.adapt_decimalfield_value(row[9], price_field.max_digits, price_field.decimal_places),
-         ops.adapt_datetimefield_value(row[10]), ops.adapt_datetimefield_value(row[11]),
-         "")  # experiment_variant: an imported order saw no copy experiment (NOT NULL, no database default)
+        (
+            *row[:9],
+            None
+            if row[9] is None
+            else ops.adapt_decimalfield_value(row[9], price_field.max_digits, price_field.decimal_places),
+            ops.adapt_datetimefield_value(row[10]),
+            ops.adapt_datetimefield_value(row[11]),
+            "",
+        )  # experiment_variant: an imported order saw no copy experiment (NOT NULL, no database default)
         for row in rows
     ]
     table = connection.ops.quote_name(Event._meta.db_table)
@@ -129,7 +134,9 @@ def _products_for_lines(lines: list[online_retail.Line]) -> tuple[dict[str, int]
     missing = [sku for sku in skus if sku not in found]
     if missing:
         titles = {sku: _title(names[sku], sku) for sku in missing}
-        slugs = _unique_slugs({sku: slugify(f"{titles[sku]}-{sku}")[:190] or slugify(sku) or "product" for sku in missing})
+        slugs = _unique_slugs(
+            {sku: slugify(f"{titles[sku]}-{sku}")[:190] or slugify(sku) or "product" for sku in missing}
+        )
         with transaction.atomic():
             Product.objects.bulk_create(
                 [Product(sku=sku, slug=slugs[sku], title=titles[sku], price=prices.get(sku), currency="GBP", stock=0)

@@ -83,11 +83,16 @@ def recommend_for_customer(*, customer_id: str, n: int = 10, exclude=(), categor
         return Recommendations(None, [])
     history = None
     if customer_id not in artifact.customer_index:
-        history = {artifact.pk_index[pk]: float(count) for pk, count in selectors.customer_purchases(customer_id).items()
-                   if pk in artifact.pk_index}
+        history = {
+            artifact.pk_index[pk]: float(count)
+            for pk, count in selectors.customer_purchases(customer_id).items()
+            if pk in artifact.pk_index
+        }
     ranking = artifact.customer_ranking(customer_id, history)
     bought_filter = customer_id if setting.exclude_purchased else None
-    return Recommendations(version, _serve(artifact, ranking, RuleContext.CUSTOMER, request, not_bought_by=bought_filter))
+    return Recommendations(
+        version, _serve(artifact, ranking, RuleContext.CUSTOMER, request, not_bought_by=bought_filter)
+    )
 
 
 def recommend_for_session(*, session_id: str, n: int = 10, exclude=(), category: str | None = None,
@@ -209,7 +214,9 @@ def _arrange(eligible: dict[int, Product], pins: dict[int, int], final_score, re
     """Ranked eligible candidates, capped per category, with pins put at their positions; top N."""
     pinned = sorted((position, pk) for pk, position in pins.items() if pk in eligible)
     per_category = Counter(eligible[pk].category for _, pk in pinned)
-    candidates = sorted((pk for pk in eligible if pk not in pins and organic(pk)), key=lambda pk: (-final_score(pk), pk))
+    candidates = sorted(
+        (pk for pk in eligible if pk not in pins and organic(pk)), key=lambda pk: (-final_score(pk), pk)
+    )
     ranked = []
     for pk in candidates:
         category = eligible[pk].category
@@ -251,5 +258,7 @@ def _reason(kind: str, anchor: Product | None, product: Product) -> Reason:
         text = f"popular in {product.category}" if product.category else "popular"
         return Reason(kind, text, category=product.category)
     if anchor is None:
-        return Reason(kind, {"bought_with": "often bought together", "similar_to": "similar to your earlier choices"}[kind])
+        return Reason(
+            kind, {"bought_with": "often bought together", "similar_to": "similar to your earlier choices"}[kind]
+        )
     return Reason(kind, f"{kind.replace('_', ' ')} {anchor.title}", anchor)

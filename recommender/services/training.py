@@ -159,7 +159,8 @@ def version_sanity_problem(version: ModelVersion) -> str | None:
     """
     blend, popularity = version.metrics.get("blend"), version.metrics.get("popularity")
     if blend and popularity and blend["ndcg"] <= popularity["ndcg"]:
-        return f"on the holdout the blend's NDCG ({blend['ndcg']:.4f}) is not above popularity's ({popularity['ndcg']:.4f})"
+        return (f"on the holdout the blend's NDCG ({blend['ndcg']:.4f}) is not above popularity's "
+                f"({popularity['ndcg']:.4f})")
     return None
 
 
@@ -174,7 +175,11 @@ def model_activate(*, version: ModelVersion, actor=None, comment: str = "",
     with transaction.atomic():
         target = ModelVersion.objects.select_for_update().get(pk=version.pk)
         if not target.servable:
-            what = "an offline evaluation (no artifact)" if target.status == VersionStatus.READY else target.get_status_display().lower()
+            what = (
+                "an offline evaluation (no artifact)"
+                if target.status == VersionStatus.READY
+                else target.get_status_display().lower()
+            )
             raise RecommenderError(f"version #{target.pk} cannot serve: it is {what}")
         if not artifact_path(target.artifact).exists():
             raise RecommenderError(f"version #{target.pk} cannot serve: its artifact {target.artifact} is missing")

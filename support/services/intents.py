@@ -81,14 +81,24 @@ def intent_model_train(*, actor=None, activate: bool = True) -> IntentModel:
     classifier.save(path)
     with transaction.atomic():
         model = IntentModel.objects.create(
-            embedding_model=embedder.model_id, n_train=len(rows), labels=classifier.labels, threshold=classifier.threshold,
-            artifact=str(path), trained_by=actor, metrics={
-                "cv_accuracy": round(classifier.cv_accuracy, 4), "high_cutoff": round(classifier.cutoffs.high, 4),
-                "train_seconds": round(seconds, 1), "sources": counts, "dropped_intents": dropped,
-                "mix": classifier.mix, "open_rule": {
+            embedding_model=embedder.model_id,
+            n_train=len(rows),
+            labels=classifier.labels,
+            threshold=classifier.threshold,
+            artifact=str(path),
+            trained_by=actor,
+            metrics={
+                "cv_accuracy": round(classifier.cv_accuracy, 4),
+                "high_cutoff": round(classifier.cutoffs.high, 4),
+                "train_seconds": round(seconds, 1),
+                "sources": counts,
+                "dropped_intents": dropped,
+                "mix": classifier.mix,
+                "open_rule": {
                     "min_confidence": classifier.open_rule.min_confidence,
                     "min_similarity": classifier.open_rule.min_similarity,
-                    "open_traffic": classifier.open_traffic},
+                    "open_traffic": classifier.open_traffic,
+                },
             },
         )
         if activate:

@@ -33,14 +33,22 @@ def knowledge_refresh_embeddings() -> int:
     refreshed = 0
     for model in (KnowledgeArticle, CannedResponse):
         published = Q(is_published=True) if model is KnowledgeArticle else Q(is_active=True)
-        stale = [row for row in model.objects.filter(published)
-                 if row.embedding is None or row.embedding_model != model_id or row.embedding_hash != _text_hash(row.embedding_text())]
+        stale = [
+            row
+            for row in model.objects.filter(published)
+            if row.embedding is None
+            or row.embedding_model != model_id
+            or row.embedding_hash != _text_hash(row.embedding_text())
+        ]
         if not stale:
             continue
         vectors = _embed([row.embedding_text() for row in stale])
         for row, vector in zip(stale, vectors):
             refreshed += model.objects.filter(pk=row.pk, title=row.title, body=row.body).update(
-                embedding=_vector_bytes(vector), embedding_model=model_id, embedding_hash=_text_hash(row.embedding_text()))
+                embedding=_vector_bytes(vector),
+                embedding_model=model_id,
+                embedding_hash=_text_hash(row.embedding_text()),
+            )
     return refreshed
 
 

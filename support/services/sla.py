@@ -30,8 +30,11 @@ def sla_flag_breaches(*, now: datetime | None = None) -> int:
         "resolution_breached": Q(resolved_at__isnull=True, resolution_due__lt=now, resolution_breached=False),
     }
     for field, condition in overdue.items():
-        ids = list(Ticket.objects.filter(condition, status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING])
-                   .values_list("pk", flat=True)[:1000])
+        ids = list(
+            Ticket.objects.filter(
+                condition, status__in=[TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING]
+            ).values_list("pk", flat=True)[:1000]
+        )
         for pk in ids:
             if Ticket.objects.filter(pk=pk, **{field: False}).update(**{field: True}):
                 _event(pk, TicketEvent.Kind.SLA_BREACH, to_value=field.removesuffix("_breached").replace("_", " "))

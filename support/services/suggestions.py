@@ -235,7 +235,9 @@ def _suggestions_fail_or_requeue(batch: list[ReplySuggestion], reason: str, *, p
     return counts
 
 
-def suggestions_process(*, first_id: int | None = None, batch_size: int | None = None, worker: str = "") -> dict[str, int]:
+def suggestions_process(
+    *, first_id: int | None = None, batch_size: int | None = None, worker: str = ""
+) -> dict[str, int]:
     """Claim one batch (``first_id`` first) and write it; a duplicate task finds nothing to claim."""
     batch = suggestions_claim(limit=batch_size or conf.ECOMCMS_GENERATION_BATCH_SIZE, first_id=first_id, worker=worker)
     return suggestions_generate(batch)
@@ -268,7 +270,9 @@ def _check_sendable(suggestion: ReplySuggestion, text: str, confirm_flags) -> No
     blockers = reply_send_blockers(suggestion.ticket, text)
     if blockers:
         raise ReplyNotSendable(blockers)
-    missing = [code for code in checks.flags_to_confirm(suggestion.flags) if code not in _confirmed_codes(confirm_flags)]
+    missing = [
+        code for code in checks.flags_to_confirm(suggestion.flags) if code not in _confirmed_codes(confirm_flags)
+    ]
     if missing:
         raise FlagsNotConfirmed(missing, suggestion.flags)
 
@@ -282,8 +286,9 @@ def _decide(suggestion: ReplySuggestion, *, actor, decision: str, text: str = ""
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=suggestion.ticket_id)
         now = timezone.now()
-        updated = ReplySuggestion.objects.filter(pk=suggestion.pk, status=ReplySuggestion.Status.READY, decision="").update(
-            decision=decision, decided_by=actor, decided_at=now, sent_text=text, reject_reason=reason)
+        updated = ReplySuggestion.objects.filter(
+            pk=suggestion.pk, status=ReplySuggestion.Status.READY, decision=""
+        ).update(decision=decision, decided_by=actor, decided_at=now, sent_text=text, reject_reason=reason)
         if updated != 1:
             current = ReplySuggestion.objects.get(pk=suggestion.pk)
             if current.decision:

@@ -147,7 +147,9 @@ def _set_status(ticket: Ticket, to_status: str, *, actor, comment: str = "", now
     fields = ["status", "updated_at"]
     if to_status in (TicketStatus.SOLVED, TicketStatus.CLOSED) and ticket.resolved_at is None:
         ticket.resolved_at = now
-        ticket.resolution_breached = ticket.resolution_breached or bool(ticket.resolution_due and now > ticket.resolution_due)
+        ticket.resolution_breached = ticket.resolution_breached or bool(
+            ticket.resolution_due and now > ticket.resolution_due
+        )
         fields += ["resolved_at", "resolution_breached"]
     elif to_status in (TicketStatus.OPEN, TicketStatus.WAITING) and ticket.resolved_at is not None:
         ticket.resolved_at = None  # reopened
@@ -233,7 +235,11 @@ def ticket_override_prediction(*, ticket: Ticket, field: str, value: str, actor)
             locked.intent_score = None
             fields += ["needs_human_triage", "intent_score"]
             if intent.category and locked.category_set_by != SetBy.STAFF:
-                locked.category, locked.category_confidence, locked.category_set_by = intent.category, Confidence.HIGH, SetBy.STAFF
+                locked.category, locked.category_confidence, locked.category_set_by = (
+                    intent.category,
+                    Confidence.HIGH,
+                    SetBy.STAFF,
+                )
                 fields += ["category", "category_confidence", "category_set_by"]
             fields += _route_to_queue(locked, intent.queue, actor=actor)
             IntentLabel.objects.create(ticket=locked, text=ticket_model_text(locked), intent=value,

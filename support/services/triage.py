@@ -161,9 +161,14 @@ def ticket_triage(ticket_id: int) -> Ticket | None:
     ``MAX_ATTEMPTS``); a permanent one marks triage failed and asks for a person.
     """
     now = timezone.now()
-    claimed = Ticket.objects.filter(pk=ticket_id).filter(
-        Q(triage_status=TriageStatus.PENDING) | Q(triage_status=TriageStatus.RUNNING, triage_claimed_at__lt=_stale_before(now))
-    ).update(triage_status=TriageStatus.RUNNING, triage_claimed_at=now, triage_attempts=F("triage_attempts") + 1)
+    claimed = (
+        Ticket.objects.filter(pk=ticket_id)
+        .filter(
+            Q(triage_status=TriageStatus.PENDING)
+            | Q(triage_status=TriageStatus.RUNNING, triage_claimed_at__lt=_stale_before(now))
+        )
+        .update(triage_status=TriageStatus.RUNNING, triage_claimed_at=now, triage_attempts=F("triage_attempts") + 1)
+    )
     if not claimed:
         return None  # gone, done, or someone else is on it
     ticket = Ticket.objects.get(pk=ticket_id)
@@ -181,12 +186,18 @@ def ticket_triage(ticket_id: int) -> Ticket | None:
             return None
         fields = _apply_predictions(locked, result)
         out_of_scope = locked.intent_set_by != SetBy.STAFF and bool(result.intent.details.get("out_of_scope"))
-        intent_row = Intent.objects.select_related("queue").filter(name=locked.intent).first() if locked.intent else None
+        intent_row = (
+            Intent.objects.select_related("queue").filter(name=locked.intent).first() if locked.intent else None
+        )
         fields += _route_to_queue(locked, intent_row.queue if intent_row else None, actor=None)
         if locked.intent_set_by != SetBy.STAFF:
             locked.needs_human_triage = result.intent.confidence == Confidence.LOW
         locked.triage_status, locked.triaged_at, locked.triage_seconds = TriageStatus.DONE, timezone.now(), seconds
-        locked.triage_error, locked.embedding, locked.embedding_model = "", _vector_bytes(result.vector), result.model_id
+        locked.triage_error, locked.embedding, locked.embedding_model = (
+            "",
+            _vector_bytes(result.vector),
+            result.model_id,
+        )
         locked.save(update_fields=list(dict.fromkeys(fields + [
             "needs_human_triage", "triage_status", "triaged_at", "triage_seconds", "triage_error", "embedding",
             "embedding_model", "triage_details", "updated_at",
@@ -235,11 +246,14 @@ def _triage_failed(ticket: Ticket, claimed_at: datetime, reason: str, *, permane
         # Celery logs a retry's exception message: it is a log line like any other.
         raise TriageRetry(log_safe(reason, customer_name=ticket.customer_name))
     with transaction.atomic():
-        updated = Ticket.objects.filter(pk=ticket.pk, triage_status=TriageStatus.RUNNING, triage_claimed_at=claimed_at).update(
-            triage_status=TriageStatus.FAILED, triage_error=reason[:2000], needs_human_triage=True)
+        updated = Ticket.objects.filter(
+            pk=ticket.pk, triage_status=TriageStatus.RUNNING, triage_claimed_at=claimed_at
+        ).update(triage_status=TriageStatus.FAILED, triage_error=reason[:2000], needs_human_triage=True)
         if updated:
             _event(ticket, TicketEvent.Kind.TRIAGE_FAILED, comment=reason[:2000])
-            logger.error("ticket %s: triage failed: %s", ticket.pk, log_safe(reason, customer_name=ticket.customer_name))
+            logger.error(
+                "ticket %s: triage failed: %s", ticket.pk, log_safe(reason, customer_name=ticket.customer_name)
+            )
     return None
 
 

@@ -4,8 +4,9 @@
 `live_server` (a threaded server on loopback, on the test database). The session records every
 console error, uncaught page error, failed same-origin request, same-origin response with a
 status of 400 or more and any request that leaves the live server's origin (no page of the product
-may load anything from another host: it must work without internet); each screenshot and the end of the test fail on any of them. Screenshots
-go to `var/test-artifacts/screenshots/<test>/NN-step.png` so a person can look after a run.
+may load anything from another host: it must work without internet); each screenshot and the end of the test
+fail on any of them. Screenshots go to `var/test-artifacts/screenshots/<test>/NN-step.png` so a person can
+look after a run.
 
 A test starts its real worker before calling `open_browser()`: while Playwright runs, its sync
 API keeps an event loop running in the test's thread, which Django takes for an async context,

@@ -16,5 +16,7 @@ def test_the_api_docs_render_offline_from_the_products_own_files(open_browser):
 
     assert any(url.endswith("/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js") for url in requested)
     assert any(url.endswith("/api/schema/") for url in requested)
-    assert all(url.startswith(browser.base_url) or url.split(":", 1)[0] in ("data", "blob") for url in requested), requested
+    assert all(url.startswith(browser.base_url) or url.split(":", 1)[0] in ("data", "blob") for url in requested), (
+        requested
+    )
     browser.screenshot("api-docs")  # fails on any request to another host, console error or failed request

@@ -35,7 +35,9 @@ def test_a_shopper_sees_the_plugins_on_a_cms_page_and_an_editor_edits_it(open_br
     slot = page.get_content_obj(settings.LANGUAGE_CODE).get_placeholders().get(slot="content")
     add_plugin(slot, "ProductCopyPlugin", settings.LANGUAGE_CODE, product=catalogue["mug"], kind="description")
     add_plugin(slot, "BoughtTogetherPlugin", settings.LANGUAGE_CODE, product=catalogue["mug"], title="Bought together")
-    add_plugin(slot, "SimilarProductsPlugin", settings.LANGUAGE_CODE, product=catalogue["tee"], title="Similar products")
+    add_plugin(
+        slot, "SimilarProductsPlugin", settings.LANGUAGE_CODE, product=catalogue["tee"], title="Similar products"
+    )
     add_plugin(slot, "RecommendedForYouPlugin", settings.LANGUAGE_CODE, title="Recommended for you", limit=3)
     User.objects.create_superuser("editor", "editor@shop.example", "editor-pw")
 

@@ -96,7 +96,9 @@ def test_an_editor_requests_changes_then_approves_and_publishes_the_regenerated_
     response = page.request.get(browser.url(f"/api/v1/products/{product.slug}"), headers={"Accept": "application/json"})
     assert response.status == 200
     second.refresh_from_db()
-    assert [(c["kind"], c["variant"], c["text"]) for c in response.json()["copy"]] == [("description", 1, second.ai_text)]
+    assert [(c["kind"], c["variant"], c["text"]) for c in response.json()["copy"]] == [
+        ("description", 1, second.ai_text)
+    ]
     assert second.status == DraftStatus.PUBLISHED and second.editor_text == ""
     assert list(PublishedCopy.objects.values_list("draft_id", "text")) == [(second.pk, second.ai_text)]
     browser.goto(f"/api/v1/products/{product.slug}")

@@ -35,7 +35,9 @@ def queue(settings):
     services.drafts_process_queue(max_batches=5)
     Draft.objects.exclude(kind="review_summary").update(model_id=LONG_MODEL)
     description = Draft.objects.get(product=jumper)
-    services.draft_edit(draft=description, actor=writer, text="Made of 100% cotton, with a USB port and a farm in Fernia.")
+    services.draft_edit(
+        draft=description, actor=writer, text="Made of 100% cotton, with a USB port and a farm in Fernia."
+    )
     yield {"description": description, "headline": Draft.objects.filter(product=shoe).order_by("variant").first(),
            "summary": Draft.objects.get(product=phones)}
     inference.reset()
@@ -51,7 +53,9 @@ def test_the_review_queue_fits_1280_px_and_shows_what_failed(queue, open_browser
     assert page.locator("#result_list tbody tr").count() == 5
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     # The table fits its box beside the sidebars: nothing hidden behind a horizontal scroll.
-    assert page.evaluate("(() => { const r = document.querySelector('.results'); return r.scrollWidth <= r.clientWidth; })()")
+    assert page.evaluate(
+        "(() => { const r = document.querySelector('.results'); return r.scrollWidth <= r.clientWidth; })()"
+    )
     failed = page.locator("#result_list .ecomcms-badge.failed", has_text="facts failed")
     assert failed.count() >= 1 and failed.first.is_visible()
     failed = failed.first

@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from content.models import Product
 from recommender import services as recommender_services
 from recommender.models import Event
+from storefront import blocks
 from tests.cmsplugins.helpers import slugs_in, views
 from tests.content.factories import make_user
-from storefront import blocks
 from tests.recommender.factories import buy, train
 from tests.storefront.factories import make_draft, publish
 

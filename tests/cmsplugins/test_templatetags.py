@@ -12,8 +12,7 @@ from django.template import engines
 from django.test import RequestFactory
 
 from content.models import Product
-from recommender import artifacts
-from recommender import services as recommender_services
+from recommender import artifacts, services as recommender_services
 from recommender.models import Event
 from tests.cmsplugins.helpers import slugs_in, views
 from tests.content.factories import make_product

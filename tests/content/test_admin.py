@@ -23,7 +23,9 @@ def change_url(draft):
 
 
 def decide(client, draft, decision, comment=""):
-    return client.post(reverse("admin:ecomcms_content_draft_decide", args=[draft.pk]), {"decision": decision, "comment": comment})
+    return client.post(
+        reverse("admin:ecomcms_content_draft_decide", args=[draft.pk]), {"decision": decision, "comment": comment}
+    )
 
 
 def test_the_review_page_shows_facts_text_and_checks_with_highlights(client, editor, draft, writer):
@@ -40,7 +42,9 @@ def test_the_review_page_shows_facts_text_and_checks_with_highlights(client, edi
 
 
 def test_hostile_text_is_escaped_on_the_review_page(client, editor, draft):
-    Draft.objects.filter(pk=draft.pk).update(ai_text='<script>alert("ai")</script>', editor_text='<img src=x onerror=alert(1)>')
+    Draft.objects.filter(pk=draft.pk).update(
+        ai_text='<script>alert("ai")</script>', editor_text="<img src=x onerror=alert(1)>"
+    )
     client.force_login(editor)
 
     page = client.get(change_url(draft)).content.decode()
@@ -121,10 +125,16 @@ def test_a_writer_sees_no_review_buttons_and_cannot_approve_by_posting(client, w
 def test_a_writer_edits_the_text_in_the_form(client, writer, draft):
     client.force_login(writer)
 
-    response = client.post(change_url(draft), {
-        "editor_text": "A blue polyester trail shoe.",
-        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "events-MIN_NUM_FORMS": "0", "events-MAX_NUM_FORMS": "0",
-    })
+    response = client.post(
+        change_url(draft),
+        {
+            "editor_text": "A blue polyester trail shoe.",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+            "events-MIN_NUM_FORMS": "0",
+            "events-MAX_NUM_FORMS": "0",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     draft.refresh_from_db()
@@ -136,8 +146,12 @@ def test_the_review_queue_filters_by_failed_check(client, editor, draft, writer)
     services.draft_edit(draft=draft, actor=writer, text="Made from 100% cotton.")
     client.force_login(editor)
 
-    flagged = client.get(reverse("admin:ecomcms_content_draft_changelist") + "?failed_check=facts").context["cl"].result_count
-    clean = client.get(reverse("admin:ecomcms_content_draft_changelist") + "?failed_check=none").context["cl"].result_count
+    flagged = (
+        client.get(reverse("admin:ecomcms_content_draft_changelist") + "?failed_check=facts").context["cl"].result_count
+    )
+    clean = (
+        client.get(reverse("admin:ecomcms_content_draft_changelist") + "?failed_check=none").context["cl"].result_count
+    )
 
     assert (flagged, clean) == (1, 0)
 
@@ -170,7 +184,9 @@ def test_bulk_approve_action(client, editor, draft):
     Draft.objects.filter(pk=draft.pk).update(checks_passed=True)
     client.force_login(editor)
 
-    client.post(reverse("admin:ecomcms_content_draft_changelist"), {"action": "bulk_approve", "_selected_action": [draft.pk]})
+    client.post(
+        reverse("admin:ecomcms_content_draft_changelist"), {"action": "bulk_approve", "_selected_action": [draft.pk]}
+    )
 
     assert Draft.objects.get(pk=draft.pk).status == DraftStatus.APPROVED
 
@@ -184,17 +200,25 @@ def test_editing_a_template_in_the_admin_saves_a_new_version(client, editor):
     })
 
     assert response.status_code == 302
-    versions = list(PromptTemplate.objects.filter(kind="description").order_by("version").values_list("version", "is_active", "system"))
+    versions = list(
+        PromptTemplate.objects.filter(kind="description")
+        .order_by("version")
+        .values_list("version", "is_active", "system")
+    )
     assert versions == [(1, False, template.system), (2, True, "New system")]
 
 
-def test_a_template_preview_runs_in_the_worker_and_creates_no_draft(client, editor, django_capture_on_commit_callbacks, fake_models):
+def test_a_template_preview_runs_in_the_worker_and_creates_no_draft(
+    client, editor, django_capture_on_commit_callbacks, fake_models
+):
     template = services.template_active("description")
     product = make_product()
     client.force_login(editor)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(reverse("admin:ecomcms_content_prompttemplate_preview", args=[template.pk]), {"product": product.pk})
+        response = client.post(
+            reverse("admin:ecomcms_content_prompttemplate_preview", args=[template.pk]), {"product": product.pk}
+        )
 
     preview = TemplatePreview.objects.get()
     assert response.status_code == 302 and len(callbacks) == 1
@@ -219,7 +243,9 @@ def test_a_preview_asked_for_while_the_broker_is_down_fails_at_once_saying_why(c
 
 
 def test_the_review_queue_lists_drafts_in_review_and_opens_the_review_page(client, editor, draft, writer):
-    other = Draft.objects.create(product=make_product(), kind="description", template=draft.template, status=DraftStatus.REJECTED)
+    other = Draft.objects.create(
+        product=make_product(), kind="description", template=draft.template, status=DraftStatus.REJECTED
+    )
     client.force_login(editor)
 
     listing = client.get(reverse("admin:ecomcms_content_reviewqueue_changelist"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone as tz
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -11,11 +11,11 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from content import analytics, services
-from content.models import Draft, DraftEvent, DraftStatus, PromptTemplate
+from content.models import Draft, DraftEvent, DraftStatus
 from ecomcms import stats
 from tests.content.factories import make_product
 
-MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=tz.utc)
+MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def _draft(template, product, *, ai="The shirt is blue cotton.", editor="", decision=None, comment="",
@@ -77,7 +77,10 @@ def test_the_report_matches_hand_counted_figures(versions):
     assert totals["failed_checks"] == {"facts": 2, "length": 1}
     assert totals["rejected_by_reason"] == {"invents a material": 1}
     groups = {(g["template"], g["model"], g["adapter"], g["category"]): g for g in result["groups"]}
-    assert set(groups) == {("description v1", "model-a", "none", "shirts"), ("description v2", "model-b", "lora-3", "shoes")}
+    assert set(groups) == {
+        ("description v1", "model-a", "none", "shirts"),
+        ("description v2", "model-b", "lora-3", "shoes"),
+    }
     assert groups[("description v1", "model-a", "none", "shirts")]["generated"] == 5
     assert groups[("description v2", "model-b", "lora-3", "shoes")]["changes_requested"] == 1
     assert [w["week"] for w in result["weeks"]] == ["2026-11-02"]
@@ -111,7 +114,7 @@ def test_comparing_two_versions_gives_intervals_and_a_verdict(versions):
 def test_a_small_or_equal_comparison_gives_no_winner(versions):
     v1, v2 = versions
     product = make_product()
-    for i in range(5):
+    for _ in range(5):
         _draft(v1, product, decision=DraftStatus.APPROVED)
         _draft(v2, product, decision=DraftStatus.APPROVED)
     assert analytics.compare_templates(template_a=v1, template_b=v2)["verdict"].startswith("not enough decisions")
@@ -151,11 +154,14 @@ def test_the_command_prints_the_report_and_the_comparison_as_json(versions):
 def test_the_report_page_shows_charts_and_the_comparison(client, versions, writer):
     v1, v2 = versions
     product = make_product()
-    _draft(v1, product, decision=DraftStatus.APPROVED, generated=datetime.now(tz.utc) - timedelta(days=1))
+    _draft(v1, product, decision=DraftStatus.APPROVED, generated=datetime.now(UTC) - timedelta(days=1))
     client.force_login(writer)
     response = client.get(reverse("admin:ecomcms_content_editordecisions_changelist"),
                           {"kind": "description", "compare_a": 1, "compare_b": 2})
     assert response.status_code == 200
     body = response.content.decode()
     assert body.count('role="img" aria-label') == 2 and "description v1" in body and "B − A" in body
-    assert client.get(reverse("admin:ecomcms_content_editordecisions_changelist"), {"since": "nonsense"}).status_code == 200
+    assert (
+        client.get(reverse("admin:ecomcms_content_editordecisions_changelist"), {"since": "nonsense"}).status_code
+        == 200
+    )

@@ -26,7 +26,9 @@ def near_duplicate(draft):
 def test_an_edit_is_checked_without_a_model_and_compared_by_the_worker(
         writer, fake_models, sent, monkeypatch, django_capture_on_commit_callbacks):
     twin = make_product(title="Linen shirt")
-    services.draft_write(product=twin, kind="description", text="A light linen shirt for hot summer days.", actor=writer)
+    services.draft_write(
+        product=twin, kind="description", text="A light linen shirt for hot summer days.", actor=writer
+    )
     services.draft_compare(Draft.objects.get(product=twin).pk)
     product = make_product(title="Linen shirt too")
     services.drafts_request(products=[product], kind="description", actor=writer)

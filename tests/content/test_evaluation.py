@@ -33,25 +33,31 @@ def unsupported(text, facts=SHIRT_FACTS, price="79.00", currency="EUR"):
 # --- claims ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Made from 150% pure organic cotton.", [("quantity", "150%"), ("certification", "organic")]),
-    ("Rated IPX6 against rain.", [("certification", "IPX6")]),
-    ("It is waterproof to 1500 meters.", [("feature", "waterproof"), ("quantity", "1500 meters")]),
-    ("A handy USB port charges your phone.", [("feature", "USB")]),
-    ("Enjoy a 2-year lifespan.", [("duration", "2-year")]),
-    ("Grown from a farm in Fernia by hand.", [("origin", "from a farm in Fernia")]),
-    ("Yours for GBP 79 today.", [("price", "GBP 79")]),
-    ("Only €59.", [("price", "€59")]),
-    ("Weighs 13 oz.", [("quantity", "13 oz")]),
-    ("Available in navy blue and size XL.", [("colour", "navy blue"), ("size", "size XL")]),
-    ("Crafted from genuine leather and stainless steel.", [("material", "genuine leather"), ("material", "stainless steel")]),
-    ("Comes in a 7-pack with Wi-Fi.", [("number", "7"), ("feature", "Wi-Fi")]),
-    ("Handmade in Portugal.", [("origin", "Handmade in Portugal")]),
-    ("BPA-free and dishwasher safe.", [("certification", "BPA-free"), ("feature", "dishwasher safe")]),
-    ("Sold at the Acme Crayola Store website.", [("name", "Crayola Store")]),
-    ("The ARTSCAPeetGlass shirt.", [("name", "ARTSCAPeetGlass")]),
-    ("Acme Linnen Blend Shirt", [("name", "Linnen")]),  # a headline: a near miss of "Linen"
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Made from 150% pure organic cotton.", [("quantity", "150%"), ("certification", "organic")]),
+        ("Rated IPX6 against rain.", [("certification", "IPX6")]),
+        ("It is waterproof to 1500 meters.", [("feature", "waterproof"), ("quantity", "1500 meters")]),
+        ("A handy USB port charges your phone.", [("feature", "USB")]),
+        ("Enjoy a 2-year lifespan.", [("duration", "2-year")]),
+        ("Grown from a farm in Fernia by hand.", [("origin", "from a farm in Fernia")]),
+        ("Yours for GBP 79 today.", [("price", "GBP 79")]),
+        ("Only €59.", [("price", "€59")]),
+        ("Weighs 13 oz.", [("quantity", "13 oz")]),
+        ("Available in navy blue and size XL.", [("colour", "navy blue"), ("size", "size XL")]),
+        (
+            "Crafted from genuine leather and stainless steel.",
+            [("material", "genuine leather"), ("material", "stainless steel")],
+        ),
+        ("Comes in a 7-pack with Wi-Fi.", [("number", "7"), ("feature", "Wi-Fi")]),
+        ("Handmade in Portugal.", [("origin", "Handmade in Portugal")]),
+        ("BPA-free and dishwasher safe.", [("certification", "BPA-free"), ("feature", "dishwasher safe")]),
+        ("Sold at the Acme Crayola Store website.", [("name", "Crayola Store")]),
+        ("The ARTSCAPeetGlass shirt.", [("name", "ARTSCAPeetGlass")]),
+        ("Acme Linnen Blend Shirt", [("name", "Linnen")]),  # a headline: a near miss of "Linen"
+    ],
+)
 def test_invented_facts_are_unsupported_claims(text, expected):
     assert unsupported(text) == expected
 

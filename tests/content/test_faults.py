@@ -59,7 +59,9 @@ def test_every_draft_ends_in_review_exactly_once_despite_repeated_sigkills(start
 
     assert kills == KILLS, worker.log()[-3000:]
     assert Draft.objects.count() == DRAFTS
-    assert sorted(Draft.objects.values_list("status", flat=True)) == [DraftStatus.IN_REVIEW] * DRAFTS, worker.log()[-3000:]
+    assert sorted(Draft.objects.values_list("status", flat=True)) == [DraftStatus.IN_REVIEW] * DRAFTS, worker.log()[
+        -3000:
+    ]
     for draft in Draft.objects.all():
         assert DraftEvent.objects.filter(draft=draft, to_status=DraftStatus.IN_REVIEW).count() == 1
     lost = DraftEvent.objects.filter(comment__startswith="claim expired").count()

@@ -17,8 +17,7 @@ import json
 import zlib
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from content import importers
 from recommender import online_retail, services
@@ -78,7 +77,10 @@ raw_lines = st.lists(st.one_of(cell, st.sampled_from([
 
 
 INJECTED = {  # one line of each kind that broke an importer, as CSV and as JSON Lines
-    "deep": ('SKU-D,deep,"{""a"": ' + DEEP + '}"', '{"sku": "SKU-D", "title": "deep", "attributes": {"a": ' + DEEP + '}}'),
+    "deep": (
+        'SKU-D,deep,"{""a"": ' + DEEP + '}"',
+        '{"sku": "SKU-D", "title": "deep", "attributes": {"a": ' + DEEP + "}}",
+    ),
     "quote": ('SKU-Q,"open quote,{}', '{"sku": "SKU-Q", "title": "open quote}'),
     "long": ("SKU-L," + "x" * 140_000 + ",{}", '{"sku": "SKU-L", "title": "' + "x" * 140_000 + '"}'),
 }

@@ -274,7 +274,9 @@ def test_an_item_of_a_json_list_that_is_not_utf8_is_reported(tmp_path):
 def test_nul_characters_and_broken_attributes_are_bad_rows(tmp_path):
     csv_path = write(tmp_path, "products.csv", 'sku,title,attributes\nZ1,Nul\x00here,\nZ2,Bad,"{oops"\nZ3,List,"[1]"\n'
                                                'Z4,Good,"{""material"": ""wool""}"\n')
-    json_path = write(tmp_path, "products.json", '[{"sku": "Z5", "title": "Nul\\u0000"}, {"sku": "Z6", "title": "Fine"}]')
+    json_path = write(
+        tmp_path, "products.json", '[{"sku": "Z5", "title": "Nul\\u0000"}, {"sku": "Z6", "title": "Fine"}]'
+    )
 
     csv_result = product_bulk_import(path=csv_path)
     json_result = product_bulk_import(path=json_path)

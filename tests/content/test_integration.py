@@ -23,8 +23,14 @@ def wait_for(predicate, timeout, worker):
 def test_a_bulk_request_becomes_drafts_in_review_and_one_is_published(start_worker):
     writer, editor = make_user("Writers"), make_user("Editors")
     products = [
-        make_product(title="Merino Wool Jumper", category="knitwear", attributes={"material": "merino wool", "colour": "grey"}),
-        make_product(title="Steel Water Bottle", category="outdoor", attributes={"material": "stainless steel", "capacity": "750 ml"}),
+        make_product(
+            title="Merino Wool Jumper", category="knitwear", attributes={"material": "merino wool", "colour": "grey"}
+        ),
+        make_product(
+            title="Steel Water Bottle",
+            category="outdoor",
+            attributes={"material": "stainless steel", "capacity": "750 ml"},
+        ),
         make_product(title="Linen Shirt", category="shirts", attributes={"material": "linen", "colour": "white"}),
     ]
     worker = start_worker("generation")

@@ -47,8 +47,8 @@ def test_entity_smuggled_markup_does_not_come_back_as_a_tag():
 
 
 def test_plain_text_reaches_the_api_as_it_reads_and_the_admin_escaped_once(client):
-    from rest_framework.test import APIClient
     from django.urls import reverse
+    from rest_framework.test import APIClient
 
     from tests.content.factories import make_user
 

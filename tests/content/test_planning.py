@@ -15,23 +15,29 @@ from ecomcms.inference.numbers import numbers_in
 
 AMAZON_LIKE = Product(
     title="Electronic Snap Circuits Mini Kits Classpack, FM Radio, Motion Detector, Music Box (Set of 5)",
-    brand="", category="Toys & Games | Learning & Education | Science Kits & Toys",
+    brand="",
+    category="Toys & Games | Learning & Education | Science Kits & Toys",
     attributes={
-        "Product Specification": "Product Dimensions:         14.7 x 11.1 x 10.2 inches ; 4.06 pounds    |Shipping Weight: "
-                                 "4 pounds (View shipping rates and policies)|Domestic Shipping: Item can be shipped within "
-                                 "U.S.|ASIN: B008AK6DAS|Item model number: 55324|    #3032    in Science Kits & Toys",
-        "Technical Details": "show up to 2 reviews by default The snap circuits mini kits classpack provides basic electric "
-                             "circuitry information for students in grades 2-6. This classpack includes 5 snap-together "
-                             "building kits. Go to your orders and start the return Select the ship method Ship it! | "
-                             "11.2 ounces (View shipping rates and policies)",
+        "Product Specification": "Product Dimensions:         14.7 x 11.1 x 10.2 inches ; 4.06 pounds    "
+        "|Shipping Weight: "
+        "4 pounds (View shipping rates and policies)|Domestic Shipping: Item can be shipped within "
+        "U.S.|ASIN: B008AK6DAS|Item model number: 55324|    #3032    in Science Kits & Toys",
+        "Technical Details": "show up to 2 reviews by default The snap circuits mini kits classpack provides "
+        "basic electric "
+        "circuitry information for students in grades 2-6. This classpack includes 5 snap-together "
+        "building kits. Go to your orders and start the return Select the ship method Ship it! | "
+        "11.2 ounces (View shipping rates and policies)",
     },
 )
 COMPACT = Product(
-    title="3Doodler Create Flexy 3D Printing Filament Refill Bundle (X5 Pack, Over 1000'. of Extruded Plastics! - Innovate",
+    title="3Doodler Create Flexy 3D Printing Filament Refill Bundle "
+    "(X5 Pack, Over 1000'. of Extruded Plastics! - Innovate",
     category="Toys & Games | Arts & Crafts | Craft Kits",
-    attributes={"Product Specification": "ProductDimensions:10.3x3.4x0.8inches|ItemWeight:12.8ounces|ShippingWeight:"
-                                         "12.8ounces(Viewshippingratesandpolicies)|ASIN:B07D36747F|"
-                                         "Manufacturerrecommendedage:14yearsandup"},
+    attributes={
+        "Product Specification": "ProductDimensions:10.3x3.4x0.8inches|ItemWeight:12.8ounces|ShippingWeight:"
+        "12.8ounces(Viewshippingratesandpolicies)|ASIN:B07D36747F|"
+        "Manufacturerrecommendedage:14yearsandup"
+    },
 )
 CLEAN = Product(
     title="Packable Rain Jacket", brand="Nordwind", category="jackets",
@@ -118,8 +124,16 @@ def test_the_scorer_picks_the_candidate_it_rates_most_fluent():
 
 
 def _sample_fields():
-    return {"name": "Linen Summer Shirt", "brand": "Fernweh", "category": "shirts", "value": "linen", "label": "sleeves",
-            "label_cap": "Sleeves", "department": "Clothing", "price": "49.00 EUR"}
+    return {
+        "name": "Linen Summer Shirt",
+        "brand": "Fernweh",
+        "category": "shirts",
+        "value": "linen",
+        "label": "sleeves",
+        "label_cap": "Sleeves",
+        "department": "Clothing",
+        "price": "49.00 EUR",
+    }
 
 
 def test_every_pattern_fills_without_a_leftover_placeholder_and_adds_no_claim():

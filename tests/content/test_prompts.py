@@ -7,21 +7,38 @@ from content.models import Product, PromptTemplate
 
 
 def template(**fields):
-    base = {"kind": "description", "version": 1, "system": "Write copy.", "user": "Describe {title} in {max_chars} characters.",
-            "options": {}, "max_chars": 200}
+    base = {
+        "kind": "description",
+        "version": 1,
+        "system": "Write copy.",
+        "user": "Describe {title} in {max_chars} characters.",
+        "options": {},
+        "max_chars": 200,
+    }
     return PromptTemplate(**(base | fields))
 
 
 def product(**fields):
-    base = {"sku": "S1", "title": "Linen Shirt", "brand": "Acme", "category": "shirts", "attributes": {"material": "linen"},
-            "price": "49.00", "currency": "EUR"}
+    base = {
+        "sku": "S1",
+        "title": "Linen Shirt",
+        "brand": "Acme",
+        "category": "shirts",
+        "attributes": {"material": "linen"},
+        "price": "49.00",
+        "currency": "EUR",
+    }
     return Product(**(base | fields))
 
 
 def test_product_data_sits_in_a_delimited_block_and_the_system_prompt_says_it_is_data():
     prompt = prompts.build_prompt(template=template(), product=product())
 
-    assert "<product>\nTitle: Linen Shirt\nBrand: Acme\nCategory: shirts\nPrice: 49.00 EUR\nAttributes:\n- material: linen\n</product>" in prompt.user
+    assert (
+        "<product>\nTitle: Linen Shirt\nBrand: Acme\nCategory: shirts\nPrice: 49.00 EUR\n"
+        "Attributes:\n- material: linen\n</product>"
+        in prompt.user
+    )
     assert prompt.user.endswith("Describe Linen Shirt in 200 characters.")
     assert prompts.DATA_RULE in prompt.system
     assert "linen" not in prompt.system
@@ -67,7 +84,10 @@ def test_the_input_hash_changes_with_the_prompt_and_options():
 
 
 def test_scripts_links_and_tags_are_stripped_from_model_output():
-    assert postprocess.sanitize('Nice <script>alert(1)</script><a href="http://x">shirt</a> <b>now</b>') == "Nice shirt now"
+    assert (
+        postprocess.sanitize('Nice <script>alert(1)</script><a href="http://x">shirt</a> <b>now</b>')
+        == "Nice shirt now"
+    )
 
 
 @pytest.mark.parametrize("text, stored", [

@@ -179,5 +179,11 @@ def test_the_old_and_the_new_draft_link_to_each_other_in_the_admin(client, write
     new_page = client.get(reverse("admin:ecomcms_content_draft_change", args=[new.pk])).content.decode()
 
     assert Draft.objects.get(pk=old.pk).status == DraftStatus.CHANGES_REQUESTED
-    assert f'Regenerated as <a href="{reverse("admin:ecomcms_content_draft_change", args=[new.pk])}">draft {new.pk}</a>' in old_page
-    assert f'Regenerates <a href="{reverse("admin:ecomcms_content_draft_change", args=[old.pk])}">draft {old.pk}</a>' in new_page
+    assert (
+        f'Regenerated as <a href="{reverse("admin:ecomcms_content_draft_change", args=[new.pk])}">draft {new.pk}</a>'
+        in old_page
+    )
+    assert (
+        f'Regenerates <a href="{reverse("admin:ecomcms_content_draft_change", args=[old.pk])}">draft {old.pk}</a>'
+        in new_page
+    )

@@ -6,7 +6,8 @@ from django.core.management import call_command
 
 from content import review_evaluation
 
-HEADER = "Clothing ID,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,Department Name,Class Name\n"
+HEADER = ("Clothing ID,Title,Review Text,Rating,Recommended IND,Positive Feedback Count,Division Name,"
+          "Department Name,Class Name\n")
 
 
 def write_reviews(path):
@@ -18,7 +19,9 @@ def write_reviews(path):
     }
     for product, (klass, text) in texts.items():
         for n in range(6):
-            lines.append(f'{product},,"{text} It fits well number {n}.",{4 if n else 2},1,{n},General,{klass},{klass}\n')
+            lines.append(
+                f'{product},,"{text} It fits well number {n}.",{4 if n else 2},1,{n},General,{klass},{klass}\n'
+            )
     with gzip.open(path, "wt") as handle:
         handle.writelines(lines)
 

@@ -50,7 +50,10 @@ def test_excerpts_and_model_names_are_short_with_the_whole_text_in_the_tooltip()
     assert excerpt.endswith("…</span>") and len(excerpt.split(">")[1].split("<")[0]) == 90
     assert str(short_model_id("HuggingFaceTB/SmolLM2-135M-Instruct")) == (
         '<span class="ecomcms-model" title="HuggingFaceTB/SmolLM2-135M-Instruct">SmolLM2-135M-Instruct</span>')
-    assert str(text_excerpt("<b>x</b>")) == '<span class="ecomcms-excerpt" title="&lt;b&gt;x&lt;/b&gt;">&lt;b&gt;x&lt;/b&gt;</span>'
+    assert (
+        str(text_excerpt("<b>x</b>"))
+        == '<span class="ecomcms-excerpt" title="&lt;b&gt;x&lt;/b&gt;">&lt;b&gt;x&lt;/b&gt;</span>'
+    )
 
 
 def test_the_queue_lists_an_excerpt_badges_and_a_link_to_review_variants_together(client, editor, headlines):
@@ -63,7 +66,9 @@ def test_the_queue_lists_an_excerpt_badges_and_a_link_to_review_variants_togethe
     assert reverse("admin:ecomcms_content_draft_variants", args=[headlines[0].pk]) in page
 
 
-def test_the_variants_page_shows_the_three_headlines_of_one_request_with_their_own_buttons(client, editor, headlines, writer):
+def test_the_variants_page_shows_the_three_headlines_of_one_request_with_their_own_buttons(
+    client, editor, headlines, writer
+):
     other = make_product(title="Road Shoe")
     services.drafts_request(products=[other], kind="ad_headline", actor=writer)
     client.force_login(editor)

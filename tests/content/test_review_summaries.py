@@ -39,7 +39,11 @@ def test_a_summary_is_written_from_the_reviews_in_the_third_person(summary):
     assert "headband is too tight" in summary.ai_text  # the low rating is not summarized away
     assert " my " not in f" {summary.ai_text.lower()} " and "customers say" not in summary.ai_text.lower()
     assert summary.model_id == "extractive+fake-embedder" and summary.tokens_out == 0
-    assert (summary.strategy, summary.strategy_details["reviews"], summary.strategy_details["of"]) == ("extractive", 3, 3)
+    assert (summary.strategy, summary.strategy_details["reviews"], summary.strategy_details["of"]) == (
+        "extractive",
+        3,
+        3,
+    )
 
 
 def test_the_summary_is_stored_with_exactly_the_reviews_it_covers(summary, product):
@@ -71,7 +75,9 @@ def test_an_edit_with_an_invented_claim_is_flagged_once_the_worker_compared_it(s
 
 
 def test_a_summary_written_by_hand_is_checked_against_a_sample_of_the_reviews(product, writer, fake_models):
-    draft = services.draft_write(product=product, kind="review_summary", text="Customers say it glows in the dark.", actor=writer)
+    draft = services.draft_write(
+        product=product, kind="review_summary", text="Customers say it glows in the dark.", actor=writer
+    )
 
     compared = services.draft_compare(draft.pk)
 
@@ -129,7 +135,9 @@ def test_the_numbers_of_the_header_and_of_the_reviews_are_not_invented_facts(sum
     services.drafts_request(products=[product], kind="review_summary", actor=writer)
     services.drafts_process_queue()
     fresh = Draft.objects.filter(product=product).latest("pk")
-    edited = services.draft_edit(draft=summary, actor=writer, text=summary.ai_text + " One reviewer says it lasts 90 hours.")
+    edited = services.draft_edit(
+        draft=summary, actor=writer, text=summary.ai_text + " One reviewer says it lasts 90 hours."
+    )
 
     assert "30 hours" in fresh.ai_text
     assert {c["name"]: c["passed"] for c in fresh.checks}["facts"] is True

@@ -43,16 +43,19 @@ def test_two_then_four_workers_on_one_queue_generate_each_draft_exactly_once(sta
     started = []
     for workers in (2, 4):  # two workers, then two more on the same queue
         started += [start_worker("generation", **env) for _ in range(workers - len(started))]
-        wait_until(lambda: WorkerHeartbeat.objects.filter(loaded__text__status="ready").count() == workers, started)
+        ready = WorkerHeartbeat.objects.filter(loaded__text__status="ready")
+        wait_until(lambda: ready.count() == workers, started)  # noqa: B023 (waited for in this round)
 
         products = [make_product() for _ in range(DRAFTS)]
         services.drafts_request(products=products, kind="meta_description", actor=writer)  # a free-generation template
-        wait_until(lambda: Draft.objects.filter(product__in=products, status=DraftStatus.IN_REVIEW).count() == DRAFTS,
-                   started)
+        in_review = Draft.objects.filter(product__in=products, status=DraftStatus.IN_REVIEW)
+        wait_until(lambda: in_review.count() == DRAFTS, started)  # noqa: B023 (waited for in this round)
 
         # The model saw each product's prompt once: no draft was generated twice, by one worker or two.
         lines = [json.loads(line) for line in record.read_text().splitlines()]
-        ours = [(p.title, line["pid"]) for p in products for line in lines if f"Title: {p.title}\n" in line["user"] + "\n"]
+        ours = [
+            (p.title, line["pid"]) for p in products for line in lines if f"Title: {p.title}\n" in line["user"] + "\n"
+        ]
         assert Counter(title for title, _ in ours) == Counter({p.title: 1 for p in products}), workers
         # One claim and one result per draft in the history.
         for to_status in (DraftStatus.GENERATING, DraftStatus.IN_REVIEW):

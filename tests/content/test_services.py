@@ -35,7 +35,9 @@ def statuses(draft) -> list[tuple[str, str]]:
 
 # --- Requesting ---------------------------------------------------------------------------
 
-def test_a_request_queues_one_draft_per_product_and_dispatches_after_commit(writer, django_capture_on_commit_callbacks, settings):
+def test_a_request_queues_one_draft_per_product_and_dispatches_after_commit(
+    writer, django_capture_on_commit_callbacks, settings
+):
     settings.ECOMCMS_GENERATION_BATCH_SIZE = 2
     products = [make_product() for _ in range(3)]
 
@@ -44,7 +46,10 @@ def test_a_request_queues_one_draft_per_product_and_dispatches_after_commit(writ
 
     assert job.total == 3
     assert Draft.objects.filter(job=job, status=DraftStatus.QUEUED).count() == 3
-    assert DraftEvent.objects.filter(draft__job=job, from_status="", to_status=DraftStatus.QUEUED, actor=writer).count() == 3
+    assert (
+        DraftEvent.objects.filter(draft__job=job, from_status="", to_status=DraftStatus.QUEUED, actor=writer).count()
+        == 3
+    )
     assert len(callbacks) == 1  # the dispatch, queued only once the rows are committed
 
 
@@ -256,8 +261,18 @@ def test_an_outsider_cannot_edit(writer, outsider, fake_models):
     assert draft.editor_text == ""
 
 
-@pytest.mark.parametrize("status", [DraftStatus.QUEUED, DraftStatus.GENERATING, DraftStatus.APPROVED, DraftStatus.PUBLISHED,
-                                    DraftStatus.REJECTED, DraftStatus.FAILED, DraftStatus.CHANGES_REQUESTED])
+@pytest.mark.parametrize(
+    "status",
+    [
+        DraftStatus.QUEUED,
+        DraftStatus.GENERATING,
+        DraftStatus.APPROVED,
+        DraftStatus.PUBLISHED,
+        DraftStatus.REJECTED,
+        DraftStatus.FAILED,
+        DraftStatus.CHANGES_REQUESTED,
+    ],
+)
 def test_approving_a_draft_not_in_review_is_refused(writer, editor, status, fake_models):
     draft = in_review_draft(writer)
     Draft.objects.filter(pk=draft.pk).update(status=status)
@@ -270,7 +285,9 @@ def test_approving_a_draft_not_in_review_is_refused(writer, editor, status, fake
     assert DraftEvent.objects.count() == events_before
 
 
-@pytest.mark.parametrize("status", [DraftStatus.IN_REVIEW, DraftStatus.QUEUED, DraftStatus.REJECTED, DraftStatus.PUBLISHED])
+@pytest.mark.parametrize(
+    "status", [DraftStatus.IN_REVIEW, DraftStatus.QUEUED, DraftStatus.REJECTED, DraftStatus.PUBLISHED]
+)
 def test_publishing_a_draft_that_is_not_approved_is_refused(writer, editor, status, fake_models):
     draft = in_review_draft(writer)
     Draft.objects.filter(pk=draft.pk).update(status=status)
@@ -418,8 +435,9 @@ def test_only_editors_schedule(writer, fake_models):
 def test_a_new_template_version_becomes_the_active_one(editor):
     first = services.template_active("description")
 
-    second = services.template_save_version(kind="description", system="S", user="U {title}", options={"max_new_tokens": 64},
-                                            max_chars=300, actor=editor)
+    second = services.template_save_version(
+        kind="description", system="S", user="U {title}", options={"max_new_tokens": 64}, max_chars=300, actor=editor
+    )
 
     first.refresh_from_db()
     assert (first.is_active, second.is_active, second.version) == (False, True, first.version + 1)
@@ -428,13 +446,17 @@ def test_a_new_template_version_becomes_the_active_one(editor):
 
 def test_template_options_are_validated_before_saving(editor):
     with pytest.raises(ValueError, match="unknown generation options"):
-        services.template_save_version(kind="description", system="S", user="U", options={"beams": 3}, max_chars=300, actor=editor)
+        services.template_save_version(
+            kind="description", system="S", user="U", options={"beams": 3}, max_chars=300, actor=editor
+        )
 
 
 def test_a_person_can_write_copy_that_goes_through_review_like_ai_copy(writer, editor):
     product = make_product(attributes={"material": "polyester"})
 
-    draft = services.draft_write(product=product, kind="description", text="A <b>light</b> polyester shirt.", actor=writer)
+    draft = services.draft_write(
+        product=product, kind="description", text="A <b>light</b> polyester shirt.", actor=writer
+    )
     services.draft_approve_and_publish(draft=draft, actor=editor)
 
     assert PublishedCopy.objects.get(product=product).text == "A light polyester shirt."  # stored as plain text

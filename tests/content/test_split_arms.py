@@ -99,7 +99,7 @@ def versions(editor):
 
 def test_the_command_takes_an_adapter_challenger_both_ways_and_refuses_unknown_ones(writer, versions, tmp_path):
     adapter = _adapter(2, tmp_path)
-    for i in range(6):
+    for _ in range(6):
         make_product(category="split-shirts")
     for spelling in (["--challenger", "adapter:2"], ["--challenger-adapter", "2"]):
         out = StringIO()
@@ -198,5 +198,7 @@ def test_the_report_page_compares_adapters(client, writer, tmp_path):
     body = client.get(url, {"kind": "description", "since": "2026-11-01", "compare_a": "adapter:none",
                             "compare_b": "adapter:2"}).content.decode()
     assert "adapter content.copy-v2" in body and "no adapter" in body and "B − A" in body
-    body = client.get(url, {"kind": "description", "compare_a": "adapter:none", "compare_b": "adapter:7"}).content.decode()
+    body = client.get(
+        url, {"kind": "description", "compare_a": "adapter:none", "compare_b": "adapter:7"}
+    ).content.decode()
     assert "no trained content.copy adapter has version 7" in body

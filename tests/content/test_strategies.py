@@ -15,13 +15,22 @@ pytestmark = pytest.mark.django_db
 
 
 def _template(kind: str, strategy: str, editor):
-    return services.template_save_version(kind=kind, system="s", user="Describe {title}.", options={"max_new_tokens": 16},
-                                          max_chars=300 if kind == "description" else 30, actor=None, strategy=strategy)
+    return services.template_save_version(
+        kind=kind,
+        system="s",
+        user="Describe {title}.",
+        options={"max_new_tokens": 16},
+        max_chars=300 if kind == "description" else 30,
+        actor=None,
+        strategy=strategy,
+    )
 
 
 def test_the_worker_makes_planned_copy_and_records_the_strategy(fake_models, editor):
     _template("description", "planned", editor)
-    product = make_product(title="Merino Wool Jumper", brand="Nordwind", attributes={"material": "merino wool", "colour": "grey"})
+    product = make_product(
+        title="Merino Wool Jumper", brand="Nordwind", attributes={"material": "merino wool", "colour": "grey"}
+    )
     services.drafts_request(products=Product.objects.filter(pk=product.pk), kind="description", actor=editor)
 
     services.drafts_process_queue()
@@ -63,7 +72,9 @@ def test_free_generation_is_recorded_as_unguarded(fake_models, editor):
 
 def test_planned_headline_variants_differ_and_fit(fake_models, editor):
     _template("ad_headline", "planned", editor)
-    product = make_product(title="Packable Rain Jacket", brand="Nordwind", attributes={"colour": "navy", "material": "recycled polyester"})
+    product = make_product(
+        title="Packable Rain Jacket", brand="Nordwind", attributes={"colour": "navy", "material": "recycled polyester"}
+    )
     services.drafts_request(products=Product.objects.filter(pk=product.pk), kind="ad_headline", actor=editor)
 
     services.drafts_process_queue()
@@ -91,7 +102,9 @@ def test_the_shipped_description_and_headline_templates_are_planned():
 
 def test_editing_a_template_keeps_its_strategy_unless_changed():
     _template("description", "planned", None)
-    edited = services.template_save_version(kind="description", system="x", user="y", options={}, max_chars=500, actor=None)
+    edited = services.template_save_version(
+        kind="description", system="x", user="y", options={}, max_chars=500, actor=None
+    )
     assert edited.strategy == "planned"
 
 
@@ -111,8 +124,29 @@ def test_a_number_is_judged_whole_as_it_is_formed():
 class _CharTokenizer:
     """A hand-built vocabulary: digits, '.', ' ', a few words; enough for the processor."""
 
-    vocab = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ".", " ", " mm", " g", "$", " cotton", " polyester", "Poly",
-             "ester", "<pad>", *"abcdefghijklmnopqrstuvwxyz"]
+    vocab = [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+        "6",
+        "7",
+        "8",
+        "9",
+        ".",
+        " ",
+        " mm",
+        " g",
+        "$",
+        " cotton",
+        " polyester",
+        "Poly",
+        "ester",
+        "<pad>",
+        *"abcdefghijklmnopqrstuvwxyz",
+    ]
 
     def __len__(self):
         return len(self.vocab)

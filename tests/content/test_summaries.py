@@ -41,7 +41,9 @@ def test_the_sample_leaves_out_empty_reviews_and_keeps_small_sets_whole():
 
 
 def test_first_person_becomes_reported_speech():
-    assert summaries.reported("I love it and my husband loves it too!") == "they love it and their husband loves it too."
+    assert (
+        summaries.reported("I love it and my husband loves it too!") == "they love it and their husband loves it too."
+    )
     assert summaries.reported("But I'm 5 ft and I was swimming in it.") == "they're 5 ft and they were swimming in it."
     assert summaries.reported("The fabric is soft.") == "the fabric is soft."
     assert summaries.reported("Otherwise, it's a beautiful skirt.") == "it's a beautiful skirt."
@@ -75,13 +77,16 @@ def test_a_summary_is_third_person_says_how_many_reviews_it_covers_and_quotes_no
 
 
 def test_the_summary_stays_within_the_length():
-    reviews = [R(5, f"The fabric of this dress number {i} is soft and lovely to wear all day long.", pk=i) for i in range(12)]
+    reviews = [
+        R(5, f"The fabric of this dress number {i} is soft and lovely to wear all day long.", pk=i) for i in range(12)
+    ]
 
     assert len(summaries.summarize(reviews, embed, max_chars=200)) <= 200
 
 
 def test_claims_leave_out_the_header_and_cores_leave_out_the_frame():
-    text = "Based on 3 reviews (3 rated 4-5 stars): Several reviewers say the fabric is soft. One reviewer says it runs small."
+    text = ("Based on 3 reviews (3 rated 4-5 stars): Several reviewers say the fabric is soft. "
+            "One reviewer says it runs small.")
 
     found = summaries.claims(text)
 
@@ -106,7 +111,9 @@ def test_the_support_check_flags_a_claim_no_review_makes():
 
 def test_the_support_check_passes_claims_taken_from_the_reviews():
     sources = ["The fabric is soft.", "It runs small."]
-    summary = "Based on 2 reviews (2 rated 4-5 stars): One reviewer says the fabric is soft. Another says it runs small."
+    summary = (
+        "Based on 2 reviews (2 rated 4-5 stars): One reviewer says the fabric is soft. Another says it runs small."
+    )
 
     result = summaries.support_check(summary, sources, embed, threshold=0.6)
 
@@ -126,7 +133,9 @@ def test_the_support_check_runs_the_embedder_once():
         calls.append(len(texts))
         return embed(texts)
 
-    summaries.support_check("One reviewer says it is soft. Another says it is warm.", ["It is soft.", "It is warm."], counting)
+    summaries.support_check(
+        "One reviewer says it is soft. Another says it is warm.", ["It is soft.", "It is warm."], counting
+    )
 
     assert calls == [4]
 
@@ -141,6 +150,13 @@ def test_themes_need_real_vectors_only_through_the_embed_callable():
 
 
 def test_every_frame_the_summarizer_writes_is_stripped_before_comparing():
-    for frame in ("Several reviewers say", "Several also say", "Two reviewers say", "Two others say", "One reviewer says",
-                  "Another says", "One critical reviewer says"):
+    for frame in (
+        "Several reviewers say",
+        "Several also say",
+        "Two reviewers say",
+        "Two others say",
+        "One reviewer says",
+        "Another says",
+        "One critical reviewer says",
+    ):
         assert summaries.claim_core(f"{frame} the zip broke.") == "the zip broke."

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 def claimed_draft(writer, *, minutes_ago: int, attempts: int = 1) -> Draft:
     services.drafts_request(products=[make_product()], kind="description", actor=writer)
     draft = services.drafts_claim(limit=1)[0]
-    Draft.objects.filter(pk=draft.pk).update(claimed_at=timezone.now() - timedelta(minutes=minutes_ago), attempts=attempts)
+    Draft.objects.filter(pk=draft.pk).update(
+        claimed_at=timezone.now() - timedelta(minutes=minutes_ago), attempts=attempts
+    )
     return Draft.objects.get(pk=draft.pk)
 
 
@@ -65,7 +67,9 @@ def test_a_lost_workers_late_result_is_dropped_after_the_draft_was_claimed_again
     assert DraftEvent.objects.filter(draft=stale, to_status=DraftStatus.IN_REVIEW).count() == 1
 
 
-def test_a_request_while_the_broker_is_down_keeps_the_drafts_and_the_sweeper_sends_them(writer, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_request_while_the_broker_is_down_keeps_the_drafts_and_the_sweeper_sends_them(
+    writer, monkeypatch, django_capture_on_commit_callbacks
+):
     from content.tasks import generate_drafts
 
     sent = []

@@ -37,7 +37,9 @@ def test_production_responses_carry_the_security_headers(tmp_path):
     )
     env = {**os.environ, **PRODUCTION, "ECOMCMS_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, timeout=300, env=env)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env
+    )
 
     assert result.returncode == 0, result.stderr
     secure, plain = result.stdout.strip().splitlines()

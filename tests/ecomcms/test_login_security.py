@@ -50,7 +50,9 @@ def test_the_lockout_ends_after_the_cool_off(staff, settings):
 
     for _ in range(settings.AXES_FAILURE_LIMIT):
         login(Client(), staff.username, "guess")
-    AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timezone.timedelta(seconds=1))
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timezone.timedelta(seconds=1)
+    )
 
     assert login(Client(), staff.username, PASSWORD).status_code == 302
 
@@ -76,7 +78,9 @@ def test_a_spoofed_forwarded_for_header_does_not_reset_the_count(staff, settings
 
 def admin_patterns():
     """(route, view) for every URL under the admin site, the apps' custom admin pages included."""
-    return [(found.pattern, found.callback) for found in walk() if found.site is not None and found.site.name == site.name]
+    return [
+        (found.pattern, found.callback) for found in walk() if found.site is not None and found.site.name == site.name
+    ]
 
 
 def test_no_admin_view_is_exempt_from_csrf():

@@ -63,7 +63,9 @@ def test_a_prompt_alone_and_in_a_batch_gives_the_same_greedy_text(generator):
 def test_sampling_with_a_seed_is_reproducible(generator):
     options = GenerationOptions(max_new_tokens=16, temperature=0.9, top_p=0.95, seed=11)
 
-    assert [r.text for r in generator.generate(PROMPTS, options)] == [r.text for r in generator.generate(PROMPTS, options)]
+    assert [r.text for r in generator.generate(PROMPTS, options)] == [
+        r.text for r in generator.generate(PROMPTS, options)
+    ]
 
 
 def test_generation_stops_at_a_stop_string(generator):

@@ -63,7 +63,9 @@ def started(project: Path, timeout: float = 30) -> list[int]:
         if pids.exists() and len(pids.read_text().split()) == 5:
             return [int(pid) for pid in pids.read_text().split()[1:]]
         time.sleep(0.1)
-    raise AssertionError(f"the script did not start its processes: {pids.read_text() if pids.exists() else 'no pid file'}")
+    raise AssertionError(
+        f"the script did not start its processes: {pids.read_text() if pids.exists() else 'no pid file'}"
+    )
 
 
 def group_alive(pgid: int) -> bool:

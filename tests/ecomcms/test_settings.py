@@ -51,10 +51,22 @@ def test_secret_key_can_come_from_a_file(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text("from-a-file-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789\n")
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DEBUG": "false",
-             "ALLOWED_HOSTS": "shop.example", "SECRET_KEY_FILE": str(secret)},
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "shop.example",
+            "SECRET_KEY_FILE": str(secret),
+        },
     )
 
     assert result.returncode == 0, result.stderr

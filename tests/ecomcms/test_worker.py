@@ -31,8 +31,9 @@ def test_a_real_worker_runs_a_generation_task_and_healthz_reports_ready(start_wo
 def test_a_worker_that_cannot_load_its_model_is_reported_by_healthz(start_worker, client):
     worker = start_worker("generation", ECOMCMS_TEXT_MODEL="/nonexistent/model-folder")
 
-    from ecomcms.models import WorkerHeartbeat
     import time
+
+    from ecomcms.models import WorkerHeartbeat
 
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

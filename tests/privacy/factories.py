@@ -12,9 +12,7 @@ from django.utils import timezone
 
 from privacy.roles import PRIVACY_OFFICERS
 from recommender.models import Event, EventType
-from support import checks as support_checks
-from support import selectors as support_selectors
-from support import services as support_services
+from support import checks as support_checks, selectors as support_selectors, services as support_services
 from support.models import IntentLabel, ReplySuggestion, Ticket
 from tests.recommender.factories import buy, make_shop_product, view
 from tests.support.factories import make_agent, make_taxonomy

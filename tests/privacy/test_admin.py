@@ -131,4 +131,7 @@ def test_the_audit_trail_is_read_only_and_found_by_address(officer_client, world
     assert erase_url in by_id and export_url in everything
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
     assert officer_client.get(reverse("admin:ecomcms_privacy_customerdatarequest_add")).status_code == 403
-    assert officer_client.post(reverse("admin:ecomcms_privacy_customerdatarequest_delete", args=[record.pk])).status_code == 403
+    assert (
+        officer_client.post(reverse("admin:ecomcms_privacy_customerdatarequest_delete", args=[record.pk])).status_code
+        == 403
+    )

@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 
 from privacy.models import CustomerDataRequest
 from support.models import Ticket
-from tests.privacy.factories import ANNA_EMAIL, ANNA_ID, BOB_EMAIL, build_world, make_privacy_officer
 from support.roles import AGENTS
+from tests.privacy.factories import ANNA_EMAIL, ANNA_ID, BOB_EMAIL, build_world, make_privacy_officer
 from tests.support.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -36,16 +36,16 @@ from implicit.nearest_neighbours import BM25Recommender
 
 from recommender.engine import (
     ANONYMOUS,
-    BM25ItemKNN,
     Blend,
     BlendParams,
+    BM25ItemKNN,
     BoughtTogether,
     BuyAgain,
     CollaborativeFiltering,
     DecayedPopularity,
     ItemSimilarity,
-    embedding_matrix,
     SessionRecommender,
+    embedding_matrix,
     evaluate_rankings,
     load_online_retail,
     net_cancellations,

@@ -122,7 +122,7 @@ def test_broken_encoding_and_huge_fields_are_refused_by_line_and_the_good_lines_
         (",".join(HEADER) + "\n" + good).encode()
         + "536366,71053,LANTERN \xe9t\xe9,6,2010-12-01 08:26:00,3.39,17850,UK\n".encode("latin-1")  # not UTF-8
         + f"536367,22041,{'X' * 200_000},1,2010-12-01 08:26:00,2.10,15311,UK\n".encode()
-        + "536368,22042,FRAME,1,2010-12-01 08:26:00,2.10,15311,UK\n".encode()
+        + b"536368,22042,FRAME,1,2010-12-01 08:26:00,2.10,15311,UK\n"
     )
 
     result = services.events_import_online_retail(path=path)

@@ -27,7 +27,9 @@ def test_creating_a_token_shows_its_secret_once_and_stores_its_hash(admin_client
     assert token.key_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert (token.name, token.scopes, token.created_by.username) == ("web shop", ["events:write"], "root")
     assert token_authenticate(secret=secret) == token
-    assert secret not in admin_client.get(f"/admin/ecomcms_storefront/storefronttoken/{token.pk}/change/").content.decode()
+    assert (
+        secret not in admin_client.get(f"/admin/ecomcms_storefront/storefronttoken/{token.pk}/change/").content.decode()
+    )
     assert secret not in admin_client.get("/admin/ecomcms_storefront/storefronttoken/").content.decode()
 
 

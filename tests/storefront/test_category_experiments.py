@@ -163,7 +163,8 @@ def shelf(versions, editor):
 
 
 def _simulate(experiment, products, rates: dict[str, float], visitors: int, seed: int = 1) -> None:
-    """Synthetic shoppers: each views 1 to 3 of the category's products, and adds one to the cart with its arm's rate."""
+    """Synthetic shoppers: each views 1 to 3 of the category's products, and adds one to the cart with its arm's
+    rate."""
     rng = np.random.default_rng(seed)
     experiment.started_at = timezone.now() - timedelta(hours=1)
     experiment.save(update_fields=["started_at"])
@@ -177,8 +178,16 @@ def _simulate(experiment, products, rates: dict[str, float], visitors: int, seed
             rows.append(Event(source="sim", client_id=f"{session}-v{n}", type="view", product=products[index],
                               session_id=session, occurred_at=start + timedelta(seconds=n)))
         if rng.random() < rates[label]:
-            rows.append(Event(source="sim", client_id=f"{session}-c", type="add_to_cart",
-                              product=products[viewed[-1]], session_id=session, occurred_at=start + timedelta(seconds=5)))
+            rows.append(
+                Event(
+                    source="sim",
+                    client_id=f"{session}-c",
+                    type="add_to_cart",
+                    product=products[viewed[-1]],
+                    session_id=session,
+                    occurred_at=start + timedelta(seconds=5),
+                )
+            )
             if rng.random() < 0.5:
                 rows.append(Event(source="sim", client_id=f"{session}-p", type="purchase", quantity=1,
                                   product=products[viewed[-1]], session_id=session,
@@ -234,9 +243,14 @@ def test_the_admin_starts_a_category_experiment_shows_it_and_links_its_drafts(cl
     url = reverse("admin:ecomcms_storefront_experiment_add_category")
     client.force_login(writer)
     assert client.get(url).status_code == 403
-    assert "Start on a category" not in client.get(reverse("admin:ecomcms_storefront_experiment_changelist")).content.decode()
+    assert (
+        "Start on a category"
+        not in client.get(reverse("admin:ecomcms_storefront_experiment_changelist")).content.decode()
+    )
     client.force_login(editor)
-    assert "Start on a category" in client.get(reverse("admin:ecomcms_storefront_experiment_changelist")).content.decode()
+    assert (
+        "Start on a category" in client.get(reverse("admin:ecomcms_storefront_experiment_changelist")).content.decode()
+    )
     form = {"name": "v2 on shelves", "category": "shelf", "kind": "description", "arm_a": "1", "arm_b": "2",
             "minimum_exposures": 100}
     page = client.post(url, form | {"arm_b": "adapter:3"})

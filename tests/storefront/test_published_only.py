@@ -13,11 +13,9 @@ from django.urls import resolve
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from content import services
-from content import urls as content_urls
+from content import services, urls as content_urls
 from content.models import Draft, DraftEvent, DraftStatus, Product, TemplatePreview
-from storefront import experiments
-from storefront import urls as storefront_urls
+from storefront import experiments, urls as storefront_urls
 from tests.content.factories import make_product
 from tests.storefront.factories import make_draft, make_token, publish
 

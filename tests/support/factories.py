@@ -33,7 +33,9 @@ def make_lead() -> User:
 
 def make_taxonomy() -> dict[str, Intent]:
     """Three intents whose descriptions share words with the tickets below (the fake embedder is a bag of words)."""
-    shipping = Queue.objects.get_or_create(name="Orders", defaults={"first_response_hours": 8, "resolution_hours": 48})[0]
+    shipping = Queue.objects.get_or_create(name="Orders", defaults={"first_response_hours": 8, "resolution_hours": 48})[
+        0
+    ]
     intents = {
         "track_order": Intent.objects.create(name="track_order", category="ORDER", queue=shipping,
                                              description="where is my parcel package tracking delivery",
@@ -51,8 +53,11 @@ def make_taxonomy() -> dict[str, Intent]:
 def make_knowledge() -> tuple[KnowledgeArticle, KnowledgeArticle]:
     returns = KnowledgeArticle.objects.create(title="Refund my money back", body=RETURNS_BODY,
                                               url="https://shop.example/help/returns")
-    shipping = KnowledgeArticle.objects.create(title="Where is my parcel: tracking", url="https://shop.example/help/shipping",
-                                               body="Standard delivery takes 3-5 business days; we email a tracking link.")
+    shipping = KnowledgeArticle.objects.create(
+        title="Where is my parcel: tracking",
+        url="https://shop.example/help/shipping",
+        body="Standard delivery takes 3-5 business days; we email a tracking link.",
+    )
     CannedResponse.objects.create(title="refund money back", body="We refund within 5 business days.")
     return returns, shipping
 

@@ -194,7 +194,12 @@ def test_staff_edit_reject_override_assign_and_change_status(staff, agent):
 
     assert [r.status_code for r in responses] == [200, 200, 200, 200, 201]
     ticket.refresh_from_db()
-    assert (ticket.status, ticket.intent, ticket.intent_set_by, ticket.assignee) == ("closed", "track_order", "staff", agent)
+    assert (ticket.status, ticket.intent, ticket.intent_set_by, ticket.assignee) == (
+        "closed",
+        "track_order",
+        "staff",
+        agent,
+    )
     assert IntentLabel.objects.get().intent == "track_order"
     assert mail.outbox[0].body.startswith("Final")
     refused = staff.post(f"/api/v1/staff/tickets/{ticket.public_id}/status", {"status": "open"}, format="json")

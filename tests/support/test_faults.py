@@ -42,7 +42,9 @@ def test_every_ticket_is_triaged_exactly_once_despite_repeated_sigkills(start_wo
     kills, killed_claims = 0, set()
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        claims = set(Ticket.objects.filter(triage_status=TriageStatus.RUNNING).values_list("triage_claimed_at", flat=True))
+        claims = set(
+            Ticket.objects.filter(triage_status=TriageStatus.RUNNING).values_list("triage_claimed_at", flat=True)
+        )
         children = psutil.Process(worker.process.pid).children()
         if kills < KILLS and claims - killed_claims and children:
             time.sleep(0.5)  # inside the triage (each embedding takes 2 s)

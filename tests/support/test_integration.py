@@ -59,7 +59,9 @@ def test_a_ticket_from_the_api_is_triaged_answered_with_a_cited_article_and_sent
     assert suggestion.model_id.startswith("SmolLM2-135M-Instruct") and suggestion.tokens_out > 0
     assert "+49 151 23456789" not in suggestion.redacted_text
 
-    services.suggestion_accept(suggestion=suggestion, actor=agent, confirm_flags=checks.flags_to_confirm(suggestion.flags))
+    services.suggestion_accept(
+        suggestion=suggestion, actor=agent, confirm_flags=checks.flags_to_confirm(suggestion.flags)
+    )
 
     [email] = mail.outbox
     assert email.to == ["anna@example.com"] and email.body.startswith(suggestion.text)

@@ -118,8 +118,12 @@ def test_the_api_refuses_with_400_or_409_and_names_the_problem(agent):
     errors = [(r.status_code, r.json()["error"]["code"]) for r in responses]
     assert errors == [(400, "reply_not_sendable"), (409, "flags_not_confirmed"), (400, "reply_not_sendable"),
                       (400, "validation_error")]
-    assert "[NAME1]" in responses[0].json()["error"]["message"] and "amazon.com" in responses[0].json()["error"]["message"]
-    assert "figure" in responses[1].json()["error"]["message"] and "commitment" in responses[1].json()["error"]["message"]
+    assert (
+        "[NAME1]" in responses[0].json()["error"]["message"] and "amazon.com" in responses[0].json()["error"]["message"]
+    )
+    assert (
+        "figure" in responses[1].json()["error"]["message"] and "commitment" in responses[1].json()["error"]["message"]
+    )
     assert mail.outbox == []
 
     sent = api.post(f"/api/v1/staff/suggestions/{flagged.pk}/accept", {"confirm_flags": ["figure", "commitment"]},
@@ -149,7 +153,10 @@ def test_accept_is_not_the_default_button_on_a_flagged_suggestion(client, agent)
     assert 'value="accept" class="button default"' in clean
     assert 'value="accept" class="button default"' not in flagged and 'value="accept" class="button"' in flagged
     assert flagged.index('value="edit"') < flagged.index('value="accept"')  # Enter in the form never accepts
-    assert 'name="confirm_flags" value="figure,commitment"' in flagged and "I checked the flags above: figure, commitment" in flagged
+    assert (
+        'name="confirm_flags" value="figure,commitment"' in flagged
+        and "I checked the flags above: figure, commitment" in flagged
+    )
     assert 'name="confirm_flags"' not in clean
 
 

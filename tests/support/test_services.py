@@ -47,7 +47,11 @@ def test_creating_a_ticket_stores_the_message_redacted_and_the_token_hashed_and_
     message = ticket.messages.get()
     assert message.body == "Hi, call me on +44 20 7946 0958 or write to anna.b@example.org. Thanks, Anna"
     assert message.redacted_body == "Hi, call me on [PHONE_1] or write to [EMAIL_1]. Thanks, [NAME_1]"
-    assert message.redactions == {"[PHONE_1]": "+44 20 7946 0958", "[EMAIL_1]": "anna.b@example.org", "[NAME_1]": "Anna"}
+    assert message.redactions == {
+        "[PHONE_1]": "+44 20 7946 0958",
+        "[EMAIL_1]": "anna.b@example.org",
+        "[NAME_1]": "Anna",
+    }
     assert ticket.redacted_subject == "Parcel for [EMAIL_1]"
     assert ticket.redactions == {"[EMAIL_1]": "anna@example.com", "[NAME_1]": "Anna Becker"}
     assert ticket.access_token_hash == hashlib.sha256(token.encode()).hexdigest() != token
@@ -247,7 +251,11 @@ def test_accepting_a_suggestion_emails_the_customer_and_adds_it_to_the_thread(ag
 
     decided = services.suggestion_accept(suggestion=suggestion, actor=agent)
 
-    assert (decided.decision, decided.decided_by, decided.sent_text) == ("accepted", agent, "Hello Anna, it is on its way.")
+    assert (decided.decision, decided.decided_by, decided.sent_text) == (
+        "accepted",
+        agent,
+        "Hello Anna, it is on its way.",
+    )
     assert decided.decided_at is not None
     [email] = mail.outbox
     assert email.to == ["anna@example.com"]

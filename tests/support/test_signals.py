@@ -53,7 +53,9 @@ def test_a_prompt_keeps_only_the_latest_messages_and_clips_long_ones():
 def test_a_clean_grounded_reply_has_no_flags():
     reply = "Hello [NAME_1], you can return any item within 30 days [1].\nBest regards, the Acme team"
 
-    assert checks.reply_flags(reply, sources=SOURCES, ticket_text="Can I return shoes?", mapping={"[NAME_1]": "Ann"}) == []
+    assert (
+        checks.reply_flags(reply, sources=SOURCES, ticket_text="Can I return shoes?", mapping={"[NAME_1]": "Ann"}) == []
+    )
     assert checks.cited_numbers(reply) == [1]
 
 
@@ -234,7 +236,10 @@ def test_the_customers_name_is_replaced_even_though_names_have_no_pattern():
 def test_a_quote_goes_before_the_sign_off():
     quoted = checks.with_quote("Hi Ann,\nSorry!\nKind regards,\nAcme", SOURCES[0], ["You can return it.", "Free."])
 
-    assert quoted == 'Hi Ann,\nSorry!\n\nFrom our help article "Returns" [1]: You can return it. Free.\n\nKind regards,\nAcme'
+    assert (
+        quoted
+        == 'Hi Ann,\nSorry!\n\nFrom our help article "Returns" [1]: You can return it. Free.\n\nKind regards,\nAcme'
+    )
     assert checks.with_quote("Hi", SOURCES[0], []) == "Hi"
     assert checks.sentences("One. Two 3.5 kg! Three? four") == ["One.", "Two 3.5 kg!", "Three? four"]
 

@@ -34,7 +34,9 @@ def running_ticket(*, minutes_ago: float, attempts: int = 1) -> Ticket:
     return Ticket.objects.get(pk=ticket.pk)
 
 
-def test_an_expired_triage_claim_goes_back_to_pending_and_is_sent_again(settings, sent, django_capture_on_commit_callbacks):
+def test_an_expired_triage_claim_goes_back_to_pending_and_is_sent_again(
+    settings, sent, django_capture_on_commit_callbacks
+):
     settings.ECOMCMS_GENERATION_LEASE_SECONDS = 60
     ticket = running_ticket(minutes_ago=5)
 

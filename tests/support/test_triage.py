@@ -14,13 +14,7 @@ from django.utils import timezone
 
 from ecomcms import inference
 from support import services, tasks
-from support.models import (
-    IntentModel,
-    ReplySuggestion,
-    Ticket,
-    TicketEvent,
-    TriageStatus,
-)
+from support.models import IntentModel, ReplySuggestion, Ticket, TicketEvent, TriageStatus
 from tests.support.factories import make_knowledge, make_taxonomy, make_ticket
 from tests.support.fakes import RecordingEmbedder, ScriptedGenerator
 
@@ -62,7 +56,11 @@ def test_triage_predicts_everything_and_a_suggestion_follows(recording_models):
     assert suggestion.text.endswith("Related help article:\n[1] Refund my money back: https://shop.example/help/returns")
     assert suggestion.redacted_text.startswith("Hello [NAME_1],")
     assert list(suggestion.articles.all())[0] == returns and suggestion.citations == [returns.pk]
-    assert (suggestion.model_id, suggestion.prompt_version, suggestion.tokens_out) == ("scripted-generator", "support-reply-v1", 12)
+    assert (suggestion.model_id, suggestion.prompt_version, suggestion.tokens_out) == (
+        "scripted-generator",
+        "support-reply-v1",
+        12,
+    )
     assert suggestion.flags == []
     assert list(ticket.events.values_list("kind", flat=True)) == ["created", "triaged", "suggested"]
 
@@ -153,7 +151,11 @@ def test_the_trained_classifier_is_used_once_there_is_an_active_model(recording_
     ticket, _ = make_ticket(subject="parcel", body="where is my parcel tracking")
     triaged = services.ticket_triage(ticket.pk)
 
-    assert model.is_active and model.n_train == 18 and sorted(model.labels) == ["get_refund", "payment_issue", "track_order"]
+    assert (
+        model.is_active
+        and model.n_train == 18
+        and sorted(model.labels) == ["get_refund", "payment_issue", "track_order"]
+    )
     assert model.embedding_model == "fake-embedder" and model.metrics["sources"] == {"staff": 0, "import": 18}
     assert triaged.intent == "track_order"
     assert triaged.triage_details["intent"] == {"source": "classifier", "intent_model": model.pk,

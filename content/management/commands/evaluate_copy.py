@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -121,11 +121,13 @@ class Command(BaseCommand):
             except harness.EvaluationError as exc:
                 raise CommandError(str(exc)) from exc
         report["metrics"] = source | {
-            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")} | report["metrics"]
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds")} | report["metrics"]
         self._output(report, options)
 
     def _output(self, report: dict, options: dict) -> None:
-        text = json.dumps(report, indent=1, ensure_ascii=False, default=str) if options["json"] else render_table(report)
+        text = (
+            json.dumps(report, indent=1, ensure_ascii=False, default=str) if options["json"] else render_table(report)
+        )
         if options["out"]:
             path = Path(options["out"])
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -252,7 +254,9 @@ def render_totals(m: dict) -> str:
 
 def render_table(report: dict) -> str:
     """One line per product, then the totals."""
-    lines = [f"{'id':<10} {'claims':>6} {'flagged':>7} {'checks':>6} {'len':>4} {'end':>3} {'pub':>3} {'chrF':>5}  name"]
+    lines = [
+        f"{'id':<10} {'claims':>6} {'flagged':>7} {'checks':>6} {'len':>4} {'end':>3} {'pub':>3} {'chrF':>5}  name"
+    ]
     for item in report["items"]:
         lines.append(
             f"{item['id'][:10]:<10} {len(item['claims']):>6} {sum(c['flagged'] for c in item['claims']):>7} "

@@ -47,13 +47,17 @@ class Command(BaseCommand):
                           "other class flagged | extractive passed (recall) | precision in reviews |")
         self.stdout.write("| --- | --- | --- | --- | --- | --- | --- |")
         for row in report["rows"]:
-            self.stdout.write(f"| {row['threshold']:.2f} | {row['precision']:.3f} | {row['recall']:.3f} | "
-                              f"{row['other_flagged']:.3f} | {row['other_class_flagged']:.3f} | {row['extractive_passed']:.3f} | "
-                              f"{row['precision_in_reviews']:.3f} |")
+            self.stdout.write(
+                f"| {row['threshold']:.2f} | {row['precision']:.3f} | {row['recall']:.3f} | "
+                f"{row['other_flagged']:.3f} | {row['other_class_flagged']:.3f} | {row['extractive_passed']:.3f} | "
+                f"{row['precision_in_reviews']:.3f} |"
+            )
         if chosen:
-            self.stdout.write(f"lowest threshold with precision in reviews >= {target_precision}: {chosen['threshold']:.2f} "
-                              f"(precision {chosen['precision_in_reviews']:.3f}, recall {chosen['extractive_passed']:.3f}, "
-                              f"another product's claims flagged {chosen['other_flagged']:.3f})")
+            self.stdout.write(
+                f"lowest threshold with precision in reviews >= {target_precision}: {chosen['threshold']:.2f} "
+                f"(precision {chosen['precision_in_reviews']:.3f}, recall {chosen['extractive_passed']:.3f}, "
+                f"another product's claims flagged {chosen['other_flagged']:.3f})"
+            )
         else:
             self.stdout.write(f"no threshold reaches precision {target_precision}")
 

@@ -21,9 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--brand", help="Only products of this brand (case-insensitive).")
         parser.add_argument("--sku", action="append", help="Only these SKUs (repeatable).")
         parser.add_argument("--include-archived", action="store_true", help="Archived products too.")
-        parser.add_argument("--as-user", help="Username to record as the requester (must be allowed to request drafts).")
+        parser.add_argument(
+            "--as-user", help="Username to record as the requester (must be allowed to request drafts)."
+        )
         parser.add_argument("--no-wait", action="store_true", help="Queue and return without following progress.")
-        parser.add_argument("--timeout", type=int, default=0, help="Stop following after this many seconds (0: no limit).")
+        parser.add_argument(
+            "--timeout", type=int, default=0, help="Stop following after this many seconds (0: no limit)."
+        )
         parser.add_argument("--challenger", metavar="ARM",
                             help="Split the job: about half the products get this challenger instead of the active "
                                  "template and model: a template VERSION (or template:VERSION), or adapter:VERSION "
@@ -42,15 +46,26 @@ class Command(BaseCommand):
             raise CommandError("give one challenger: --challenger or --challenger-adapter")
         if challenger_adapter is not None:
             challenger = f"adapter:{challenger_adapter}"
-        products = services.products_matching(category=category, brand=brand, skus=sku, active_only=not include_archived)
+        products = services.products_matching(
+            category=category, brand=brand, skus=sku, active_only=not include_archived
+        )
         count = products.count()
         if not count:
             raise CommandError("no product matches the filter")
-        described = ", ".join(f"{k}={v}" for k, v in (("category", category), ("brand", brand), ("sku", sku)) if v) or "all products"
+        described = (
+            ", ".join(f"{k}={v}" for k, v in (("category", category), ("brand", brand), ("sku", sku)) if v)
+            or "all products"
+        )
         try:
             template, adapter = arms.split_challenger(challenger, kind=kind)
-            job = services.drafts_request(products=products, kind=kind, actor=actor, description=f"command: {described}",
-                                          challenger=template, challenger_adapter=adapter)
+            job = services.drafts_request(
+                products=products,
+                kind=kind,
+                actor=actor,
+                description=f"command: {described}",
+                challenger=template,
+                challenger_adapter=adapter,
+            )
         except (services.ContentError, arms.ArmError) as exc:
             raise CommandError(str(exc)) from exc
         skipped = count * KIND_VARIANTS.get(kind, 1) - job.total

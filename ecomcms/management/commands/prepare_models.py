@@ -33,8 +33,11 @@ class Command(BaseCommand):
             steps += [("resolve text model", self._resolve_text), ("load text model", self._load_text),
                       ("generate", self._generate)]
         if not skip_embeddings:
-            steps += [("resolve embedding model", self._resolve_embeddings), ("load embedding model", self._load_embeddings),
-                      ("embed", self._embed)]
+            steps += [
+                ("resolve embedding model", self._resolve_embeddings),
+                ("load embedding model", self._load_embeddings),
+                ("embed", self._embed),
+            ]
         lines: list[str] = []
         with tqdm(total=len(steps), unit="step", file=self.stderr._out, dynamic_ncols=True) as bar:
             for label, step in steps:
@@ -51,7 +54,10 @@ class Command(BaseCommand):
     def _resolve_text(self):
         source = text_model_source(conf.ECOMCMS_TEXT_MODEL)
         kind = f"GGUF {source.gguf_file}" if source.is_gguf else "folder"
-        return [f"text model:      {source.model_id}", f"  source:        {kind} in {source.path} ({_megabytes(source.size_bytes())})"]
+        return [
+            f"text model:      {source.model_id}",
+            f"  source:        {kind} in {source.path} ({_megabytes(source.size_bytes())})",
+        ]
 
     def _load_text(self):
         started = time.perf_counter()
@@ -66,15 +72,22 @@ class Command(BaseCommand):
 
     def _generate(self):
         options = inference.GenerationOptions(max_new_tokens=32)
-        prompt = inference.ChatPrompt(system="You write short, plain product copy.", user="Describe a blue cotton T-shirt in one sentence.")
+        prompt = inference.ChatPrompt(
+            system="You write short, plain product copy.", user="Describe a blue cotton T-shirt in one sentence."
+        )
         result = inference.get_generator().generate([prompt], options)[0]
         speed = result.tokens_out / result.seconds if result.seconds else 0.0
-        return [f"  sample:        {result.text[:120]!r}",
-                f"  speed:         {result.tokens_out} tokens in {result.seconds:.2f} s ({speed:.1f} tokens/s, batch of 1)"]
+        return [
+            f"  sample:        {result.text[:120]!r}",
+            f"  speed:         {result.tokens_out} tokens in {result.seconds:.2f} s ({speed:.1f} tokens/s, batch of 1)",
+        ]
 
     def _resolve_embeddings(self):
         source = embedding_model_source(conf.ECOMCMS_EMBEDDING_MODEL)
-        return [f"embedding model: {source.model_id}", f"  source:        folder {source.path} ({_megabytes(source.size_bytes())})"]
+        return [
+            f"embedding model: {source.model_id}",
+            f"  source:        folder {source.path} ({_megabytes(source.size_bytes())})",
+        ]
 
     def _load_embeddings(self):
         embedder = inference.get_embedder()
@@ -86,4 +99,6 @@ class Command(BaseCommand):
         result = inference.get_embedder().embed(["a blue cotton T-shirt", "a navy tee made of cotton"])
         seconds = time.perf_counter() - started
         similarity = float(result.vectors[0] @ result.vectors[1])
-        return [f"  sample:        {result.dimensions} dimensions, paraphrase similarity {similarity:.2f}, {seconds:.2f} s"]
+        return [
+            f"  sample:        {result.dimensions} dimensions, paraphrase similarity {similarity:.2f}, {seconds:.2f} s"
+        ]

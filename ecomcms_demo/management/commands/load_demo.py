@@ -55,7 +55,8 @@ class Command(BaseCommand):
         User = get_user_model()
         for username, password, superuser, group in ACCOUNTS:
             user, created = User.objects.get_or_create(
-                username=username, defaults={"is_staff": True, "is_superuser": superuser, "email": f"{username}@localhost"}
+                username=username,
+                defaults={"is_staff": True, "is_superuser": superuser, "email": f"{username}@localhost"},
             )
             if created:
                 user.set_password(password)
@@ -70,7 +71,11 @@ class Command(BaseCommand):
         products = []
         for row in json.loads((DEMO_DIR / "products.json").read_text()):
             product, _ = Product.objects.get_or_create(
-                sku=row["sku"], defaults={**{k: v for k, v in row.items() if k != "sku"}, "slug": slugify(f"{row['title']}-{row['sku']}")}
+                sku=row["sku"],
+                defaults={
+                    **{k: v for k, v in row.items() if k != "sku"},
+                    "slug": slugify(f"{row['title']}-{row['sku']}"),
+                },
             )
             products.append(product)
         by_sku = {p.sku: p for p in products}
@@ -80,7 +85,9 @@ class Command(BaseCommand):
                 defaults={"rating": row["rating"], "title": row["title"], "body": row["body"], "author": row["author"],
                           "reviewed_at": date.fromisoformat(row["reviewed_at"])},
             )
-        self.stdout.write(f"demo catalogue: {len(products)} products, {Review.objects.filter(product__in=products).count()} reviews")
+        self.stdout.write(
+            f"demo catalogue: {len(products)} products, {Review.objects.filter(product__in=products).count()} reviews"
+        )
         return products
 
     def _published_copy(self, products: list[Product]):
@@ -92,16 +99,24 @@ class Command(BaseCommand):
             return
         editor = get_user_model().objects.get(username="editor")
         for row in json.loads((DEMO_DIR / "copy.json").read_text()):
-            draft = content_services.draft_write(product=by_sku[row["sku"]], kind=row["kind"], text=row["text"], actor=editor)
+            draft = content_services.draft_write(
+                product=by_sku[row["sku"]], kind=row["kind"], text=row["text"], actor=editor
+            )
             content_services.draft_approve_and_publish(draft=draft, actor=editor, comment="demo copy")
-        self.stdout.write(f"demo copy: {PublishedCopy.objects.filter(product__in=products).count()} descriptions published")
+        self.stdout.write(
+            f"demo copy: {PublishedCopy.objects.filter(product__in=products).count()} descriptions published"
+        )
 
     def _drafts(self, products: list[Product]):
         if Draft.objects.filter(product__in=products, job__isnull=False).exists():  # AI drafts already requested
             return
-        described = content_services.drafts_request(products=products, kind="description", actor=None, description="demo")
+        described = content_services.drafts_request(
+            products=products, kind="description", actor=None, description="demo"
+        )
         reviewed = [p for p in products if p.reviews.exists()]
-        summaries = content_services.drafts_request(products=reviewed, kind="review_summary", actor=None, description="demo")
+        summaries = content_services.drafts_request(
+            products=reviewed, kind="review_summary", actor=None, description="demo"
+        )
         self.stdout.write(
             f"demo drafts: {described.total} descriptions and {summaries.total} review summaries queued; "
             "the generation worker writes them in batches and they appear in Content > Review queue"

@@ -59,7 +59,10 @@ class Command(BaseCommand):
         ))
         if result.errors:
             shown = result.errors[:SHOWN_ERRORS]
-            self.stdout.write(f"{len(result.errors)} refused lines" + (f", the first {len(shown)}:" if len(shown) < len(result.errors) else ":"))
+            self.stdout.write(
+                f"{len(result.errors)} refused lines"
+                + (f", the first {len(shown)}:" if len(shown) < len(result.errors) else ":")
+            )
             for error in shown:
                 self.stdout.write(self.style.ERROR(f"  line {error.line}: {error.reason}"))
         if errors:

@@ -45,10 +45,16 @@ class Command(BaseCommand):
         parser.add_argument("--text-column", default="text", help="csv: the text column (default text)")
         parser.add_argument("--label-column", default="label", help="csv: the label column (default label)")
         parser.add_argument("--oos-label", help="test rows with this label are out of scope and must be flagged")
-        parser.add_argument("--seed", type=int, default=BITEXT_SPLIT_SEED, help="split seed without --test (default 42)")
+        parser.add_argument(
+            "--seed", type=int, default=BITEXT_SPLIT_SEED, help="split seed without --test (default 42)"
+        )
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
-        parser.add_argument("--open-intent", metavar="RATIO", type=_ratios,
-                            help="open-intent protocol: share(s) of the intents kept as known, e.g. 0.25 or 0.25,0.5,0.75")
+        parser.add_argument(
+            "--open-intent",
+            metavar="RATIO",
+            type=_ratios,
+            help="open-intent protocol: share(s) of the intents kept as known, e.g. 0.25 or 0.25,0.5,0.75",
+        )
         parser.add_argument("--seeds", type=int, default=5, help="open-intent: seeds per ratio (default 5)")
         parser.add_argument("--open-traffic", type=float,
                             help="open-intent: share of out-of-scope traffic the classifier is tuned for "

@@ -30,4 +30,6 @@ class Command(BaseCommand):
             f"{metrics['cv_accuracy']:.2%}, threshold {model.threshold:.3f}, {metrics['train_seconds']} s"
             + ("" if no_activate else "; now active")))
         if metrics.get("dropped_intents"):
-            self.stdout.write(self.style.WARNING("left out (fewer than 2 examples): " + ", ".join(metrics["dropped_intents"])))
+            self.stdout.write(
+                self.style.WARNING("left out (fewer than 2 examples): " + ", ".join(metrics["dropped_intents"]))
+            )

@@ -24,8 +24,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.content.factories import make_product, make_user
 from tests.ecomcms.api.test_hostile_input import in_process_requests, wsgi_call  # noqa: F401 (a fixture)
@@ -118,7 +117,7 @@ def test_any_header_value_is_answered_below_500(world, header, value, target):
 def test_any_content_type_charset_is_answered_below_500(world, charset, method, query):
     path = "/api/v1/products" if method == "GET" else "/api/v1/events"
     status, headers, content = wsgi_call(
-        method, path, query=query, body='{"events": []}'.encode(),
+        method, path, query=query, body=b'{"events": []}',
         content_type=f"application/json; charset={charset}".encode("utf-8", "surrogatepass").decode("latin-1"),
         headers={"HTTP_AUTHORIZATION": f"Bearer {world['token']}"})
     _assert_answer(status, headers, content, path)

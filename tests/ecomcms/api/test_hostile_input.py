@@ -29,7 +29,13 @@ from tests.support.factories import make_agent, make_ticket
 
 SURROGATE = "\ud800"
 CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
-SAMPLE = {"int": "1", "slug": "a-slug", "str": "T-AAAAAAAA", "path": "a/b", "uuid": "12345678-1234-1234-1234-123456789012"}
+SAMPLE = {
+    "int": "1",
+    "slug": "a-slug",
+    "str": "T-AAAAAAAA",
+    "path": "a/b",
+    "uuid": "12345678-1234-1234-1234-123456789012",
+}
 
 
 # --- 1. NUL in a path parameter -----------------------------------------------------------------
