@@ -54,3 +54,39 @@ def test_an_editor_reads_the_decision_report_and_an_experiment_with_its_charts(o
     assert "Stopped" in browser.page.inner_text("#content")
     experiment.refresh_from_db()
     assert experiment.status == "stopped"
+
+
+def test_an_editor_starts_an_experiment_on_a_category_and_reads_it(open_browser):
+    """The category form in the browser: arms by template version, the products in it, the results page."""
+    editor = make_user("Editors", username="editor")
+    v1 = services.template_active("description")
+    v2 = services.template_save_version(kind="description", system=v1.system, user=v1.user, options=v1.options,
+                                        max_chars=v1.max_chars, actor=editor, activate=False)
+    now = timezone.now()
+    products = [make_product(category="kitchen", title=f"Pan {i}") for i in range(3)]
+    for product in products[:2]:  # the third has no approved draft of v2: served as usual, not in it
+        for template in (v1, v2):
+            Draft.objects.create(product=product, kind="description", template=template, status=DraftStatus.APPROVED,
+                                 ai_text=f"{product.title} by {template}.", model_id="SmolLM2", generated_at=now)
+    browser = open_browser()
+    browser.goto("/admin/login/")
+    browser.login("editor", "pw")
+
+    browser.goto("/admin/ecomcms_storefront/experiment/")
+    browser.click("text=Start on a category")
+    page = browser.page
+    page.select_option("#id_category", "kitchen")
+    page.fill("#id_name", "Template 2 in the kitchen")
+    page.fill("#id_arm_a", "1")
+    page.fill("#id_arm_b", "2")
+    page.fill("#id_minimum_exposures", "10")
+    browser.screenshot("category-experiment-form")
+    browser.click("input[type=submit][value='Start the experiment']")
+    assert browser.messages() == ["Started on 2 of 3 products of kitchen."]
+    text = page.inner_text("#content")
+    assert "Template 2 in the kitchen" in text and "2 of the 3 active products of kitchen are in it" in text
+    assert "Product description v2 on 2 products" in text and "Not enough visitors yet" in text
+    assert page.locator("svg[role=img]").count() == 1
+    browser.screenshot("category-experiment")
+    browser.click("text=Stop the experiment")
+    assert "Stopped" in page.inner_text("#content")
