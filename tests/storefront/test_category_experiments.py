@@ -264,7 +264,7 @@ def test_the_admin_starts_a_category_experiment_shows_it_and_links_its_drafts(cl
     assert "Variant B is likely best" in page and "publishing its drafts" in page
     assert "8 of the 8 active products of shelf are in it" in page
     assert "Product description v2 on 8 products" in page and "?id__in=" in page
-    b_drafts = [r for r in experiments.experiment_results(experiment)["variants"] if r["label"] == "B"][0]["draft_ids"]
+    b_drafts = next(r for r in experiments.experiment_results(experiment)["variants"] if r["label"] == "B")["draft_ids"]
     listed = client.get(reverse("admin:ecomcms_content_draft_changelist"), {"id__in": ",".join(map(str, b_drafts))})
     assert listed.status_code == 200 and listed.context["cl"].result_count == 8  # the drafts to publish, and only those
     assert "Stop the experiment" in page
