@@ -26,19 +26,42 @@ EVENTS = json.dumps({"events": [{"id": "c-1", "type": "view", "product": "mug", 
 
 
 def send(host: str, port: int, body, headers: dict) -> tuple[int, dict, str]:
-    """POST /api/v1/events; an iterable body makes http.client send it chunked, without Content-Length."""
+    """POST /api/v1/events; a ``Chunked`` body goes chunked, without Content-Length.
+
+    The chunked request is written in one piece, as a client with the whole body at hand does: the
+    server answers 411 after the headers and closes, and a client still writing a second chunk then
+    (http.client writes each chunk separately) would get a broken pipe instead of the answer.
+    """
+    headers = {"Content-Type": "application/json", **headers}
+    if isinstance(body, Chunked):
+        with socket.create_connection((host, port), timeout=30) as sock:
+            head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            sock.sendall(f"POST /api/v1/events HTTP/1.1\r\nHost: {host}:{port}\r\nTransfer-Encoding: chunked\r\n"
+                         f"{head}\r\n".encode() + body.encoded())
+            response = http.client.HTTPResponse(sock)
+            response.begin()
+            return response.status, dict(response.getheaders()), response.read().decode()
     connection = http.client.HTTPConnection(host, port, timeout=30)
     try:
-        connection.request("POST", "/api/v1/events", body=body, headers={"Content-Type": "application/json", **headers})
+        connection.request("POST", "/api/v1/events", body=body, headers=headers)
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read().decode()
     finally:
         connection.close()
 
 
-def chunked(data: bytes):
-    yield data[:20]
-    yield data[20:]
+class Chunked:
+    """A body sent in two chunks with Transfer-Encoding: chunked."""
+
+    def __init__(self, data: bytes) -> None:
+        self.parts = [data[:20], data[20:]]
+
+    def encoded(self) -> bytes:
+        return b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in self.parts) + b"0\r\n\r\n"
+
+
+def chunked(data: bytes) -> Chunked:
+    return Chunked(data)
 
 
 @pytest.mark.django_db(transaction=True)
