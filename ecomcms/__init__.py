@@ -1,3 +1,5 @@
-from ecomcms.celery import app as celery_app
+"""ecomcms: the runtime floor (models, API kit, queueing) and this product's project (settings, URLs, Celery).
 
-__all__ = ["celery_app"]
+Importing the package creates nothing: a host project that lists ``ecomcms`` in INSTALLED_APPS keeps
+its own Celery app (see ``ecomcms.celery_config``).
+"""

@@ -67,6 +67,22 @@ TEXT_BACKENDS = {
     "openai": "ecomcms.inference.openai_backend.OpenAICompatibleGenerator",
 }
 
+# The API schema's own settings (drf-spectacular), whatever a project's SPECTACULAR_SETTINGS say (ecomcms.host_urls).
+API_SCHEMA_SETTINGS = {
+    "TITLE": "ecomcms API",
+    "DESCRIPTION": "Storefront catalogue with published copy, shopper events, recommendations and support tickets.",
+    "VERSION": "1.0.0",
+    "ENUM_NAME_OVERRIDES": {
+        "CopyKind": "content.models.CopyKind",
+        "DraftStatus": "content.models.DraftStatus",
+        "EventType": "recommender.models.EventType",
+        "TicketStatus": "support.models.TicketStatus",
+        "TicketChannel": "support.models.Channel",
+        "CustomerChannel": "support.models.CUSTOMER_CHANNELS",
+        "SuggestionStatus": "support.models.ReplySuggestion.Status",
+    },
+}
+
 # Rates of the API throttles when the project's REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] has none for the scope.
 API_THROTTLE_RATES = {"anon": "120/min", "token": "1200/min"}
 

@@ -35,7 +35,7 @@ def check_database() -> dict:
 
 
 def check_broker() -> dict:
-    from ecomcms.celery import app
+    from celery import current_app as app  # this project's (ecomcms/celery.py) or a host project's
 
     try:
         with app.connection_for_write() as conn:
@@ -95,9 +95,11 @@ def _text_source():
 
 
 def _kinds(queues: list[str]) -> list[str]:
+    from celery import current_app
+
     from ecomcms.worker import models_for_queues
 
-    return models_for_queues(queues)
+    return models_for_queues(queues, current_app.conf.task_default_queue)
 
 
 def _hide_workers(models: dict) -> None:

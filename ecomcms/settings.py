@@ -18,11 +18,10 @@ from urllib.parse import urlparse
 
 import dj_database_url
 import phonenumbers
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from ecomcms import env
-from ecomcms.conf import API_THROTTLE_RATES, TEXT_BACKENDS, text_backend_path
+from ecomcms import celery_config, env
+from ecomcms.conf import API_SCHEMA_SETTINGS, API_THROTTLE_RATES, TEXT_BACKENDS, text_backend_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -269,23 +268,12 @@ API_CACHE_MAX_AGE = env.integer("API_CACHE_MAX_AGE", 60, minimum=0)  # seconds, 
 API_CATALOG_CACHE_SECONDS = env.integer("API_CATALOG_CACHE_SECONDS", 300, minimum=0)
 API_MAX_BODY_BYTES = env.integer("API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {
-    "TITLE": "ecomcms API",
-    "DESCRIPTION": "Storefront catalogue with published copy, shopper events, recommendations and support tickets.",
-    "VERSION": "1.0.0",
+    **API_SCHEMA_SETTINGS,  # title, description, enum names (ecomcms/conf.py)
     "SERVE_INCLUDE_SCHEMA": False,
     # From drf-spectacular-sidecar's static files, not a CDN (unpinned `redoc@latest` by default).
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {
-        "CopyKind": "content.models.CopyKind",
-        "DraftStatus": "content.models.DraftStatus",
-        "EventType": "recommender.models.EventType",
-        "TicketStatus": "support.models.TicketStatus",
-        "TicketChannel": "support.models.Channel",
-        "CustomerChannel": "support.models.CUSTOMER_CHANNELS",
-        "SuggestionStatus": "support.models.ReplySuggestion.Status",
-    },
 }
 
 LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -389,25 +377,11 @@ if _broker_scheme in {"redis", "rediss"}:
     # A redelivered message must not overtake a task still within its hard limit.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ROUTES = {
-    "ecomcms.generate_text": {"queue": "generation"},
-    "content.generate_*": {"queue": "generation"},
-    "support.suggest_*": {"queue": "generation"},
-    "ecomcms.train_adapter": {"queue": "training"},  # hours of CPU: its own worker, never the generation one
-}
+CELERY_TASK_ROUTES = dict(celery_config.TASK_ROUTES)  # generation and training queues
 # Fine-tuning runs are long: their own hard limit (seconds); acknowledged on receipt (a broker's
 # consumer timeout would cut an unacknowledged hour-long task), claimed in the database.
 ECOMCMS_TRAINING_TIME_LIMIT = env.integer("ECOMCMS_TRAINING_TIME_LIMIT", 6 * 3600, minimum=60)
-CELERY_BEAT_SCHEDULE: dict = {
-    "publish-due-drafts": {"task": "content.publish_due", "schedule": 60.0},
-    "sweep-generation": {"task": "content.sweep", "schedule": 60.0},
-    "support-sla-breaches": {"task": "support.flag_sla_breaches", "schedule": 60.0},
-    "support-sweep": {"task": "support.sweep", "schedule": 60.0},
-    "support-retrain-intents": {"task": "support.retrain_intents", "schedule": 24 * 3600.0},
-    # Nightly at 03:30 UTC: a new recommender version from the stored events (activated if it passes the
-    # sanity check and the shop setting allows; see docs/recommender.md).
-    "recommender-train-nightly": {"task": "recommender.train", "schedule": crontab(minute=30, hour=3)},
-}
+CELERY_BEAT_SCHEDULE = dict(celery_config.BEAT_SCHEDULE)  # publishing, sweepers, nightly training
 
 # --- Support (tickets, triage, suggested replies) ---------------------------------------------
 # The shop's own order numbers as regexes separated by spaces (a regex may hold commas), e.g.
@@ -494,3 +468,8 @@ if ECOMCMS_WORKER_HEARTBEAT_SECONDS * 2 > ECOMCMS_WORKER_HEARTBEAT_TIMEOUT:
     )
 # Load the models a worker needs as soon as it starts (off: on first task).
 ECOMCMS_WORKER_PRELOAD = env.boolean("ECOMCMS_WORKER_PRELOAD", True)
+
+# This project's Celery app (ecomcms/celery.py), created once the settings exist, where a project package's
+# __init__ usually does it: the ecomcms package is also the floor a host project imports, and must not
+# create an app in someone else's project.
+import ecomcms.celery  # noqa: E402,F401

@@ -19,10 +19,12 @@ logger = logging.getLogger(__name__)
 _MODELS_FOR_QUEUE = {"generation": ["text", "embeddings"], "default": ["embeddings"]}
 
 
-def models_for_queues(queues: list[str]) -> list[str]:
+def models_for_queues(queues: list[str], default_queue: str = "default") -> list[str]:
+    """The models a worker serving ``queues`` needs; the Celery app's default queue (``default`` here,
+    ``celery`` in a host project that keeps Celery's) carries the embedding work."""
     kinds: list[str] = []
     for queue in queues:
-        for kind in _MODELS_FOR_QUEUE.get(queue, []):
+        for kind in _MODELS_FOR_QUEUE.get("default" if queue == default_queue else queue, []):
             if kind not in kinds:
                 kinds.append(kind)
     return kinds
@@ -39,9 +41,9 @@ def write_heartbeat(*, name: str, queues: list[str], started_at) -> None:
     )
 
 
-def start_worker_services(*, name: str, queues: list[str]) -> None:
+def start_worker_services(*, name: str, queues: list[str], default_queue: str = "default") -> None:
     started_at = timezone.now()
-    kinds = models_for_queues(queues)
+    kinds = models_for_queues(queues, default_queue)
     stop = threading.Event()
 
     def beat_forever():

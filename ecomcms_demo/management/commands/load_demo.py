@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -23,7 +22,7 @@ from content.models import Draft, Product, Review
 from recommender.demo import load_demo_events
 from support.demo import load_demo_support
 
-DEMO_DIR = Path(settings.BASE_DIR) / "demo"
+DEMO_DIR = Path(__file__).resolve().parents[3] / "demo"  # the repository's demo/ folder (not in the wheel)
 ACCOUNTS = [
     # username, password, superuser, group
     ("admin", "ecomcms-demo", True, None),
