@@ -278,7 +278,7 @@ SPECTACULAR_SETTINGS = {
 
 LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
 # "json": one JSON object per line (time, level, logger, message, request_id, task, exception) for a log
-# shipper; "plain" (the default): the readable line below. Celery workers follow it too (ecomcms/celery.py).
+# shipper; "plain" (the default): the readable line below. Celery workers follow it too (ecomcms/celery_config.py).
 LOG_FORMAT = env.choice("LOG_FORMAT", "plain", ["plain", "json"])
 LOGGING = {
     "version": 1,

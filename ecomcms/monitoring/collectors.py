@@ -19,7 +19,7 @@ BROKER_TIMEOUT_SECONDS = 2
 
 def queue_names() -> list[str]:
     """Every queue the Celery app sends to: the default one and those its routes name."""
-    from ecomcms.celery import app
+    from celery import current_app as app  # this product's app, or a host project's
 
     names = [app.conf.task_default_queue or "celery"]
     routes = app.conf.task_routes or {}
@@ -50,7 +50,7 @@ def _queue_depth(connection, name: str) -> int:
 @scrape_collector("broker")
 def queue_depths():
     """``ecomcms_queue_messages{queue}``: one short broker connection per scrape (2 s timeout)."""
-    from ecomcms.celery import app
+    from celery import current_app as app  # this product's app, or a host project's
 
     depth = GaugeMetricFamily("ecomcms_queue_messages", "Messages waiting in each Celery queue (read from the "
                               "broker at scrape time; tasks a worker holds are not counted).", labels=["queue"])
@@ -71,6 +71,8 @@ def queue_depths():
 @scrape_collector("workers")
 def workers():
     """Live workers (heartbeat within ``ECOMCMS_WORKER_HEARTBEAT_TIMEOUT``), their models and their metrics."""
+    from celery import current_app
+
     from ecomcms.models import WorkerHeartbeat
     from ecomcms.worker import models_for_queues
 
@@ -87,7 +89,7 @@ def workers():
         for queue in heartbeat.queues or []:
             serving[queue] = serving.get(queue, 0) + 1
         loaded = heartbeat.loaded or {}
-        for kind in set(models_for_queues(heartbeat.queues or [])) | set(loaded):
+        for kind in set(models_for_queues(heartbeat.queues or [], current_app.conf.task_default_queue)) | set(loaded):
             state = (loaded.get(kind) or {}).get("status")
             key = (kind, state if state in ("ready", "error") else "loading")
             states[key] = states.get(key, 0) + 1
