@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run stop test lint install prepare-models bench clean
+.PHONY: run stop test lint install host-check prepare-models bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-models.txt requirements-cms.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/lint-imports
+
+# The wheel installed into a shop's own django CMS site (tests/hostproject), migrated on PostgreSQL
+# (HOST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/ecomcms_host), serving, with a worker.
+host-check: $(STAMP)
+	$(BIN)/python tests/hostproject/run_check.py
 
 prepare-models: $(STAMP)
 	$(BIN)/python manage.py prepare_models

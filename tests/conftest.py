@@ -61,7 +61,7 @@ class WorkerProcess:
         env.update(
             DJANGO_SETTINGS_MODULE="tests.settings",
             DATABASE_URL=database_url(connection.settings_dict),
-            ECOMCMS_DATA_DIR=str(settings.DATA_DIR),
+            ECOMCMS_DATA_DIR=str(settings.ECOMCMS_DATA_DIR),
             PYTHONUNBUFFERED="1",
         )
         env.update(extra_env or {})
