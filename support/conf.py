@@ -16,7 +16,8 @@ conf = AppSettings({
     # The shop's own contact details: never redacted, so a suggested reply may quote them.
     "SUPPORT_REDACTION_KEEP": Derived(lambda conf: [django_settings.DEFAULT_FROM_EMAIL]),
     # Regions (ISO 3166) whose national phone formats redaction recognises ("+"/"00" numbers are recognised anyway).
-    "SUPPORT_REDACTION_PHONE_REGIONS": "GB,IE,US,DE,AT,CH,FR,BE,NL,ES,PT,IT,PL,SE,FI,BR,MX".split(","),
+    "SUPPORT_REDACTION_PHONE_REGIONS": [
+        "GB", "IE", "US", "DE", "AT", "CH", "FR", "BE", "NL", "ES", "PT", "IT", "PL", "SE", "FI", "BR", "MX"],
     "SUPPORT_SHOP_NAME": "our shop",
     # Share of tickets expected to fit no intent: picks the classifier's "none of these" rule.
     "SUPPORT_INTENT_OPEN_TRAFFIC": 0.4,
