@@ -35,29 +35,29 @@ def step(message: str) -> None:
 
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
-django.setup()
+django.setup()  # before the imports below: they need the apps loaded
 
-from celery import current_app
-from cms.api import add_plugin, create_page
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.contrib.sites.models import Site
-from django.core.management import call_command
-from django.test import Client
-from django.urls import reverse
-from django.utils.html import escape
+from celery import current_app  # noqa: E402
+from cms.api import add_plugin, create_page  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from django.contrib.sites.models import Site  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils.html import escape  # noqa: E402
 
-import cmsplugins
-import content
-import ecomcms
-import recommender
-import storefront
-import support
-from content import services as content_services
-from content.models import Draft, DraftStatus, Product, PublishedCopy
-from content.roles import EDITORS
-from ecomcms.models import WorkerHeartbeat
+import cmsplugins  # noqa: E402
+import content  # noqa: E402
+import ecomcms  # noqa: E402
+import recommender  # noqa: E402
+import storefront  # noqa: E402
+import support  # noqa: E402
+from content import services as content_services  # noqa: E402
+from content.models import Draft, DraftStatus, Product, PublishedCopy  # noqa: E402
+from content.roles import EDITORS  # noqa: E402
+from ecomcms.models import WorkerHeartbeat  # noqa: E402
 
 PRODUCTS = """sku,title,brand,category,price,currency,stock,attr:material,attr:colour
 HC-MUG,Stoneware Mug,Host,kitchen,12.50,EUR,40,stoneware,blue
