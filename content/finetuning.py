@@ -93,4 +93,6 @@ def copy_gate(base: dict, tuned: dict) -> tuple[bool, list[str]]:
 
 registry.register(registry.Purpose(
     name=generation.COPY_PURPOSE, label="Product copy", dataset=copy_dataset, evaluate=copy_evaluate, gate=copy_gate,
+    shown_metrics=(("unsupported claims per draft", "unsupported_claims_per_draft"), ("chrF", "chrf"),
+                   ("ROUGE-L", "rouge_l"), ("publishable share", "publishable_share")),
 ))

@@ -29,6 +29,13 @@ class TrainForm(forms.ModelForm):
         self.fields["purpose"].choices = [(p.name, f"{p.label} ({p.name})") for p in registry.purposes()]
 
 
+def _number(value) -> float | None:
+    """A metric's number: plain, or the harness's ``{"value": ..., "ci95": ...}``."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 @admin.register(Adapter)
 class AdapterAdmin(admin.ModelAdmin):
     list_display = ("__str__", "status", "is_active", "gate", "train_examples", "seconds", "created_at")
@@ -53,8 +60,11 @@ class AdapterAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        parameters = {"epochs": data["epochs"], "holdout": data["holdout"]}
-        if data.get("pairs_path"):
+        parameters = {"holdout": data["holdout"]}
+        lora = registry.purpose_get(data["purpose"]).is_lora
+        if lora:  # epochs and pairs are LoRA's; another trainer has its own defaults
+            parameters["epochs"] = data["epochs"]
+        if lora and data.get("pairs_path"):
             parameters["pairs"] = {"path": data["pairs_path"], "format": data.get("pairs_format") or "amazon2020"}
         adapter = services.adapter_train_request(purpose=data["purpose"], parameters=parameters, actor=request.user)
         obj.pk = adapter.pk
@@ -79,20 +89,27 @@ class AdapterAdmin(admin.ModelAdmin):
         metrics = obj.metrics or {}
         if not metrics.get("adapter"):
             return "-"
-        rows = [("unsupported claims per draft", "unsupported_claims_per_draft"), ("chrF", "chrf"),
-                ("ROUGE-L", "rouge_l"), ("publishable share", "publishable_share")]
+        try:
+            rows = registry.purpose_get(obj.purpose).shown_metrics
+        except registry.UnknownPurpose:
+            rows = ()
+        if not rows:  # every number either side reported
+            keys = dict.fromkeys(k for side in ("base", "adapter") for k, v in (metrics.get(side) or {}).items()
+                                 if _number(v) is not None)
+            rows = tuple((key.replace("_", " "), key) for key in keys)
 
         def cell(side, key):
-            value = (metrics.get(side) or {}).get(key) or {}
-            if value.get("value") is None:
+            value = (metrics.get(side) or {}).get(key)
+            number = _number(value)
+            if number is None:
                 return "-"
-            ci = value.get("ci95")
-            return f"{value['value']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+            ci = value.get("ci95") if isinstance(value, dict) else None
+            return f"{number:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
         body = format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
                                 ((name, cell("base", key), cell("adapter", key)) for name, key in rows))
         reasons = "; ".join(metrics.get("gate", {}).get("reasons", []))
-        return format_html("<table><thead><tr><th></th><th>active model</th><th>this adapter</th></tr></thead>"
+        return format_html("<table><thead><tr><th></th><th>active model</th><th>this version</th></tr></thead>"
                            "<tbody>{}</tbody></table><p>{}</p>", body, reasons)
 
     @admin.action(description="Activate (only an adapter better than the active model)")

@@ -10,10 +10,13 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from ecomcms.finetune.registry import TrainingResult
 from ecomcms.inference.base import ChatPrompt
+
+__all__ = ["DEFAULTS", "Example", "TrainingResult", "parameters_with_defaults", "train"]
 
 DEFAULTS = {
     "r": 16, "alpha": 32, "dropout": 0.05, "learning_rate": 3e-4, "epochs": 1, "batch_size": 4,
@@ -26,18 +29,6 @@ DEFAULTS = {
 class Example:
     prompt: ChatPrompt
     target: str
-
-
-@dataclass
-class TrainingResult:
-    steps: int
-    examples: int
-    seconds: float
-    losses: list[float] = field(default_factory=list)  # one per optimizer step
-
-    @property
-    def seconds_per_100(self) -> float:
-        return 100 * self.seconds / max(self.examples, 1)
 
 
 def parameters_with_defaults(parameters: dict | None) -> dict:

@@ -2,10 +2,12 @@
 
 Training never runs in a web request: ``adapter_train_request`` stores a queued ``Adapter`` and
 sends ``ecomcms.train_adapter`` to the ``training`` queue after the commit. The worker claims it
-(compare-and-set ``queued -> training``), builds the purpose's dataset, trains a LoRA adapter on the
-training split with a progress record after every step, evaluates the base model and the adapter
-on the held-out split (never trained on), and stores the gate's verdict. Only an adapter whose
-gate passed can be activated; a roll-back returns to the previously active adapter (or the base).
+(compare-and-set ``queued -> training``), builds the purpose's dataset, trains on the training split
+with the purpose's trainer (a LoRA adapter of the text model by default; the support intent
+classifier brings its own) with a progress record after every step, evaluates the active model and
+the new artifact on the held-out split (never trained on), and stores the gate's verdict. Only an
+artifact whose gate passed can be activated; a roll-back returns to the previously active one (or
+the base).
 """
 
 from __future__ import annotations
@@ -44,23 +46,31 @@ def adapters_dir() -> Path:
     return Path(conf.ECOMCMS_DATA_DIR) / "adapters"
 
 
+def parameters_with_defaults(purpose: registry.Purpose, parameters: dict | None) -> dict:
+    """The trainer's defaults (LoRA's for a LoRA purpose) overlaid with the given parameters."""
+    parameters = dict(parameters or {})
+    if purpose.is_lora:
+        return lora.parameters_with_defaults(parameters) | parameters
+    return dict(purpose.defaults) | parameters
+
+
 def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor=None) -> Adapter:
-    """Queue a training run; ``parameters`` are LoRA's (``lora.DEFAULTS``) plus the purpose's own."""
+    """Queue a training run; ``parameters`` are the trainer's (``lora.DEFAULTS``) plus the purpose's own."""
     require_permission(actor, PERMISSION, error=NotAllowed, message=OPERATORS_ONLY)
     try:
-        registry.purpose_get(purpose)
+        spec = registry.purpose_get(purpose)
     except registry.UnknownPurpose as exc:
         raise FinetuneError(str(exc)) from exc
     from ecomcms.tasks import train_adapter
 
-    parameters = dict(parameters or {})
+    parameters = parameters_with_defaults(spec, parameters)
     for attempt in range(3):
         try:
             with transaction.atomic():
                 version = (Adapter.objects.filter(purpose=purpose).aggregate(v=Max("version"))["v"] or 0) + 1
                 adapter = Adapter.objects.create(
                     purpose=purpose, version=version, requested_by=actor,
-                    parameters=lora.parameters_with_defaults(parameters) | parameters,
+                    parameters=parameters,
                 )
                 queueing.send_after_commit(train_adapter, (adapter.pk,))
             return adapter
@@ -86,10 +96,9 @@ def adapter_train_run(adapter_id: int) -> Adapter | None:
         purpose = registry.purpose_get(adapter.purpose)
         dataset = purpose.dataset(adapter.parameters)
         if not dataset.train:
-            raise FinetuneError("no training examples: approve some drafts or give a file of pairs")
-        folder, base_model = _base_model_folder()
-        _progress(adapter_id, base_model=base_model, data=dataset.counts | {"train": len(dataset.train),
-                                                                          "held_out": len(dataset.held_out)},
+            raise FinetuneError(f"no training examples for {purpose.name}"
+                                + (": approve some drafts or give a file of pairs" if purpose.is_lora else ""))
+        _progress(adapter_id, data=dataset.counts | {"train": len(dataset.train), "held_out": len(dataset.held_out)},
                   progress={"step": 0, "steps": None, "losses": []})
         losses: list[float] = []
 
@@ -100,9 +109,8 @@ def adapter_train_run(adapter_id: int) -> Adapter | None:
 
         if output.exists():
             shutil.rmtree(output)
-        result = lora.train(folder, dataset.train, output, adapter.parameters,
-                            threads=conf.ECOMCMS_TORCH_THREADS, on_step=on_step)
-        _progress(adapter_id, status=AdapterStatus.EVALUATING, path=str(output),
+        result = (purpose.trainer or lora_trainer)(dataset.train, output, adapter.parameters, on_step)
+        _progress(adapter_id, status=AdapterStatus.EVALUATING, path=str(output), base_model=result.base_model,
                   progress={"step": result.steps, "steps": result.steps, "losses": result.losses,
                             "seconds": round(result.seconds, 1),
                             "seconds_per_100_examples": round(result.seconds_per_100, 1)})
@@ -119,6 +127,14 @@ def adapter_train_run(adapter_id: int) -> Adapter | None:
         _progress(adapter_id, status=AdapterStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
                   seconds=time.perf_counter() - started, finished_at=timezone.now())
     return Adapter.objects.get(pk=adapter_id)
+
+
+def lora_trainer(train, output: Path, parameters: dict, on_step: registry.OnStep) -> registry.TrainingResult:
+    """The default trainer: a LoRA adapter of the configured text model (``ECOMCMS_TEXT_MODEL``)."""
+    folder, base_model = _base_model_folder()
+    result = lora.train(folder, train, output, parameters, threads=conf.ECOMCMS_TORCH_THREADS, on_step=on_step)
+    result.base_model = base_model
+    return result
 
 
 def _base_model_folder() -> tuple[Path, str]:

@@ -196,3 +196,40 @@ def test_a_split_job_on_the_real_model_writes_the_challenger_arm_with_the_adapte
     for draft in drafts:
         assert draft.model_id and draft.ai_text
         assert draft.generation_options.get("adapter", "") == (adapter.path if draft.adapter_id else "")
+
+
+def test_a_purpose_with_its_own_trainer_runs_the_same_versioned_gated_path(db, settings, tmp_path):
+    """A non-LoRA artifact (like the intent classifier): its trainer, its defaults, no text model needed."""
+    settings.ECOMCMS_TEXT_MODEL = str(tmp_path / "no-such-model")  # never asked for
+    settings.ECOMCMS_DATA_DIR = tmp_path
+    seen = {}
+
+    def trainer(train, output, parameters, on_step):
+        seen.update(train=list(train), parameters=parameters)
+        output.mkdir(parents=True)
+        (output / "model.txt").write_text(",".join(train))
+        on_step(1, 1, 0.25)
+        return registry.TrainingResult(steps=1, examples=len(train), seconds=0.5, losses=[0.25], base_model="toy-embed")
+
+    def evaluate(held_out, path):
+        return {"accuracy": 0.9 if path and (tmp_path / path / "model.txt").is_file() else 0.5}
+
+    purpose = registry.register(registry.Purpose(
+        name="test.own", label="Own trainer", trainer=trainer, defaults={"c": 1.0, "holdout": 0.2},
+        dataset=lambda p: registry.Dataset(train=["a", "b"], held_out=["c"], counts={"staff": 2}),
+        evaluate=evaluate, gate=lambda a, b: (b["accuracy"] >= a["accuracy"], ["not worse"])))
+    try:
+        run = services.adapter_train_run(services.adapter_train_request(purpose="test.own", parameters={"c": 2}).pk)
+        assert run.status == AdapterStatus.READY, run.error
+        assert seen == {"train": ["a", "b"], "parameters": {"c": 2, "holdout": 0.2}}  # its defaults, not LoRA's
+        assert run.base_model == "toy-embed" and run.data == {"staff": 2, "train": 2, "held_out": 1}
+        assert run.progress["seconds"] == 0.5 and run.progress["losses"] == [0.25]
+        assert run.metrics["base"] == {"accuracy": 0.5} and run.metrics["adapter"] == {"accuracy": 0.9}
+        from django.contrib.admin.sites import site
+
+        shown = site._registry[Adapter].comparison(run)  # no shown_metrics: every number either side
+        assert "<th>accuracy</th><td>0.500</td><td>0.900</td>" in shown
+        services.adapter_activate(adapter=run, actor=None)
+        assert Adapter.objects.get(is_active=True) == run
+    finally:
+        registry._purposes.pop(purpose.name)
