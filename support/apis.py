@@ -44,6 +44,7 @@ from support.models import (
     Ticket,
     TicketStatus,
 )
+from support.privacy import mask_cards
 
 NOT_BLANK = RegexValidator(r"\S", "May not be blank.")
 PUBLIC_ID_PATTERN = r"^T-[A-Z0-9]{8}$"
@@ -214,12 +215,20 @@ class PredictionOutput(serializers.Serializer):
                                      help_text="model, rule (priority) or staff (an override, kept as a label).")
 
 
+class CardsMasked(serializers.CharField):
+    """Text as staff see it: card numbers as ``**** **** **** 4242`` (the last four), as the model's input hides
+    them and as the admin's ticket pages show them."""
+
+    def to_representation(self, value):
+        return mask_cards(super().to_representation(value))
+
+
 @extend_schema_serializer(component_name="StaffMessage")
 class StaffMessageOutput(serializers.Serializer):
     id = serializers.IntegerField()
     author_kind = serializers.ChoiceField(choices=Message.Author.choices)
     author = serializers.CharField(source="author.get_username", allow_null=True, default=None)
-    body = serializers.CharField()
+    body = CardsMasked(help_text="Card numbers masked to their last four digits.")
     suggestion = serializers.IntegerField(source="suggestion_id", allow_null=True)
     emailed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -255,7 +264,7 @@ class SuggestionOutput(serializers.Serializer):
 @extend_schema_serializer(component_name="StaffTicket")
 class StaffTicketOutput(serializers.Serializer):
     id = serializers.CharField(source="public_id")
-    subject = serializers.CharField()
+    subject = CardsMasked(help_text="Card numbers masked to their last four digits.")
     customer_email = serializers.EmailField()
     customer_name = serializers.CharField()
     customer_id = serializers.CharField()

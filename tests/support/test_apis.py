@@ -159,6 +159,19 @@ def test_staff_list_tickets_with_filters(staff, agent):
     assert error(staff.get("/api/v1/staff/tickets", {"priority": "asap"})) == (400, "validation_error")
 
 
+def test_staff_see_card_numbers_masked_in_ticket_messages_and_subjects(staff):
+    ticket, _ = make_ticket(subject="Charged twice on 4111 1111 1111 1111",
+                            body="My card 4242-4242-4242-4242 was charged twice for order 12345.")
+
+    detail = staff.get(f"/api/v1/staff/tickets/{ticket.public_id}").json()
+    listed = staff.get("/api/v1/staff/tickets").json()["results"]
+
+    assert detail["subject"] == listed[0]["subject"] == "Charged twice on **** **** **** 1111"
+    assert [m["body"] for m in detail["messages"]] == [
+        "My card **** **** **** 4242 was charged twice for order 12345."]
+    assert ticket.messages.get().body.startswith("My card 4242-4242-4242-4242")  # stored as written
+
+
 def test_staff_decide_on_a_suggestion_through_the_api_as_in_the_admin(staff, agent):
     ticket, _ = make_ticket()
     suggestion = ReplySuggestion.objects.create(ticket=ticket, status="ready", text="It ships today.")
