@@ -420,6 +420,7 @@ class DraftAdmin(admin.ModelAdmin):
         "due_at",
         "publish_at",
         "created_at",
+        "customer_reports",
     )
     fieldsets = (
         (None, {"fields": ("editor_text",)}),
@@ -455,6 +456,16 @@ class DraftAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.revision_id:  # a revision request: the editor sees what customers said first
+            return (("Customers misled by the current copy", {"fields": ("customer_reports",)}),) + tuple(fieldsets)
+        return fieldsets
+
+    @admin.display(description="Reports")
+    def customer_reports(self, obj):
+        return revision_reports_html(obj.revision) if obj.revision_id else "-"
 
     @admin.display(description="Checks")
     def badges(self, obj):
@@ -719,3 +730,4 @@ class BannedPhraseAdmin(admin.ModelAdmin):
     search_fields = ("phrase",)
 
 from content import admin_analytics  # noqa: E402,F401  (registers Content > Editor decisions)
+from content.admin_revisions import revision_reports_html  # noqa: E402  (registers Content > Copy revisions)

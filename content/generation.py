@@ -90,6 +90,7 @@ class CopyRequest:
     variant: int = 1
     feedback: str = ""
     reviews: Sequence = field(default=(), compare=False)
+    customer_reports: tuple = ()  # a revision request's redacted points (content.revisions)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def copy_generate_batch(*, template, requests: Sequence[CopyRequest], strategy: 
     if adapter:
         options = dataclasses.replace(options, adapter=adapter)
     prompt_list = [
-        prompts.build_prompt(template=template, product=r.product, reviews=r.reviews, feedback=r.feedback)
+        prompts.build_prompt(template=template, product=r.product, reviews=r.reviews, feedback=r.feedback,
+                             customer_reports=r.customer_reports)
         for r in requests
     ]
     option_list = [variant_options(options, r.variant) for r in requests]

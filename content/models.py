@@ -196,6 +196,10 @@ class Draft(models.Model):
     regenerates = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerations"
     )
+    revision = models.ForeignKey(
+        "CopyRevision", null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts",
+        help_text="The revision request (customers misled by the copy) this draft answers.",
+    )
     feedback = models.TextField(blank=True, help_text="The editor's comment this draft was regenerated with.")
     status = models.CharField(max_length=20, choices=DraftStatus.choices, default=DraftStatus.QUEUED, db_index=True)
 
@@ -263,6 +267,42 @@ class Draft(models.Model):
     def text(self) -> str:
         """The text that would be published: the editor's when there is one."""
         return self.editor_text or self.ai_text
+
+
+class CopyRevision(models.Model):
+    """A request to revise a product's copy because it misled customers (opened from support tickets).
+
+    One open request per product and kind: a further report joins it (``reports`` grows) instead
+    of queueing a second draft. ``reports`` hold the customers' points redacted, each with where it
+    came from (a ticket id and its admin link), never a name or an address. The request closes
+    when its latest draft is decided (approved, published, rejected or superseded).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="copy_revisions")
+    kind = models.CharField(max_length=32, choices=CopyKind.choices, default=CopyKind.DESCRIPTION)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    reports = models.JSONField(
+        default=list, blank=True,
+        help_text="The customers' points, redacted: [{source, url, reason, text, at}].",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "kind"], condition=Q(status="open"), name="one_open_revision_per_product_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Revision of the {self.get_kind_display().lower()} of {self.product.sku}"
 
 
 class DraftEvent(models.Model):

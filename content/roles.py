@@ -14,7 +14,7 @@ EDITORS = "Editors"
 _WRITER_PERMISSIONS = [
     "view_product", "view_review", "view_prompttemplate", "view_templatepreview", "view_generationjob",
     "view_draft", "view_draftevent", "view_publishedcopy", "view_bannedphrase",
-    "view_attributeterm", "request_generation", "change_draft",
+    "view_attributeterm", "request_generation", "change_draft", "view_copyrevision",
 ]
 _EDITOR_PERMISSIONS = _WRITER_PERMISSIONS + [
     "review_draft", "publish_draft", "add_prompttemplate", "change_prompttemplate",

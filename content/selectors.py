@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Count, Q, QuerySet
 
 from content.catalog import catalog_generation  # noqa: F401  (re-exported: the storefront's cache reads it)
@@ -80,3 +82,37 @@ def drafts_for_staff(*, status: str | None = None, kind: str | None = None,
     if product:
         drafts = drafts.filter(Q(product__sku=product) | Q(product__slug=product))
     return drafts
+
+
+_WORDS = re.compile(r"[^\w]+")
+_SKU_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{2,63}")
+MIN_TITLE_CHARS = 8  # a title shorter than this ("Cap") is too common a word to count as a mention
+
+
+def _normalised(text: str) -> str:
+    return f" {_WORDS.sub(' ', (text or '').casefold()).strip()} "
+
+
+def products_mentioned(text: str, *, limit: int = 3) -> list[Product]:
+    """Active products a text names, deterministically: by SKU, by slug (a pasted product link), or by title.
+
+    A SKU or slug counts when it appears as a whole token (SKUs compared without case); a title
+    counts when all of it appears as a phrase, ignoring case and punctuation, and it is at least
+    ``MIN_TITLE_CHARS`` long. SKU and slug matches win over title matches; among titles the
+    longest match wins (so "Trail Runner GTX" beats "Trail Runner"). At most ``limit`` products.
+    """
+    tokens = {t.strip("./-_") for t in _SKU_TOKEN.findall(text or "")}
+    tokens.discard("")
+    candidates = tokens | {t.upper() for t in tokens} | {t.lower() for t in tokens}
+    active = Product.objects.filter(is_active=True)
+    exact = list(active.filter(Q(sku__in=candidates) | Q(slug__in=candidates)).order_by("pk")[:limit])
+    if exact:
+        return exact
+    haystack = _normalised(text)
+    titled = [(len(norm), pk) for pk, title in active.values_list("pk", "title").iterator()
+              if len(norm := _normalised(title).strip()) >= MIN_TITLE_CHARS and f" {norm} " in haystack]
+    if not titled:
+        return []
+    longest = max(length for length, _ in titled)
+    ids = sorted(pk for length, pk in titled if length == longest)[:limit]
+    return list(Product.objects.filter(pk__in=ids).order_by("pk"))

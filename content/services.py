@@ -323,7 +323,7 @@ def drafts_claim(*, limit: int, worker: str = "") -> list[Draft]:
         )
         claimed = list(
             Draft.objects.filter(pk__in=ids, status=DraftStatus.GENERATING, claimed_at=now)
-            .select_related("product", "template", "adapter")
+            .select_related("product", "template", "adapter", "revision")
         )
         DraftEvent.objects.bulk_create([
             DraftEvent(draft=d, from_status=DraftStatus.QUEUED, to_status=DraftStatus.GENERATING) for d in claimed
@@ -342,7 +342,7 @@ def drafts_generate(drafts: list[Draft]) -> dict[str, int]:
         return {"in_review": 0, "failed": 0, "requeued": 0}
     groups: dict[tuple, list[Draft]] = {}
     for draft in drafts:  # one model call per template and adapter (a split job's arms never share one)
-        groups.setdefault((draft.template_id, draft.adapter_id), []).append(draft)
+        groups.setdefault((draft.template_id, draft.adapter_id, draft.revision_id is not None), []).append(draft)
     totals = {"in_review": 0, "failed": 0, "requeued": 0}
     for group in groups.values():
         for key, value in _generate_group(group).items():
@@ -374,6 +374,24 @@ def product_with_feedback(product: Product, feedback: str) -> Product:
     return corrected
 
 
+MAX_REPORTS_IN_PROMPT = 8  # a revision request's newest points go into the prompt; all are listed on the request
+
+
+def revision_points(draft: Draft) -> tuple[str, ...]:
+    """The redacted customer points of the revision request a draft answers (none: an ordinary draft)."""
+    if not draft.revision_id:
+        return ()
+    reports = draft.revision.reports[-MAX_REPORTS_IN_PROMPT:]
+    return tuple(r.get("text", "") for r in reports if r.get("text"))
+
+
+def revision_strategy(template: PromptTemplate) -> str | None:
+    """A revision answers what customers said, so the model must read the prompt: planned copy (where the
+    model only ranks fixed sentences) becomes guarded generation (the model writes; numbers and attribute
+    values stay those of the facts). Other strategies are kept."""
+    return CopyStrategy.GUARDED if generation.strategy_for(template) == CopyStrategy.PLANNED else None
+
+
 def drafts_compose(drafts: list[Draft], *, banned: list[str], strategy: str | None = None,
                    embed: bool = True, adapter: str | None = None) -> list[Composed]:
     """Write and check the texts of drafts that share one template, saving nothing.
@@ -389,6 +407,7 @@ def drafts_compose(drafts: list[Draft], *, banned: list[str], strategy: str | No
         generation.CopyRequest(
             product=product_with_feedback(d.product, d.feedback), variant=d.variant, feedback=d.feedback,
             reviews=d.product.reviews.all() if d.kind == CopyKind.REVIEW_SUMMARY else (),
+            customer_reports=revision_points(d),
         )
         for d in drafts
     ]
@@ -408,8 +427,9 @@ def _generate_group(drafts: list[Draft]) -> dict[str, int]:
     banned = list(BannedPhrase.objects.filter(is_active=True).values_list("phrase", flat=True))
     # A split job's challenger arm names its adapter; every other draft is written with the active one (None).
     adapter = drafts[0].adapter.path if drafts[0].adapter_id else None
+    strategy = revision_strategy(drafts[0].template) if drafts[0].revision_id else None
     try:
-        composed = drafts_compose(drafts, banned=banned, adapter=adapter)
+        composed = drafts_compose(drafts, banned=banned, adapter=adapter, strategy=strategy)
     except inference.ModelError as exc:
         return _fail_or_requeue(drafts, str(exc), permanent=exc.permanent)
     counts = {"in_review": 0, "failed": 0, "requeued": 0}
@@ -701,6 +721,7 @@ def draft_regenerate(*, draft: Draft, actor) -> Draft:
             product_id=old.product_id, kind=old.kind, variant=old.variant, template=template_active(old.kind),
             regenerates=old, feedback=feedback, due_at=old.due_at, job=old.job,
             adapter_id=old.adapter_id,  # a split job's challenger stays the challenger
+            revision_id=old.revision_id,  # a revision request follows its drafts through every round
         )
         if old.job_id:  # one more draft for the job to wait for: progress stays within 100%
             GenerationJob.objects.filter(pk=old.job_id).update(total=F("total") + 1)

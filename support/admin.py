@@ -463,6 +463,7 @@ def ticket_context(request, ticket: Ticket) -> dict:
         "sla_breached": ticket.sla_breached(),
         "act_url": reverse("admin:ecomcms_support_ticket_act", args=[ticket.pk]),
         "message_kinds": Message.Author,
+        "copy_revisions": list(ticket.copy_revisions.select_related("product")),
     }
 
 

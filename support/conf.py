@@ -22,5 +22,8 @@ conf = AppSettings({
     # Share of tickets expected to fit no intent: picks the classifier's "none of these" rule.
     "SUPPORT_INTENT_OPEN_TRAFFIC": 0.4,
     "SUPPORT_REPLY_MAX_NEW_TOKENS": 120,
+    # Intents that say "the product copy misled me" (size, material, compatibility, what is in the box): a ticket
+    # with one of them that names a product opens (or joins) a revision request on that product's copy.
+    "SUPPORT_COPY_REVISION_INTENTS": ["not_as_described", "wrong_size", "incompatible", "missing_item"],
     "SUPPORT_API_THROTTLE_TICKETS": "20/hour",  # new tickets per client IP
 }, base=ecomcms_conf)

@@ -451,3 +451,24 @@ class TicketEvent(models.Model):  # noqa: DJ008 (a log row: the admin shows its 
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class TicketCopyRevision(models.Model):  # noqa: DJ008 (a link row: the admin shows its fields, never its name)
+    """A ticket that reported misleading product copy, and the revision request it opened or joined.
+
+    The link back from the editors' revision request (``content.CopyRevision``) to the tickets
+    behind it; both admin pages link to each other through it.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="copy_revisions")
+    revision = models.ForeignKey("ecomcms_content.CopyRevision", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("ecomcms_content.Product", on_delete=models.CASCADE, related_name="+")
+    intent = models.CharField(max_length=100, blank=True, help_text="The intent that made it a copy report.")
+    opened = models.BooleanField(default=False, help_text="This ticket opened the request (else it joined it).")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "product"], name="one_copy_report_per_ticket_product"),
+        ]

@@ -76,6 +76,7 @@ ADMIN_MODELS: dict[str, Ops] = {
     "ecomcms_content.draft": Ops(view=CONTENT, change=CONTENT),
     "ecomcms_content.reviewqueue": Ops(view=CONTENT, change=CONTENT),
     "ecomcms_content.editordecisions": Ops(view=CONTENT),  # the read-only report page
+    "ecomcms_content.copyrevision": Ops(view=CONTENT),  # opened by support tickets, read-only
     # Fine-tuning runs are an operator's tool: train, activate and roll back are superusers' (ecomcms.*_adapter).
     "ecomcms.adapter": Ops(view=ONLY_SUPERUSER, add=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
     "ecomcms.adapteractivation": Ops(view=ONLY_SUPERUSER),

@@ -146,6 +146,9 @@ def _build_world() -> World:
         ExperimentVariant.objects.create(experiment=experiment, product=product, kind="description", label=label,
                                          draft=arm, text=arm.ai_text)
     world.draft_content_type = ContentType.objects.get_for_model(draft).pk
+    from content.revisions import copy_revision_report
+
+    copy_revision_report(product=product, source="T-PERM", text="The page said size 42; it is a 40.")
 
     # Support: customer A's ticket (waiting for a person's triage, with a note and a suggestion), customer B's.
     make_taxonomy()

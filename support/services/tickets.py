@@ -246,6 +246,10 @@ def ticket_override_prediction(*, ticket: Ticket, field: str, value: str, actor)
                                        source=IntentLabel.Source.STAFF, created_by=actor)
         locked.save(update_fields=list(dict.fromkeys(fields)))
         _event(locked, TicketEvent.Kind.OVERRIDE, actor=actor, from_value=previous, to_value=value, comment=field)
+        if field == "intent":
+            from support.services.revisions import ticket_copy_revision  # it reads tickets: imported late
+
+            ticket_copy_revision(locked)
     return locked
 
 

@@ -32,6 +32,7 @@ from support.services._base import (
     _stale_before,
     _vector_bytes,
 )
+from support.services.revisions import ticket_copy_revision
 from support.services.suggestions import suggestion_request
 from support.services.tickets import _route_to_queue, ticket_model_text
 
@@ -209,6 +210,7 @@ def ticket_triage(ticket_id: int) -> Ticket | None:
             + ("; fits no known intent, so no reply is suggested" if out_of_scope else "")))
         if not out_of_scope:
             suggestion_request(ticket=locked, actor=None)
+        ticket_copy_revision(locked)
     return locked
 
 

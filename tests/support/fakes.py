@@ -22,7 +22,7 @@ class ScriptedGenerator(FakeGenerator):
     reply = "Hello [NAME_1], you can return any item within 30 days [1].\nBest regards, the shop team"
     prompts: list = []
 
-    def generate(self, prompts, options):
+    def generate(self, prompts, options, **kwargs):  # groundings (guarded copy) are ignored
         ScriptedGenerator.prompts.extend(prompts)
         return [Generation(text=self.reply, model_id="scripted-generator", tokens_in=len(p.user.split()), tokens_out=12,
                            seconds=0.01, batch_size=len(prompts)) for p in prompts]
