@@ -45,6 +45,9 @@ BEAT_SCHEDULE = {
     "sweep-generation": {"task": "content.sweep", "schedule": 60.0},
     "support-sla-breaches": {"task": "support.flag_sla_breaches", "schedule": 60.0},
     "support-sweep": {"task": "support.sweep", "schedule": 60.0},
+    # Does nothing until SUPPORT_IMAP_HOST is set (this product's settings take the interval from
+    # SUPPORT_IMAP_POLL_SECONDS).
+    "support-poll-mailbox": {"task": "support.poll_mailbox", "schedule": 60.0},
     "support-retrain-intents": {"task": "support.retrain_intents", "schedule": 24 * 3600.0},
     # Nightly at 03:30 UTC: a new recommender version from the stored events (activated if it passes the
     # sanity check and the shop setting allows; see docs/recommender.md).

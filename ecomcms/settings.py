@@ -410,6 +410,24 @@ SUPPORT_REPLY_MAX_NEW_TOKENS = env.integer("SUPPORT_REPLY_MAX_NEW_TOKENS", 120, 
 SUPPORT_COPY_REVISION_INTENTS = env.items(
     "SUPPORT_COPY_REVISION_INTENTS", ["not_as_described", "wrong_size", "incompatible", "missing_item"])
 SUPPORT_API_THROTTLE_TICKETS = _throttle_rate("API_THROTTLE_TICKETS", "20/hour")  # new tickets per client IP
+# Inbound email: customers' emails to the support mailbox become tickets and replies (docs/support.md).
+# Off while SUPPORT_IMAP_HOST is empty. The password may come from SUPPORT_IMAP_PASSWORD_FILE.
+SUPPORT_IMAP_HOST = env.string("SUPPORT_IMAP_HOST", "")
+SUPPORT_IMAP_SSL = env.boolean("SUPPORT_IMAP_SSL", True)
+SUPPORT_IMAP_STARTTLS = env.boolean("SUPPORT_IMAP_STARTTLS", False)
+SUPPORT_IMAP_PORT = env.integer("SUPPORT_IMAP_PORT", 993, minimum=1)
+SUPPORT_IMAP_USER = env.string("SUPPORT_IMAP_USER", "")
+SUPPORT_IMAP_PASSWORD = env.string("SUPPORT_IMAP_PASSWORD", "")
+SUPPORT_IMAP_MAILBOX = env.string("SUPPORT_IMAP_MAILBOX", "INBOX")
+SUPPORT_IMAP_QUARANTINE_MAILBOX = env.string("SUPPORT_IMAP_QUARANTINE_MAILBOX", "Quarantine")
+SUPPORT_IMAP_POLL_SECONDS = env.integer("SUPPORT_IMAP_POLL_SECONDS", 60, minimum=5)
+SUPPORT_IMAP_MAX_BYTES = env.integer("SUPPORT_IMAP_MAX_BYTES", 10_000_000, minimum=10_000)
+SUPPORT_IMAP_BATCH = env.integer("SUPPORT_IMAP_BATCH", 50, minimum=1)
+SUPPORT_IMAP_TIMEOUT = env.integer("SUPPORT_IMAP_TIMEOUT", 30, minimum=1)
+if SUPPORT_IMAP_HOST and not (SUPPORT_IMAP_USER and SUPPORT_IMAP_PASSWORD):
+    raise ImproperlyConfigured("SUPPORT_IMAP_USER and SUPPORT_IMAP_PASSWORD(_FILE): required with SUPPORT_IMAP_HOST")
+CELERY_BEAT_SCHEDULE["support-poll-mailbox"] = {
+    **CELERY_BEAT_SCHEDULE["support-poll-mailbox"], "schedule": float(SUPPORT_IMAP_POLL_SECONDS)}
 
 # --- Model runtime --------------------------------------------------------------------------
 ECOMCMS_MODEL_CACHE = Path(

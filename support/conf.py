@@ -26,4 +26,17 @@ conf = AppSettings({
     # with one of them that names a product opens (or joins) a revision request on that product's copy.
     "SUPPORT_COPY_REVISION_INTENTS": ["not_as_described", "wrong_size", "incompatible", "missing_item"],
     "SUPPORT_API_THROTTLE_TICKETS": "20/hour",  # new tickets per client IP
+    # Inbound email (support.services.mailbox): off while the host is empty.
+    "SUPPORT_IMAP_HOST": "",
+    "SUPPORT_IMAP_PORT": 993,
+    "SUPPORT_IMAP_USER": "",
+    "SUPPORT_IMAP_PASSWORD": "",
+    "SUPPORT_IMAP_MAILBOX": "INBOX",
+    "SUPPORT_IMAP_SSL": True,  # TLS from the first byte (port 993); off: plain IMAP, STARTTLS if asked
+    "SUPPORT_IMAP_STARTTLS": False,
+    "SUPPORT_IMAP_QUARANTINE_MAILBOX": "Quarantine",  # emails without a usable sender are copied here
+    "SUPPORT_IMAP_POLL_SECONDS": 60,
+    "SUPPORT_IMAP_MAX_BYTES": 10_000_000,  # larger emails: the ticket gets what the first this-many bytes say
+    "SUPPORT_IMAP_BATCH": 50,  # emails taken in per poll
+    "SUPPORT_IMAP_TIMEOUT": 30,  # seconds per network operation
 }, base=ecomcms_conf)

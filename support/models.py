@@ -301,6 +301,9 @@ class Message(models.Model):  # noqa: DJ008 (a log row: the admin shows its fiel
         help_text="The suggestion this reply was sent from.",
     )
     emailed_at = models.DateTimeField(null=True, blank=True)
+    email_message_id = models.CharField(
+        max_length=255, blank=True, db_index=True,
+        help_text="The Message-ID of the email this reply went out as: a customer's answer to it threads here.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -472,3 +475,47 @@ class TicketCopyRevision(models.Model):  # noqa: DJ008 (a link row: the admin sh
         constraints = [
             models.UniqueConstraint(fields=["ticket", "product"], name="one_copy_report_per_ticket_product"),
         ]
+
+
+class InboundEmail(models.Model):
+    """One email taken in from the support mailbox, and what it became. Its key makes taking it in idempotent.
+
+    The key is the Message-ID (or a hash of the email when it has none), unique: a poll
+    that crashed after committing and before marking the email done finds the row on its
+    next try and only marks it done. Skipped (bounces, auto-replies) and quarantined
+    emails are kept here with the reason, so nothing taken from the mailbox is silently lost.
+    """
+
+    class Outcome(models.TextChoices):
+        TICKET = "ticket", "New ticket"
+        REPLY = "reply", "Reply on a ticket"
+        SKIPPED = "skipped", "Skipped (bounce or auto-reply)"
+        QUARANTINED = "quarantined", "Quarantined"
+
+    message_key = models.CharField(max_length=255, unique=True, help_text="Message-ID, or sha256:<hash> without one.")
+    message_id = models.CharField(max_length=998, blank=True)
+    fingerprint = models.CharField(max_length=64, help_text="Sender, date, subject and body: the same email twice.")
+    in_reply_to = models.JSONField(default=list, blank=True)
+    references = models.JSONField(default=list, blank=True)
+    from_address = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    size = models.PositiveIntegerField(default=0, help_text="Bytes on the server.")
+    truncated = models.BooleanField(default=False, help_text="Over SUPPORT_IMAP_MAX_BYTES: only the start was read.")
+    mailbox = models.CharField(max_length=200, blank=True)
+    uid = models.PositiveBigIntegerField(null=True, blank=True)
+    uidvalidity = models.PositiveBigIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, db_index=True)
+    reason = models.TextField(blank=True, help_text="Why it was skipped or quarantined, or what was odd about it.")
+    defects = models.JSONField(default=list, blank=True, help_text="What the email parser found broken.")
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
+    customer_message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = "inbound email"
+
+    def __str__(self):
+        from support.privacy import mask_cards
+
+        return f"{self.get_outcome_display()}: {mask_cards(self.subject) or '(no subject)'}"

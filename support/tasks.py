@@ -42,6 +42,17 @@ def sweep() -> dict:
     return services.support_sweep()
 
 
+@shared_task(name="support.poll_mailbox", acks_late=True)
+def poll_mailbox() -> dict:
+    """Take in the support mailbox's new emails as tickets and replies (Celery beat, every
+    ``SUPPORT_IMAP_POLL_SECONDS``). Redelivery is harmless: an email already taken in is only marked done."""
+    try:
+        return services.mailbox_poll()
+    except services.MailboxError as exc:  # the server is down or refused: the next poll tries again
+        services.logger.warning("support mailbox not polled: %s", exc)
+        return {"enabled": True, "error": str(exc)}
+
+
 @shared_task(name="support.flag_sla_breaches")
 def flag_sla_breaches() -> int:
     """Flag overdue first responses and resolutions (Celery beat, every minute)."""

@@ -54,7 +54,8 @@ def database_url(settings_dict: dict) -> str:
 class WorkerProcess:
     """A real `celery worker` subprocess on the configured broker and the test database."""
 
-    def __init__(self, queues: str, log_path: Path, extra_env: dict | None = None, name: str = ""):
+    def __init__(self, queues: str, log_path: Path, extra_env: dict | None = None, name: str = "",
+                 app: str = "ecomcms"):
         from django.db import connection
 
         env = dict(os.environ)
@@ -68,7 +69,7 @@ class WorkerProcess:
         self.log_path = log_path
         self._log = log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ecomcms", "worker", "-Q", queues, "--concurrency", "1",
+            [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queues, "--concurrency", "1",
              "--pool", "prefork", "-n", name or f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
              "--loglevel", "INFO"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -132,9 +133,10 @@ def start_worker(transactional_db, tmp_path):
     app.control.purge()
     workers: list[WorkerProcess] = []
 
-    def start(queues: str = "generation,default", **extra_env) -> WorkerProcess:
+    def start(queues: str = "generation,default", app: str = "ecomcms", **extra_env) -> WorkerProcess:
+        """``app``: the Celery app module (a test's own may wrap this product's to inject a fault)."""
         worker = WorkerProcess(queues, tmp_path / f"worker-{len(workers)}.log", extra_env,
-                               name=f"test-{os.getpid()}-{len(workers)}@%h")
+                               name=f"test-{os.getpid()}-{len(workers)}@%h", app=app)
         workers.append(worker)
         return worker
 

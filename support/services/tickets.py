@@ -10,7 +10,8 @@ from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +22,7 @@ from support.conf import conf
 from support.models import (
     Channel,
     Confidence,
+    InboundEmail,
     Intent,
     IntentLabel,
     Message,
@@ -273,13 +275,26 @@ def _route_to_queue(ticket: Ticket, queue: Queue | None, *, actor) -> list[str]:
 
 # --- Messages and email ---------------------------------------------------------------------------
 
-def _email_customer(ticket: Ticket, text: str) -> None:
+def _new_message_id() -> str:
+    """A Message-ID for a reply (without brackets): a customer's answer names it in In-Reply-To, so it threads."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "localhost"
+    return make_msgid(domain=domain)[1:-1]
+
+
+def _email_customer(ticket: Ticket, text: str, *, message_id: str) -> None:
     footer = f"\n\n--\n{conf.SUPPORT_SHOP_NAME} support, ticket {ticket.public_id}"
+    headers = {"Message-ID": f"<{message_id}>"}
+    # The customer's own emails on this ticket: their mail program shows our reply in the same conversation.
+    earlier = list(InboundEmail.objects.filter(ticket=ticket).exclude(message_id="")
+                   .order_by("-received_at", "-pk").values_list("message_id", flat=True)[:10])
+    if earlier:
+        headers["In-Reply-To"] = f"<{earlier[0]}>"
+        headers["References"] = " ".join(f"<{mid}>" for mid in reversed(earlier))
     try:
-        send_mail(
-            subject=f"Re: {ticket.subject} [{ticket.public_id}]", message=text + footer,
-            from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[ticket.customer_email], fail_silently=False,
-        )
+        EmailMessage(
+            subject=f"Re: {ticket.subject} [{ticket.public_id}]", body=text + footer,
+            from_email=settings.DEFAULT_FROM_EMAIL, to=[ticket.customer_email], headers=headers,
+        ).send(fail_silently=False)
     except (SMTPException, OSError) as exc:
         raise SupportError(f"the email to the customer could not be sent ({exc}); nothing was recorded") from exc
 
@@ -297,6 +312,7 @@ def _send_staff_reply(ticket: Ticket, *, actor, text: str, status_after: str, su
     message = Message.objects.create(
         ticket=ticket, author_kind=Message.Author.STAFF, author=actor, body=text, redacted_body=redacted.text,
         redactions=redacted.mapping, suggestion=suggestion, emailed_at=now, created_at=now,
+        email_message_id=_new_message_id(),
     )
     if ticket.first_responded_at is None:
         ticket.first_responded_at = now
@@ -307,7 +323,7 @@ def _send_staff_reply(ticket: Ticket, *, actor, text: str, status_after: str, su
            comment=f"reply emailed to the customer{' from suggestion ' + str(suggestion.pk) if suggestion else ''}")
     if status_after and status_after != ticket.status:
         _set_status(ticket, status_after, actor=actor, comment="after a reply", now=now)
-    _email_customer(ticket, text)
+    _email_customer(ticket, text, message_id=message.email_message_id)
     return message
 
 

@@ -341,10 +341,10 @@ def test_when_the_email_cannot_be_sent_nothing_is_recorded(agent, monkeypatch):
     ticket, _ = make_ticket()
     suggestion = ready_suggestion(ticket)
 
-    def refuse(**kwargs):
+    def refuse(self, **kwargs):
         raise SMTPException("relay refused")
 
-    monkeypatch.setattr("support.services.tickets.send_mail", refuse)
+    monkeypatch.setattr("support.services.tickets.EmailMessage.send", refuse)
 
     with pytest.raises(services.SupportError, match="could not be sent"):
         services.suggestion_accept(suggestion=suggestion, actor=agent)
