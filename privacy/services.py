@@ -31,7 +31,12 @@ Erasure removes the person and keeps the statistics. In one transaction:
 * trained recommender versions: the customer id in each artifact becomes its
   pseudonym (a new file; the old one is deleted after commit), so the id no
   longer gets personal recommendations;
-* the admin's change log: a ticket's description (its subject) goes.
+* the admin's change log: a ticket's description (its subject) goes;
+* emails taken in from the support mailbox (on the customer's tickets, or from the address):
+  sender becomes its pseudonym, subject ``[erased]``, the threading headers and the reason of a
+  quarantined one go; the outcome, size and times stay, and so does the key (a Message-ID), which
+  keeps the same email from becoming a ticket again. The emails themselves are on the mail
+  server: delete them there.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ import numpy as np
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from ecomcms import errors
@@ -58,6 +63,7 @@ from recommender.artifacts import Artifact, artifact_path
 from recommender.models import Event, ModelVersion, VersionStatus
 from recommender.services import STALE_TRAINING
 from support.models import (
+    InboundEmail,
     IntentLabel,
     IntentModel,
     Message,
@@ -206,6 +212,22 @@ def _erase_tickets(tickets: list[Ticket]) -> dict[str, int]:
     return counts
 
 
+def _erase_inbound_emails(customer: Customer, ticket_ids: list[int]) -> int:
+    match = Q(ticket_id__in=ticket_ids)
+    if customer.email:
+        match |= Q(from_address__iexact=customer.email)
+    erased = 0
+    for row in InboundEmail.objects.filter(match).select_for_update():
+        row.from_address = pseudonym("email", row.from_address) if row.from_address else ""
+        row.subject = ERASED if row.subject else ""
+        row.message_id, row.in_reply_to, row.references = "", [], []
+        if row.outcome == InboundEmail.Outcome.QUARANTINED:
+            row.reason = ERASED  # it quotes the From header
+        row.save(update_fields=["from_address", "subject", "message_id", "in_reply_to", "references", "reason"])
+        erased += 1
+    return erased
+
+
 _EVENT_FIELDS = {"customer_id": "customer", "session_id": "session", "order_id": "order"}
 
 
@@ -308,6 +330,7 @@ def customer_data_erase(*, email: str | None = None, customer_id: str | None = N
             ticket_ids = [t.pk for t in tickets]
             retrain = _intent_models_trained_on(ticket_ids)
             counts = _erase_tickets(tickets)
+            counts["inbound_emails"] = _erase_inbound_emails(customer, ticket_ids)
             counts.update(_pseudonymise_events(event_ids))
             counts["recommender_versions"] = (_rewrite_artifacts(customer.customer_id, written, replaced)
                                               if customer.customer_id else 0)

@@ -27,6 +27,7 @@ from support import checks, selectors, services
 from support.models import (
     CannedResponse,
     Confidence,
+    InboundEmail,
     Intent,
     IntentLabel,
     IntentModel,
@@ -509,6 +510,29 @@ class ReplySuggestionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("ticket__public_id", "text", "sent_text", "reject_reason")
     list_select_related = ("ticket", "decided_by")
     readonly_fields = [f.name for f in ReplySuggestion._meta.fields] + ["articles", "canned_responses"]
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every email taken in from the support mailbox and what it became; skipped and quarantined ones say why."""
+
+    list_display = ("received_at", "outcome", "masked_subject", "from_address", "ticket", "short_reason", "size")
+    list_filter = ("outcome", "truncated")
+    search_fields = ("ticket__public_id", "from_address", "message_key")
+    list_select_related = ("ticket",)
+    fields = readonly_fields = (
+        "received_at", "outcome", "reason", "ticket", "customer_message", "from_address", "masked_subject",
+        "message_id", "message_key", "in_reply_to", "references", "size", "truncated", "defects", "mailbox", "uid",
+        "uidvalidity", "fingerprint",
+    )
+
+    @admin.display(description="Subject")
+    def masked_subject(self, obj):
+        return mask_cards(obj.subject)
+
+    @admin.display(description="Reason")
+    def short_reason(self, obj):
+        return obj.reason[:80]
 
 
 @admin.register(SuggestionRates)

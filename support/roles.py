@@ -16,7 +16,7 @@ _AGENT_PERMISSIONS = [
     "view_replysuggestion", "view_suggestionrates", "view_knowledgearticle", "add_knowledgearticle",
     "change_knowledgearticle", "view_cannedresponse", "add_cannedresponse", "change_cannedresponse", "view_intent",
     "view_queue", "view_priorityrule", "view_intentlabel", "view_intentmodel", "view_ticketevent",
-    "view_ticketcopyrevision",
+    "view_ticketcopyrevision", "view_inboundemail",
 ]
 _LEAD_PERMISSIONS = _AGENT_PERMISSIONS + [
     "add_intent", "change_intent", "add_queue", "change_queue", "add_priorityrule", "change_priorityrule",

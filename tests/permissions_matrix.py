@@ -96,6 +96,7 @@ ADMIN_MODELS: dict[str, Ops] = {
     "ecomcms_support.triagequeue": Ops(view=SUPPORT, change=SUPPORT),
     "ecomcms_support.replysuggestion": Ops(view=SUPPORT, delete=ONLY_SUPERUSER),
     "ecomcms_support.suggestionrates": Ops(view=SUPPORT),
+    "ecomcms_support.inboundemail": Ops(view=SUPPORT),  # written by the mailbox poll, read-only
     "ecomcms_support.intentlabel": Ops(view=SUPPORT, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
     "ecomcms_support.intentmodel": Ops(view=SUPPORT, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
     # Recommender, storefront tokens and accounts: no role is given them; superusers only.

@@ -108,7 +108,7 @@ def _build_world() -> World:
     from storefront.models import Experiment, ExperimentVariant, Scope
     from storefront.services import token_create
     from support import services as support_services
-    from support.models import IntentLabel, IntentModel, PriorityRule, ReplySuggestion, Ticket
+    from support.models import InboundEmail, IntentLabel, IntentModel, PriorityRule, ReplySuggestion, Ticket
     from tests.content.factories import make_product
     from tests.storefront.factories import make_draft, publish
     from tests.support.factories import make_knowledge, make_taxonomy, make_ticket
@@ -162,6 +162,8 @@ def _build_world() -> World:
     other, world.other_ticket_token = make_ticket(subject=f"Refund {OTHER_TICKET}", body=f"My refund {OTHER_TICKET}",
                                                   email="bert@example.com", customer_id="cust-b")
     IntentLabel.objects.create(ticket=ticket, text="where is my parcel", intent="track_order", source="staff")
+    InboundEmail.objects.create(message_key="perm-1@example.com", fingerprint="0" * 64, from_address="anna@example.com",
+                                subject=f"Parcel {TICKET}", outcome="ticket", ticket=ticket)
     IntentModel.objects.create(embedding_model="fake", n_train=3, labels=["track_order"], threshold=0.5,
                                artifact="none")
     world.ticket_public_id, world.other_ticket_public_id = ticket.public_id, other.public_id

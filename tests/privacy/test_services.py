@@ -19,7 +19,16 @@ from recommender import services as recommender_services
 from recommender.artifacts import Artifact, artifact_path
 from recommender.models import Event, ModelVersion, VersionStatus
 from support import services as support_services
-from support.models import IntentLabel, IntentModel, Message, ReplySuggestion, Ticket, TicketEvent, TriageStatus
+from support.models import (
+    InboundEmail,
+    IntentLabel,
+    IntentModel,
+    Message,
+    ReplySuggestion,
+    Ticket,
+    TicketEvent,
+    TriageStatus,
+)
 from tests.privacy.factories import (
     ANNA_CARD,
     ANNA_EMAIL,
@@ -154,6 +163,26 @@ def test_after_erasure_none_of_the_customers_data_is_left_anywhere_in_the_databa
     dump = database_dump().lower()
     assert [text for text in ANNA_TEXTS + [ANNA_EMAIL.title()] if text.lower() in dump] == []
     assert [text for text in BOB_TEXTS if text.lower() not in dump] == []  # another customer is untouched
+
+
+def test_the_customers_emails_taken_in_from_the_mailbox_are_erased_and_anothers_are_not(world, officer):
+    InboundEmail.objects.create(message_key="m1@example.com", message_id="m1@example.com", fingerprint="1" * 64,
+                                from_address=ANNA_EMAIL, subject="My blue umbrella", outcome="ticket",
+                                references=["m0@example.com"], ticket=world.anna_tickets[0])
+    InboundEmail.objects.create(message_key="m2@example.com", fingerprint="2" * 64, from_address=ANNA_EMAIL.upper(),
+                                subject="Out of office: Anna Becker", outcome="skipped", reason="auto-reply: x")
+    bob = InboundEmail.objects.create(message_key="m3@example.com", fingerprint="3" * 64, from_address=BOB_EMAIL,
+                                      subject="leaking kettle", outcome="ticket")
+    bob_before = InboundEmail.objects.filter(pk=bob.pk).values().get()
+
+    summary = erase_anna(officer)
+
+    assert summary.counts["inbound_emails"] == 2
+    rows = list(InboundEmail.objects.exclude(pk=bob.pk).order_by("pk").values_list(
+        "from_address", "subject", "message_id", "references", "outcome", "message_key"))
+    assert rows == [(pseudonym("email", ANNA_EMAIL), "[erased]", "", [], "ticket", "m1@example.com"),
+                    (pseudonym("email", ANNA_EMAIL), "[erased]", "", [], "skipped", "m2@example.com")]
+    assert InboundEmail.objects.filter(pk=bob.pk).values().get() == bob_before
 
 
 def test_another_customers_rows_are_exactly_as_they_were(world, officer):
