@@ -9,6 +9,7 @@ class SupportConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from support import finetuning  # noqa: F401  (registers the support.reply fine-tuning purpose)
         from support.roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)

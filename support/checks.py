@@ -55,6 +55,8 @@ _COMMITMENT = re.compile(
 #: A made-up code: 6+ characters of capitals and digits with at least one digit and one capital ("REFUND2024").
 _CODE = re.compile(r"(?<![\w\[-])(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,}[A-Z0-9](?![\w\]-])")
 _FIGURE = re.compile(r"(?<![\w\[])\d+(?:[.,]\d+)?(?![\w\]])")
+#: The number of a numbered list item ("2. Open ..."): layout, not a figure.
+_LIST_NUMBER = re.compile(r"^(\s*)\d{1,2}[.)](?=\s)", re.MULTILINE)
 
 
 def _norm(text: str) -> str:
@@ -153,7 +155,7 @@ def reply_flags(text: str, *, sources: Sequence[Source], ticket_text: str, mappi
     for match in _CODE.finditer(text):
         if _norm(match.group()) not in given:
             flag("code", f'Contains the code "{match.group()}", which is not in the articles or the ticket.')
-    without_markup = _PLACEHOLDER.sub(" ", _CITATION.sub(" ", text))
+    without_markup = _LIST_NUMBER.sub(r"\1", _PLACEHOLDER.sub(" ", _CITATION.sub(" ", text)))
     for match in _FIGURE.finditer(without_markup):
         if not re.search(rf"(?<![\d.,]){re.escape(match.group())}(?![\d])", given):
             flag("figure", f'Mentions "{match.group()}", a figure the articles and the ticket do not give.')

@@ -110,30 +110,51 @@ INTENTS = [
 ]
 
 ARTICLES = [
-    ("Shipping times and tracking", "https://shop.example/help/shipping", ["shipping", "tracking"],
+    ("Shipping times and tracking", "https://shop.example/help/shipping",
+     ["shipping", "tracking", "track_order", "delivery_period", "delivery_options"],
      "Standard delivery takes 3-5 business days and express delivery 1-2 business days. When your parcel leaves our "
      "warehouse we email you a tracking link. If the tracking has not changed for 5 business days, reply to our email "
      "and we will open an investigation with the carrier and send a replacement or a refund if the parcel is lost."),
-    ("Returns", "https://shop.example/help/returns", ["returns"],
+    ("Returns", "https://shop.example/help/returns", ["returns", "check_refund_policy"],
      "You can return any item within 30 days of delivery, unworn and with its labels. Start a return from the Orders "
      "page of your account; we email you a prepaid return label. Sale items can be returned too. Pack the item "
      "safely and drop the parcel at any post office."),
-    ("Refunds", "https://shop.example/help/refunds", ["refunds", "returns"],
+    ("Refunds", "https://shop.example/help/refunds", ["refunds", "returns", "get_refund", "track_refund"],
      "We refund the original payment method within 5 business days after your return reaches our warehouse. A "
      "damaged or faulty delivery is refunded in full, including shipping, once you send us a photo of the damage. "
      "Refunds by bank transfer can take 2-3 more days to appear on your statement."),
-    ("Warranty", "https://shop.example/help/warranty", ["warranty", "repairs"],
+    ("Warranty", "https://shop.example/help/warranty", ["warranty", "repairs", "warranty_claim"],
      "Every product has a 2-year warranty against manufacturing defects. Send us a photo or short video of the fault "
      "and your order number; we repair or replace the product, or refund it if neither is possible. Wear and tear "
      "and accidental damage are not covered."),
-    ("Changing or cancelling an order", "https://shop.example/help/order-changes", ["orders"],
+    ("Changing or cancelling an order", "https://shop.example/help/order-changes",
+     ["orders", "cancel_order", "change_order", "change_shipping_address", "check_cancellation_fee"],
      "You can change the size, colour, quantity or delivery address, or cancel an order, until it ships: usually "
      "within 2 hours of ordering. Reply to your order confirmation or contact us with the order number. Once the "
      "order has shipped it cannot be changed, but you can return it for free."),
-    ("Payment methods and failed payments", "https://shop.example/help/payments", ["payments", "billing"],
+    ("Payment methods and failed payments", "https://shop.example/help/payments",
+     ["payments", "billing", "payment_issue", "check_payment_methods"],
      "We accept Visa, Mastercard, PayPal and bank transfer. A declined card is usually blocked by the bank; try "
      "again or use another method. If you were charged twice, the duplicate is an authorisation that your bank "
      "releases within 5 business days; if it is still there after that, we refund it at once."),
+    ("Your account", "https://shop.example/help/account",
+     ["account", "create_account", "edit_account", "delete_account", "switch_account", "recover_password",
+      "registration_problems", "set_up_shipping_address", "place_order"],
+     "Create an account with your email address on the Sign up page; you can also order as a guest. Under Account "
+     "settings you can change your name, email, password and saved delivery addresses, or delete the account. "
+     "Forgot your password? Use Forgot password on the Sign in page and we email you a link to set a new one."),
+    ("Invoices", "https://shop.example/help/invoices", ["invoices", "billing", "check_invoice", "get_invoice"],
+     "Every order has an invoice: open the order on the Orders page of your account and choose Download invoice. "
+     "We also email the invoice when the order ships. If a detail on it is wrong, reply to that email and we send "
+     "a corrected one."),
+    ("Contact us", "https://shop.example/help/contact",
+     ["contact", "contact_customer_service", "contact_human_agent", "complaint", "review"],
+     "Our support team answers emails and the contact form on every business day, usually within one business "
+     "day. Tell us your order number so that we can help faster. We read every complaint and every review, and a "
+     "person replies to each one."),
+    ("Newsletter", "https://shop.example/help/newsletter", ["newsletter", "newsletter_subscription"],
+     "Subscribe to the newsletter at the bottom of any page or under Account settings. Every newsletter has an "
+     "Unsubscribe link, and you can change your choice under Account settings at any time."),
 ]
 
 CANNED = [

@@ -72,6 +72,15 @@ def _require_text_list(value, field: str) -> None:
         raise ValidationError({field: 'A JSON list of texts, e.g. ["first", "second"].'})
 
 
+class ReplyStrategy(models.TextChoices):
+    """How a suggested reply is written (``support.replies``); chosen per intent from the measured table."""
+
+    MODEL = "model", "Model writes it"
+    NEAREST = "nearest", "Reply to the nearest resolved ticket, adapted"
+    CANNED = "canned", "The intent's canned response, filled"
+    COMBINED = "combined", "Model, given the nearest resolved reply"
+
+
 class Queue(models.Model):
     """A team's queue, with its service-level targets in hours."""
 
@@ -101,6 +110,10 @@ class Intent(models.Model):
         Queue, null=True, blank=True, on_delete=models.SET_NULL, help_text="Where its tickets go."
     )
     is_active = models.BooleanField(default=True)
+    reply_strategy = models.CharField(
+        max_length=10, choices=ReplyStrategy.choices, blank=True,
+        help_text="How its suggested replies are written; empty = SUPPORT_REPLY_STRATEGY (evaluate_replies --apply "
+                  "sets it from the measured table).")
 
     class Meta:
         ordering = ["name"]
@@ -139,6 +152,8 @@ class CannedResponse(models.Model):
     """A reply template staff reuse; global (no queue) or for one queue."""
 
     queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses")
+    intent = models.CharField(max_length=100, blank=True, db_index=True,
+                              help_text="The intent it answers (the canned strategy fills it from the ticket).")
     title = models.CharField(max_length=200)
     body = models.TextField()
     is_active = models.BooleanField(default=True)
@@ -336,6 +351,8 @@ class ReplySuggestion(models.Model):
     citations = models.JSONField(default=list, blank=True, help_text="Article ids the reply cites.")
     model_id = models.CharField(max_length=200, blank=True)
     prompt_version = models.CharField(max_length=50, blank=True)
+    strategy = models.CharField(max_length=10, choices=ReplyStrategy.choices, blank=True,
+                                help_text="How the reply was written (a template strategy uses no model).")
     options = models.JSONField(default=dict, blank=True)
     tokens_in = models.PositiveIntegerField(null=True, blank=True)
     tokens_out = models.PositiveIntegerField(null=True, blank=True)

@@ -21,6 +21,7 @@ One module per concern, re-exported here so callers keep ``from support import s
 - ``tickets``: create, authenticate, transitions, assignment, overrides, replies and email
 - ``knowledge``: knowledge-base embeddings and retrieval
 - ``suggestions``: suggested replies (request, claim, generate, decide)
+- ``strategies``: which reply strategy an intent gets, and the templates (nearest resolved reply, canned) it uses
 - ``triage``: predictions in the worker
 - ``sweep``: recovering work lost with a worker or a message
 - ``intents``: intent classifier training
@@ -64,6 +65,13 @@ from support.services.knowledge import (
 )
 from support.services.mailbox import MailboxError, inbound_email_receive, mailbox_poll, mailbox_settings
 from support.services.sla import DEFAULT_FIRST_RESPONSE_HOURS, DEFAULT_RESOLUTION_HOURS, sla_flag_breaches
+from support.services.strategies import (
+    intent_articles,
+    intent_canned,
+    nearest_resolved_reply,
+    reply_strategies_apply,
+    strategy_for_intent,
+)
 from support.services.suggestions import (
     reply_send_blockers,
     suggestion_accept,
@@ -103,6 +111,7 @@ __all__ = [
     "knowledge_changed", "knowledge_refresh_embeddings", "knowledge_retrieve", "mailbox_poll", "mailbox_settings",
     "reply_send_blockers", "sla_flag_breaches", "suggestion_accept", "suggestion_edit_and_send",
     "suggestion_reject", "suggestion_request", "suggestions_claim", "suggestions_generate", "suggestions_process",
+    "intent_articles", "intent_canned", "nearest_resolved_reply", "reply_strategies_apply", "strategy_for_intent",
     "support_sweep", "ticket_assign", "ticket_authenticate", "ticket_create", "ticket_label_import",
     "ticket_model_text", "ticket_override_prediction", "ticket_reply", "ticket_retriage", "ticket_transition",
     "ticket_triage", "triage_predict",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -13,7 +14,8 @@ from django.utils import timezone
 
 from ecomcms import inference
 from ecomcms.errors import require_permission
-from support import checks, prompts
+from ecomcms.finetune.selectors import adapter_active_path
+from support import checks, prompts, replies
 from support.conf import conf
 from support.models import CannedResponse, KnowledgeArticle, Message, ReplySuggestion, Ticket, TicketEvent, TicketStatus
 from support.privacy import log_safe, redact_text, restore, thread_redaction
@@ -34,7 +36,14 @@ from support.services._base import (
     _stale_before,
     _worker_name,
 )
-from support.services.knowledge import knowledge_refresh_embeddings, knowledge_retrieve
+from support.services.knowledge import TOP_ARTICLES, knowledge_refresh_embeddings, knowledge_retrieve
+from support.services.strategies import (
+    intent_articles,
+    intent_canned,
+    nearest_resolved_reply,
+    shop_details,
+    strategy_for_intent,
+)
 from support.services.tickets import _send_staff_reply
 
 logger = logging.getLogger(__name__)
@@ -94,13 +103,16 @@ def suggestions_claim(*, limit: int, first_id: int | None = None, worker: str = 
 @dataclass
 class _Context:
     suggestion: ReplySuggestion
-    prompt: inference.ChatPrompt
+    prompt: inference.ChatPrompt | None  # None: a template strategy wrote ``body``, no model call
     sources: list[prompts.Source]
     mapping: dict[str, str]
     ticket_text: str
     customer: str
     based_on: Message | None
     quote: list[str]
+    strategy: str = "model"
+    body: str = ""
+    template: dict = field(default_factory=dict)  # where a template strategy's text came from (provenance)
 
 
 def _thread_context(ticket: Ticket) -> tuple[str, list[prompts.ThreadMessage], dict[str, str], str, Message | None]:
@@ -134,17 +146,65 @@ def _relevant_sentences(sources: list[prompts.Source], query: np.ndarray, limit:
     candidates = checks.sentences(article.body)[:40]
     if len(candidates) <= limit:
         return candidates
-    similarities = _embed(candidates) @ query
-    best = sorted(np.argsort(-similarities)[:limit].tolist())
-    return [candidates[i] for i in best]
+    return replies.relevant_sentences(candidates, _embed(candidates), query, limit)
+
+
+def _intent_first(ticket: Ticket, retrieved: list[prompts.Source]) -> list[prompts.Source]:
+    """The intent's article (its tags name the intent) first, then the retrieved ones: at most TOP_ARTICLES."""
+    own = [prompts.Source(0, "article", a.pk, a.title, a.body, 1.0, a.url) for a in intent_articles(ticket.intent)]
+    articles = [s for s in retrieved if s.kind == "article"]
+    return replies.numbered(replies.numbered(own[:1], articles)[:TOP_ARTICLES])
+
+
+def _strategy_context(context: _Context, ticket: Ticket, query: np.ndarray, subject: str,
+                      thread: list[prompts.ThreadMessage]) -> _Context:
+    """Apply the intent's strategy; a template strategy with nothing to start from falls back (to the model)."""
+    strategy = strategy_for_intent(ticket.intent)
+    order = next((p for p in context.mapping if p.startswith("[ORDER_")), "") or ticket.order_reference
+    details = shop_details(customer=context.customer, order=order)
+    nearest = nearest_resolved_reply(ticket, query) if strategy in ("nearest", "combined") else None
+    nearest_body = replies.adapt(nearest[1], details) if nearest else ""
+    if strategy == "nearest" and not nearest_body:
+        strategy = "canned"
+    if strategy == "canned":
+        canned = intent_canned(ticket)
+        body = replies.adapt(canned.body, details) if canned else ""
+        if body:
+            context.template = {"canned_response": canned.pk}
+        else:
+            strategy = "model"
+    elif strategy == "nearest":
+        body = nearest_body
+        context.template = {"ticket": nearest[0].public_id if nearest else ""}
+    if strategy in ("nearest", "canned"):
+        context.strategy, context.prompt = strategy, None
+        context.body = replies.framed(body, customer=context.customer, shop_name=conf.SUPPORT_SHOP_NAME)
+        context.sources = _intent_first(ticket, context.sources)
+        context.quote = _relevant_sentences(context.sources, query)
+        return context
+    if strategy == "combined" and nearest_body:
+        sources = replies.numbered(_intent_first(ticket, context.sources),
+                                   [prompts.Source(0, "canned", 0, "Reply to a similar resolved ticket", nearest_body)])
+        context.sources, context.strategy, context.template = sources, "combined", {"ticket": nearest[0].public_id}
+        context.prompt = prompts.build_reply_prompt(shop_name=conf.SUPPORT_SHOP_NAME, subject=subject, thread=thread,
+                                                    sources=sources, customer=context.customer)
+        context.quote = _relevant_sentences(sources, query)
+    return context
+
+
+def reply_options() -> inference.GenerationOptions:
+    """The decoding options of a suggested reply, with the active ``support.reply`` adapter if there is one."""
+    options = prompts.reply_options(conf.SUPPORT_REPLY_MAX_NEW_TOKENS)
+    adapter = adapter_active_path(replies.REPLY_PURPOSE)
+    return dataclasses.replace(options, adapter=adapter) if adapter else options
 
 
 def suggestions_generate(batch: list[ReplySuggestion]) -> dict[str, int]:
-    """Write the claimed suggestions in one model call, check them, and make them ready for staff.
+    """Write the claimed suggestions (one model call for those the model writes), check them, and make them ready.
 
-    Runs the model outside any transaction; each result is saved with a
-    compare-and-set on the claim, so a claim that was taken over cannot be
-    overwritten by a late worker.
+    Each ticket's intent picks the strategy (``strategy_for_intent``). Runs the model outside any
+    transaction; each result is saved with a compare-and-set on the claim, so a claim that was
+    taken over cannot be overwritten by a late worker.
     """
     counts = {"ready": 0, "failed": 0, "requeued": 0}
     if not batch:
@@ -165,51 +225,57 @@ def suggestions_generate(batch: list[ReplySuggestion]) -> dict[str, int]:
                                                 sources=sources, customer=customer)
             ticket_text = "\n".join([subject] + [m.text for m in thread if m.author == "customer"])
             quote = _relevant_sentences(sources, query)
-            built.append(_Context(suggestion, prompt, sources, mapping, ticket_text, customer, based_on, quote))
-        options = prompts.reply_options(conf.SUPPORT_REPLY_MAX_NEW_TOKENS)
-        results = inference.get_generator().generate([c.prompt for c in built], options)
+            context = _Context(suggestion, prompt, sources, mapping, ticket_text, customer, based_on, quote)
+            built.append(_strategy_context(context, suggestion.ticket, query, subject, thread))
+        options = reply_options()
+        to_model = [c for c in built if c.prompt is not None]
+        results = dict(zip((id(c) for c in to_model),
+                           inference.get_generator().generate([c.prompt for c in to_model], options)
+                           if to_model else []))
     except inference.ModelError as exc:
         return _suggestions_fail_or_requeue(batch, str(exc), permanent=exc.permanent)
-    for context, result in zip(built, results):
-        if _suggestion_save(context, result, options):
+    for context in built:
+        result = results.get(id(context))
+        if _suggestion_save(context, result, options if result is not None else None):
             counts["ready"] += 1
     return counts
 
 
-def _suggestion_save(context: _Context, result: inference.Generation, options: inference.GenerationOptions) -> bool:
+def _suggestion_save(context: _Context, result: inference.Generation | None,
+                     options: inference.GenerationOptions | None) -> bool:
     suggestion = context.suggestion
-    reply = checks.clean_reply(result.text, customer_placeholder=context.customer)
-    flags = checks.reply_flags(reply, sources=context.sources, ticket_text=context.ticket_text, mapping=context.mapping,
-                               shop_texts=[settings.DEFAULT_FROM_EMAIL, *conf.SUPPORT_REDACTION_KEEP])
-    if checks.has_markup(result.text):
-        flags.append({"code": "markup", "message": "The model wrote HTML or a script; it was removed from the reply."})
+    done = replies.finish(result.text if result is not None else context.body, sources=context.sources,
+                          quote=context.quote, ticket_text=context.ticket_text, mapping=context.mapping,
+                          customer=context.customer,
+                          shop_texts=[settings.DEFAULT_FROM_EMAIL, *conf.SUPPORT_REDACTION_KEEP],
+                          cite_by_design=result is None)
     articles = [s for s in context.sources if s.kind == "article"]
-    cited = [s for s in articles if s.number in checks.cited_numbers(reply)]
-    if reply and articles and not cited:
-        # Small models rarely cite: quote the best article's most relevant sentences, and say so in the flags.
-        reply = checks.with_quote(reply, articles[0], context.quote)
-        cited = [articles[0]] if context.quote else []
-    footer = checks.related_articles_footer(cited or articles[:1])
-    redacted_text = f"{reply}\n\n{footer}".strip() if reply else ""
+    provenance = ({"model_id": result.model_id, "tokens_in": result.tokens_in, "tokens_out": result.tokens_out,
+                   "seconds": result.seconds, "options": options.as_dict() | ({"template": context.template}
+                                                                              if context.template else {})}
+                  if result is not None else
+                  {"model_id": "", "tokens_in": None, "tokens_out": None, "seconds": 0.0,
+                   "options": {"template": context.template}})
     with transaction.atomic():
         updated = ReplySuggestion.objects.filter(
             pk=suggestion.pk, status=ReplySuggestion.Status.GENERATING, claimed_at=suggestion.claimed_at,
         ).update(
-            status=ReplySuggestion.Status.READY, redacted_text=redacted_text,
-            text=restore(redacted_text, context.mapping), based_on=context.based_on,
+            status=ReplySuggestion.Status.READY, redacted_text=done.text,
+            text=restore(done.text, context.mapping), based_on=context.based_on,
             sources=[{"number": s.number, "kind": s.kind, "id": s.id, "title": s.title, "similarity": s.similarity}
                      for s in context.sources],
-            citations=[s.id for s in cited], model_id=result.model_id, prompt_version=prompts.PROMPT_VERSION,
-            options=options.as_dict(), tokens_in=result.tokens_in, tokens_out=result.tokens_out,
-            seconds=result.seconds, flags=flags, failure_reason="", generated_at=timezone.now(),
+            citations=[s.id for s in done.cited], prompt_version=prompts.PROMPT_VERSION, strategy=context.strategy,
+            flags=done.flags, failure_reason="", generated_at=timezone.now(), **provenance,
         )
         if not updated:
             logger.info("suggestion %s was no longer ours; result dropped", suggestion.pk)
             return False
         suggestion.articles.set([s.id for s in articles])
-        suggestion.canned_responses.set([s.id for s in context.sources if s.kind == "canned"])
+        suggestion.canned_responses.set([s.id for s in context.sources if s.kind == "canned" and s.id])
+        how = (f"{result.tokens_out} tokens in {result.seconds:.1f} s" if result is not None
+               else f"{context.strategy} strategy, no model")
         _event(suggestion.ticket_id, TicketEvent.Kind.SUGGESTED, to_value=f"suggestion {suggestion.pk}",
-               comment=f"{len(flags)} flag(s); {result.tokens_out} tokens in {result.seconds:.1f} s")
+               comment=f"{len(done.flags)} flag(s); {how}")
         latest = Message.objects.filter(ticket_id=suggestion.ticket_id, author_kind=Message.Author.CUSTOMER) \
             .order_by("-created_at", "-pk").values_list("pk", flat=True).first()
         if context.based_on is not None and latest != context.based_on.pk:

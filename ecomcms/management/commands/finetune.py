@@ -17,10 +17,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--purpose", default="content.copy")
         parser.add_argument("--pairs", help="A file of product facts and people's copy to bootstrap from.")
-        parser.add_argument("--format", default="amazon2020", choices=["amazon2020", "csv"])
+        parser.add_argument("--format", default="amazon2020", choices=["amazon2020", "csv", "bitext"])
         parser.add_argument("--epochs", type=int, default=1)
         parser.add_argument("--holdout", type=float, default=0.2, help="Share held out for the gate (0.05-0.5).")
         parser.add_argument("--held-out-limit", type=int, help="Evaluate at most this many held-out items.")
+        parser.add_argument("--train-limit", type=int, help="Train on at most this many imported pairs.")
         parser.add_argument("--max-length", type=int, help="Tokens per training example (default 384).")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--here", action="store_true", help="Train in this process instead of the worker.")
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             parameters["pairs"] = {"path": o["pairs"], "format": o["format"]}
         if o["held_out_limit"]:
             parameters["held_out_limit"] = o["held_out_limit"]
+        if o["train_limit"]:
+            parameters["train_limit"] = o["train_limit"]
         if o["max_length"]:
             parameters["max_length"] = o["max_length"]
         adapter = services.adapter_train_request(purpose=o["purpose"], parameters=parameters, actor=None)

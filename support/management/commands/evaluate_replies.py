@@ -1,0 +1,118 @@
+"""Compare the reply strategies on the held-out Bitext split in one run (docs/support.md, "Reply strategies")."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings as django_settings
+from django.core.management.base import BaseCommand, CommandError
+
+from ecomcms.shared_data import shared_data_path
+from support import replies, reply_evaluation
+from support.conf import conf
+
+
+class Command(BaseCommand):
+    help = ("Write a reply with each strategy (model, nearest resolved ticket, canned response, combined) for the "
+            "held-out Bitext messages and report chrF against the reference reply, the share flagged by the "
+            "product's checks and the share citing the right article, with 95% intervals, per strategy and per "
+            "intent, and the serving choice the numbers imply. Writes nothing unless --apply.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dataset", default=str(shared_data_path("support", "bitext")),
+                            help="The Bitext CSV or its folder.")
+        parser.add_argument("--strategies", default=",".join(replies.STRATEGIES))
+        parser.add_argument("--held-out", type=float, default=0.2, dest="holdout",
+                            help="Share of rows held out (the split support.reply trains on the rest of).")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--per-intent", type=int, help="Evaluate the first N held-out rows of each intent.")
+        parser.add_argument("--limit", type=int, help="Evaluate at most N held-out rows.")
+        parser.add_argument("--adapter", default="none",
+                            help="none (the base model), active (support.reply's active adapter) or a version number.")
+        parser.add_argument("--knowledge", choices=["demo", "db"], default="demo",
+                            help="The demo knowledge base (reproducible) or this shop's published articles.")
+        parser.add_argument("--batch-size", type=int, default=conf.ECOMCMS_GENERATION_BATCH_SIZE)
+        parser.add_argument("--items", action="store_true", help="Keep every reply in the JSON report.")
+        parser.add_argument("--apply", action="store_true",
+                            help="Store the measured choice: the default strategy and the intents that differ.")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, **o):
+        strategies = tuple(s.strip() for s in o["strategies"].split(",") if s.strip())
+        unknown = set(strategies) - set(replies.STRATEGIES)
+        if unknown or not strategies:
+            raise CommandError(f"--strategies takes some of {', '.join(replies.STRATEGIES)}")
+        if not 0.05 <= o["holdout"] <= 0.5:
+            raise CommandError("--held-out must be between 0.05 and 0.5")
+        try:
+            pairs = reply_evaluation.pairs_read(o["dataset"])
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        train, held = reply_evaluation.split(pairs, seed=o["seed"], share=o["holdout"])
+        held = reply_evaluation.held_out_sample(held, per_intent=o["per_intent"], limit=o["limit"])
+        adapter_label, adapter_path = _adapter(o["adapter"])
+        settings = reply_evaluation.Settings(
+            strategies=strategies, adapter=adapter_label, adapter_path=adapter_path, batch_size=o["batch_size"],
+            max_new_tokens=conf.SUPPORT_REPLY_MAX_NEW_TOKENS, details=shop_details(),
+            shop_texts=(django_settings.DEFAULT_FROM_EMAIL, *conf.SUPPORT_REDACTION_KEEP))
+        articles = reply_evaluation.knowledge_db() if o["knowledge"] == "db" else None
+        report = reply_evaluation.replies_evaluate(held, train, settings, articles, keep_items=o["items"])
+        report["settings"] |= {"dataset": o["dataset"], "seed": o["seed"], "held_out_share": o["holdout"],
+                               "knowledge": o["knowledge"]}
+        if o["apply"]:
+            from support.services import reply_strategies_apply
+
+            report["applied"] = reply_strategies_apply(choice=report["choice"], evaluation=_brief(report), actor=None)
+        if o["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        self.stdout.write(table(report))
+
+
+def shop_details() -> replies.Details:
+    from support.services.strategies import shop_details as details
+
+    return details()
+
+
+def _adapter(value: str) -> tuple[str, str]:
+    from ecomcms.finetune.selectors import adapter_active_path
+    from ecomcms.models import Adapter
+    from support.finetuning import REPLY_PURPOSE
+
+    if value == "none":
+        return "none", ""
+    if value == "active":
+        path = adapter_active_path(REPLY_PURPOSE)
+        return (path.rsplit("/", 1)[-1] if path else "none"), path
+    adapter = Adapter.objects.filter(purpose=REPLY_PURPOSE, version=value if value.isdigit() else -1).first()
+    if adapter is None or not adapter.path:
+        raise CommandError(f"no trained {REPLY_PURPOSE} adapter version {value!r}")
+    return f"{REPLY_PURPOSE}-v{adapter.version}", adapter.path
+
+
+def _brief(report: dict) -> dict:
+    return {"settings": report["settings"], "strategies": {
+        name: {"chrf": (s["chrf"] or {}).get("value"), "flagged_share": (s["flagged_share"] or {}).get("value"),
+               "right_article_share": (s["right_article_share"] or {}).get("value")}
+        for name, s in report["strategies"].items()}}
+
+
+def _fmt(value: dict | None, percent: bool = False) -> str:
+    if not value:
+        return "-"
+    if percent:
+        return f"{100 * value['value']:.0f}% [{100 * value['low']:.0f}, {100 * value['high']:.0f}]"
+    return f"{value['value']:.1f} [{value['low']:.1f}, {value['high']:.1f}]"
+
+
+def table(report: dict) -> str:
+    s = report["settings"]
+    lines = [f"{s['held_out']} held-out Bitext messages, adapter {s['adapter']}, {report['seconds']:.0f} s",
+             "| strategy | chrF | flagged | right article |", "| --- | --- | --- | --- |"]
+    for name, row in report["strategies"].items():
+        lines.append(f"| {name} | {_fmt(row['chrf'])} | {_fmt(row['flagged_share'], True)} | "
+                     f"{_fmt(row['right_article_share'], True)} |")
+    choice = report["choice"]
+    lines.append(f"serve: {choice['default']}" + "".join(f"; {i}: {c}" for i, c in choice["per_intent"].items()))
+    return "\n".join(lines)
