@@ -74,8 +74,8 @@ class QueueAdmin(admin.ModelAdmin):
 
 @admin.register(Intent)
 class IntentAdmin(admin.ModelAdmin):
-    list_display = ("name", "category", "queue", "is_active", "example_count")
-    list_filter = ("is_active", "category", "queue")
+    list_display = ("name", "category", "queue", "reply_strategy", "is_active", "example_count")
+    list_filter = ("is_active", "category", "queue", "reply_strategy")
     search_fields = ("name", "description", "category")
     list_select_related = ("queue",)
 
@@ -123,8 +123,8 @@ class KnowledgeArticleAdmin(KnowledgeAdminMixin, admin.ModelAdmin):
 
 @admin.register(CannedResponse)
 class CannedResponseAdmin(KnowledgeAdminMixin, admin.ModelAdmin):
-    list_display = ("title", "queue", "is_active")
-    list_filter = ("queue", "is_active")
+    list_display = ("title", "queue", "intent", "is_active")
+    list_filter = ("queue", "is_active", "intent")
     search_fields = ("title", "body")
     list_select_related = ("queue",)
 
@@ -501,12 +501,13 @@ class ReplySuggestionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "decision",
         "decided_by",
+        "strategy",
         "model_id",
         "tokens_out",
         "seconds",
         "created_at",
     )
-    list_filter = ("status", "decision", "model_id", "prompt_version")
+    list_filter = ("status", "decision", "strategy", "model_id", "prompt_version")
     search_fields = ("ticket__public_id", "text", "sent_text", "reject_reason")
     list_select_related = ("ticket", "decided_by")
     readonly_fields = [f.name for f in ReplySuggestion._meta.fields] + ["articles", "canned_responses"]

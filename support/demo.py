@@ -158,13 +158,36 @@ ARTICLES = [
 ]
 
 CANNED = [
-    ("Tracking link resent", "Orders & shipping",
-     "I have resent your tracking link to your email address. Parcels usually arrive within 3-5 business days."),
-    ("Return label on its way", "Returns & warranty",
-     "You can start the return from the Orders page of your account, and we will email you a prepaid label."),
-    ("Duplicate charge", "Billing",
+    # title, queue, intent (the canned strategy fills it from the ticket), body
+    ("Tracking link resent", "Orders & shipping", "track_order",
+     "I have resent the tracking link for your order {{Order Number}} to your email address. Parcels usually "
+     "arrive within 3-5 business days; if the tracking has not changed for 5 business days, reply to this email "
+     "and we will open an investigation with the carrier."),
+    ("Delivery times", "Orders & shipping", "delivery_period",
+     "Standard delivery takes 3-5 business days and express delivery 1-2 business days. We email you a tracking "
+     "link as soon as your parcel leaves our warehouse."),
+    ("New delivery address", "Orders & shipping", "change_shipping_address",
+     "We can change the delivery address of order {{Order Number}} until it ships, usually within 2 hours of "
+     "ordering. A colleague is updating it now and will confirm by email."),
+    ("Cancelling an order", "Orders & shipping", "cancel_order",
+     "We can cancel order {{Order Number}} until it ships. A colleague is cancelling it now and will confirm by "
+     "email; if it has already shipped, you can return it for free."),
+    ("Changing an order", "Orders & shipping", "change_order",
+     "We can change the size, colour or quantity of order {{Order Number}} until it ships. A colleague is making "
+     "the change now and will confirm by email."),
+    ("Return label on its way", "Returns & warranty", "check_refund_policy",
+     "You can return any item within 30 days of delivery, unworn and with its labels. Start the return from the "
+     "Orders page of your account, and we will email you a prepaid label."),
+    ("Refund", "Returns & warranty", "get_refund",
+     "I am sorry about your order {{Order Number}}. We refund the original payment method within 5 business days "
+     "after your return reaches our warehouse; for a damaged or faulty delivery, send us a photo of the damage "
+     "and we refund it in full, including shipping."),
+    ("Warranty repair", "Returns & warranty", "warranty_claim",
+     "Every product has a 2-year warranty against manufacturing defects. Please send us a photo or short video "
+     "of the fault and your order number; we repair or replace the product, or refund it if neither is possible."),
+    ("Duplicate charge", "Billing", "payment_issue",
      "The second charge is an authorisation your bank releases within 5 business days; no money was taken twice."),
-    ("We are looking into it", None,
+    ("We are looking into it", None, "complaint",
      "Thank you for your patience. A colleague is looking into this and will get back to you within one business day."),
 ]
 
@@ -223,8 +246,9 @@ def load_demo_knowledge() -> None:
             "category": category, "queue": queues.get(queue), "description": description, "examples": examples})
     for title, url, tags, body in ARTICLES:
         KnowledgeArticle.objects.get_or_create(title=title, defaults={"url": url, "tags": tags, "body": body})
-    for title, queue, body in CANNED:
-        CannedResponse.objects.get_or_create(title=title, defaults={"queue": queues.get(queue), "body": body})
+    for title, queue, intent, body in CANNED:
+        CannedResponse.objects.get_or_create(title=title, defaults={"queue": queues.get(queue), "intent": intent,
+                                                                    "body": body})
 
 
 def _agent(stdout) -> None:

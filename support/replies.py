@@ -56,7 +56,7 @@ DETAIL_SLOTS = {
 _VALUE_WORDS = frozenset({
     "number", "amount", "date", "day", "days", "time", "hours", "hour", "percentage", "percent", "anonymized",
     "id", "url", "price", "fee", "cost", "phone", "email", "availability", "name", "value", "or", "money",
-    "period", "type", "code", "year", "month", "weeks", "week", "city", "country", "hours",
+    "period", "type", "code", "year", "month", "weeks", "week", "city", "country",
 })
 
 

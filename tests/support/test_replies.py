@@ -180,8 +180,9 @@ def bitext_file(tmp_path):
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["instruction", "intent", "entity_type", "entity_value", "response"])
         writer.writeheader()
+        kinds = [("cancel", "cancel_order", "Cancel Order"), ("track", "track_order", "Track")]
         for i in range(40):
-            verb, intent, button = [("cancel", "cancel_order", "Cancel Order"), ("track", "track_order", "Track")][i % 2]
+            verb, intent, button = kinds[i % 2]
             writer.writerow({"instruction": f"please {verb} my order {1000 + i}", "intent": intent,
                              "entity_type": "order_id", "entity_value": str(1000 + i),
                              "response": REFERENCE.format(verb=verb, button=button)})
@@ -234,8 +235,7 @@ def test_a_worse_reply_adapter_is_really_trained_evaluated_and_cannot_be_activat
     """Real LoRA training and the real harness with a tiny model: an adapter taught to answer nothing
     writes empty replies (chrF 0), so the gate refuses it and activation is refused."""
     from ecomcms import inference
-    from ecomcms.finetune import registry
-    from ecomcms.finetune import services as finetune
+    from ecomcms.finetune import registry, services as finetune
 
     settings.ECOMCMS_TEXT_BACKEND = "transformers"
     settings.ECOMCMS_TEXT_MODEL = str(tiny_model)
