@@ -151,8 +151,10 @@ def reply_evaluate(held_out, adapter_path: str) -> dict:
         return {"held_out": 0}
     resolved = getattr(held_out, "resolved", [])
     report = reply_evaluation.replies_evaluate(list(held_out), resolved, _settings(adapter_path))
+    flat = {f"{name}_{key}": row[key] for name, row in report["strategies"].items()
+            for key in ("chrf", "flagged_share", "right_article_share") if row.get(key)}
     return {"held_out": len(held_out), "adapter": report["settings"]["adapter"], "strategies": report["strategies"],
-            "choice": report["choice"], "generation": report["generation"], "seconds": report["seconds"]}
+            "choice": report["choice"], "generation": report["generation"], "seconds": report["seconds"], **flat}
 
 
 def _value(metrics: dict, key: str):
@@ -177,4 +179,7 @@ def reply_gate(base: dict, tuned: dict) -> tuple[bool, list[str]]:
 
 registry.register(registry.Purpose(
     name=REPLY_PURPOSE, label="Suggested replies", dataset=reply_dataset, evaluate=reply_evaluate, gate=reply_gate,
+    shown_metrics=tuple((f"{name} {label}", f"{name}_{key}") for name in replies.STRATEGIES
+                        for label, key in (("chrF", "chrf"), ("flagged", "flagged_share"),
+                                           ("right article", "right_article_share"))),
 ))

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ecomcms_support', '0003_ticketevent_triage_requeued'),
+        ('ecomcms_support', '0005_inbound_email'),
     ]
 
     operations = [
