@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from content.models import CopyKind, Draft, DraftStatus, Product
 from ecomcms import charts
 from storefront import experiments
-from storefront.models import Experiment, ExperimentStatus
+from storefront.models import Experiment, ExperimentStatus, PrimaryMetric
 
 
 class DraftChoice(forms.ModelMultipleChoiceField):
@@ -26,6 +26,34 @@ class DraftChoice(forms.ModelMultipleChoiceField):
         )
 
 
+def _metric_field():
+    return forms.ChoiceField(
+        label="Primary metric", choices=PrimaryMetric.choices, initial=PrimaryMetric.CART,
+        help_text="The one metric that decides, chosen now; the other is shown on the page and never decides.")
+
+
+def _baseline_field():
+    return forms.FloatField(
+        label="Baseline rate (%)", required=False, min_value=0.01, max_value=99.99,
+        help_text="The primary metric's rate today. Blank: 8% for add-to-cart, 4% for purchase.")
+
+
+def _lift_field():
+    return forms.FloatField(
+        label="Minimum lift (%)", initial=25, min_value=1, max_value=1000,
+        help_text="The smallest relative lift worth finding (25: 8% to 10%). It sets the planned visitors per "
+                  "variant; a smaller lift needs many more.")
+
+
+def _plan_arguments(data: dict) -> dict:
+    baseline = data.get("baseline_percent")
+    return {"primary_metric": data["primary_metric"], "minimum_lift": data["lift_percent"] / 100,
+            "baseline_rate": None if baseline is None else baseline / 100}
+
+
+PLAN_FIELDS = ("primary_metric", "baseline_percent", "lift_percent")
+
+
 class ExperimentStartForm(forms.ModelForm):
     drafts = DraftChoice(
         queryset=Draft.objects.filter(status__in=[DraftStatus.APPROVED, DraftStatus.PUBLISHED])
@@ -33,6 +61,9 @@ class ExperimentStartForm(forms.ModelForm):
         widget=forms.SelectMultiple(attrs={"size": 12, "style": "width:100%"}),
         help_text="2 or 3 approved or published drafts of the product and kind above (A, B, C in this order).",
     )
+    primary_metric = _metric_field()
+    baseline_percent = _baseline_field()
+    lift_percent = _lift_field()
 
     class Meta:
         model = Experiment
@@ -57,6 +88,9 @@ class CategoryExperimentForm(forms.Form):
     arm_c = forms.CharField(label="Arm C", max_length=200, required=False, help_text="Optional.")
     minimum_exposures = forms.IntegerField(min_value=1, max_value=10_000_000, initial=300,
                                            help_text="Visitors each arm needs before the page names a likely winner.")
+    primary_metric = _metric_field()
+    baseline_percent = _baseline_field()
+    lift_percent = _lift_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,8 +106,8 @@ class ExperimentAdmin(admin.ModelAdmin):
     search_fields = ("name", "product__sku", "product__title", "category")
     list_select_related = ("product",)
     autocomplete_fields = ("product",)
-    readonly_fields = ("name", "scope", "kind", "status", "minimum_exposures", "started_by", "started_at",
-                       "stopped_by", "stopped_at", "results")
+    readonly_fields = ("name", "scope", "kind", "status", "primary_metric", "planned_exposures", "minimum_exposures",
+                       "started_by", "started_at", "stopped_by", "stopped_at", "results")
     change_list_template = "admin/ecomcms_storefront/experiment/change_list.html"
 
     @admin.display(description="On")
@@ -105,7 +139,7 @@ class ExperimentAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("name", "product", "kind", "drafts", "minimum_exposures")
+            return ("name", "product", "kind", "drafts", "minimum_exposures", *PLAN_FIELDS)
         return self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -116,7 +150,7 @@ class ExperimentAdmin(admin.ModelAdmin):
         try:
             started = experiments.experiment_start(
                 product=data["product"], kind=data["kind"], drafts=list(data["drafts"]), actor=request.user,
-                name=data.get("name") or "", minimum_exposures=data["minimum_exposures"])
+                name=data.get("name") or "", minimum_exposures=data["minimum_exposures"], **_plan_arguments(data))
         except experiments.ExperimentError as exc:
             raise _FormError(str(exc)) from exc
         obj.pk = started.pk
@@ -158,7 +192,7 @@ class ExperimentAdmin(admin.ModelAdmin):
                 started = experiments.experiment_start_category(
                     category=data["category"], kind=data["kind"], actor=request.user, name=data["name"],
                     arms=[data[f] for f in ("arm_a", "arm_b", "arm_c") if data.get(f)],
-                    minimum_exposures=data["minimum_exposures"])
+                    minimum_exposures=data["minimum_exposures"], **_plan_arguments(data))
             except experiments.NotAllowed as exc:
                 raise PermissionDenied(str(exc)) from exc
             except experiments.ExperimentError as exc:
@@ -191,7 +225,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     @admin.display(description="Results")
     def results(self, obj):
         result = experiments.experiment_results(obj)
-        rows = result["variants"]
+        rows, plan = result["variants"], result["plan"]
         chart = charts.interval_bars({
             "add-to-cart rate": [(r["label"], r["cart_rate"]) for r in rows],
             "purchase rate": [(r["label"], r["purchase_rate"]) for r in rows],
@@ -200,23 +234,27 @@ class ExperimentAdmin(admin.ModelAdmin):
         for r in rows:
             cart, purchase = r["cart_rate"], r["purchase_rate"]
             cells.append(format_html(
-                "<tr><th>{}</th><td>{}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td>"
+                "<tr><th>{}</th><td>{}</td><td>{} of {}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td>"
                 "<td>{}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td></tr>",
-                r["label"], r["exposures"], r["carts"], _pct(cart["estimate"]), _pct(cart["low"]), _pct(cart["high"]),
-                _pct(r["p_best_cart"]), r["purchases"], _pct(purchase["estimate"]), _pct(purchase["low"]),
-                _pct(purchase["high"]), _pct(r["p_best_purchase"]), _copy_cell(obj, r)))
+                r["label"], r["exposures"], r["counted"], plan["planned_exposures"], r["carts"], _pct(cart["estimate"]),
+                _pct(cart["low"]), _pct(cart["high"]), _pct(r["p_best_cart"]), r["purchases"],
+                _pct(purchase["estimate"]), _pct(purchase["low"]), _pct(purchase["high"]), _pct(r["p_best_purchase"]),
+                _copy_cell(obj, r)))
         coverage = format_html(
             "<p>{} of the {} active products of {} are in it; {} lacked an approved draft from every arm and {} were "
             "under another running experiment of the kind: they are served as usual and not counted.</p>",
             result["coverage"].get("in_experiment", 0), result["coverage"].get("products", 0), obj.category,
             result["coverage"].get("without_arms", 0), result["coverage"].get("busy", 0),
         ) if obj.is_category else ""
+        decides = {m: " (decides)" if m == plan["primary_metric"] else " (secondary, never decides)"
+                   for m in PrimaryMetric.values}
         return format_html(
-            '<p class="experiment-verdict"><b>{}</b></p>{}{}'
-            "<table><thead><tr><th>Variant</th><th>Visitors</th><th>Added to cart</th><th>Add-to-cart rate (95%)</th>"
-            "<th>P(best)</th><th>Bought</th><th>Purchase rate (95%)</th><th>P(best)</th><th>Copy</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            result["verdict"]["message"], coverage, chart, format_html("".join(["{}"] * len(cells)), *cells))
+            '<p class="experiment-verdict"><b>{}</b></p>{}{}{}'
+            "<table><thead><tr><th>Variant</th><th>Visitors</th><th>Counted for the verdict</th><th>Added to cart</th>"
+            "<th>Add-to-cart rate (95%){}</th><th>P(best)</th><th>Bought</th><th>Purchase rate (95%){}</th>"
+            "<th>P(best)</th><th>Copy</th></tr></thead><tbody>{}</tbody></table>",
+            result["verdict"]["message"], _plan_html(plan), coverage, chart, decides[PrimaryMetric.CART],
+            decides[PrimaryMetric.PURCHASE], format_html("".join(["{}"] * len(cells)), *cells))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         experiment = self.get_object(request, object_id)
@@ -230,6 +268,21 @@ class ExperimentAdmin(admin.ModelAdmin):
 
 def _pct(value: float) -> str:
     return f"{value:.1%}"
+
+
+def _plan_html(plan: dict):
+    """What decides, on how many visitors, and the boundary that lets the page be looked at any time."""
+    return format_html(
+        '<p class="experiment-plan"><b>Decides:</b> the {} (chosen when it started); the {} is shown and never '
+        "decides.<br><b>Planned sample:</b> {} visitors per variant, to find a {} lift on a baseline of {} with "
+        "{} power. The verdict counts the first {} visitors of each variant, and none before {} each.<br>"
+        "<b>Boundary:</b> a variant is named only when it leads every other by z ≥ {} / √t, t the share of the "
+        "planned sample seen ({} at the plan, higher before it), so among equal variants a false winner is at most "
+        "{} however often this page is looked at (docs/analytics.md).</p>",
+        plan["primary_label"].lower(), plan["secondary_label"].lower(), plan["planned_exposures"],
+        f"{plan['minimum_lift']:.0%}", f"{plan['baseline_rate']:.1%}", f"{plan['power']:.0%}",
+        plan["planned_exposures"], plan["minimum_exposures"], f"{plan['boundary']:.2f}", f"{plan['boundary']:.2f}",
+        f"{plan['alpha']:.0%}")
 
 
 def _copy_cell(experiment: Experiment, row: dict):

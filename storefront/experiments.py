@@ -23,6 +23,10 @@ generated drafts only), their text is copied when the experiment starts, and sta
 needs the permission to publish. The database refuses a second running experiment of a kind on a
 product, whichever scope. Stopping serves the published copy again; promoting the winner is an
 editor's publish of its drafts, never automatic.
+
+The verdict (``storefront.verdict``): one primary metric chosen at the start decides, on the first
+``planned_exposures`` visitors of each variant, when the leader crosses a boundary that keeps false
+winners among equal variants at 5% or less however often the page is looked at.
 """
 
 from __future__ import annotations
@@ -38,10 +42,10 @@ from ecomcms import errors, stats
 from ecomcms.assign import stable_bucket
 from ecomcms.errors import require_permission
 from recommender.models import Event, EventType
-from storefront.models import Experiment, ExperimentStatus, ExperimentVariant
+from storefront import verdict as rule
+from storefront.models import Experiment, ExperimentStatus, ExperimentVariant, PrimaryMetric
 
 LABELS = "ABC"
-CONFIDENT = 0.95  # P(best) a variant needs, once every arm has its minimum sample, to be called a likely winner
 
 
 PUBLISHERS_ONLY = "only editors who may publish can start or stop an experiment"
@@ -65,15 +69,50 @@ def variant_index(experiment_id: int, visitor: str, count: int) -> int:
     return stable_bucket(experiment_id, visitor, count=count)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What decides and on how many visitors, fixed when an experiment starts (``storefront.verdict``)."""
+
+    primary_metric: str
+    baseline_rate: float
+    minimum_lift: float
+    planned_exposures: int
+
+    def fields(self) -> dict:
+        return {"primary_metric": self.primary_metric, "baseline_rate": self.baseline_rate,
+                "minimum_lift": self.minimum_lift, "planned_exposures": self.planned_exposures}
+
+
+def experiment_plan(*, arms: int, primary_metric: str = PrimaryMetric.CART, baseline_rate: float | None = None,
+                    minimum_lift: float | None = None) -> Plan:
+    """The plan of an experiment with ``arms`` arms; the baseline defaults to the metric's usual rate."""
+    if primary_metric not in PrimaryMetric.values:
+        raise ExperimentError(f"the primary metric is one of {', '.join(PrimaryMetric.values)}, not {primary_metric!r}")
+    baseline = rule.DEFAULT_BASELINE[primary_metric] if baseline_rate is None else float(baseline_rate)
+    lift = rule.DEFAULT_LIFT if minimum_lift is None else float(minimum_lift)
+    try:
+        planned = rule.planned_exposures(baseline=baseline, lift=lift, arms=arms)
+    except rule.PlanError as exc:
+        raise ExperimentError(str(exc)) from exc
+    return Plan(str(primary_metric), baseline, lift, planned)
+
+
 # --- Services ---------------------------------------------------------------------------------
 
 def experiment_start(*, product: Product, kind: str, drafts: list[Draft], actor, name: str = "",
-                     minimum_exposures: int = 300) -> Experiment:
-    """Start testing 2 or 3 approved drafts of one kind of one product against each other."""
+                     minimum_exposures: int = 300, primary_metric: str = PrimaryMetric.CART,
+                     baseline_rate: float | None = None, minimum_lift: float | None = None) -> Experiment:
+    """Start testing 2 or 3 approved drafts of one kind of one product against each other.
+
+    The plan (``experiment_plan``) is fixed here: the primary metric, and the visitors per variant
+    the verdict is made on.
+    """
     _require_publisher(actor)
     drafts = list(dict.fromkeys(drafts))
     if not 2 <= len(drafts) <= len(LABELS):
         raise ExperimentError(f"an experiment needs 2 or 3 different drafts, not {len(drafts)}")
+    plan = experiment_plan(arms=len(drafts), primary_metric=primary_metric, baseline_rate=baseline_rate,
+                           minimum_lift=minimum_lift)
     for draft in drafts:
         if draft.product_id != product.pk or draft.kind != kind:
             raise ExperimentError(f"draft {draft.pk} is not a {kind} of {product.sku}")
@@ -84,7 +123,7 @@ def experiment_start(*, product: Product, kind: str, drafts: list[Draft], actor,
         with transaction.atomic():
             experiment = Experiment.objects.create(
                 product=product, kind=kind, name=name[:200], started_by=actor, started_at=timezone.now(),
-                minimum_exposures=minimum_exposures,
+                minimum_exposures=minimum_exposures, **plan.fields(),
             )
             ExperimentVariant.objects.bulk_create([
                 ExperimentVariant(experiment=experiment, product=product, kind=kind, label=label, draft=draft,
@@ -99,7 +138,8 @@ def experiment_start(*, product: Product, kind: str, drafts: list[Draft], actor,
 
 
 def experiment_start_category(*, category: str, kind: str, arms: list[str], actor, name: str = "",
-                              minimum_exposures: int = 300) -> Experiment:
+                              minimum_exposures: int = 300, primary_metric: str = PrimaryMetric.CART,
+                              baseline_rate: float | None = None, minimum_lift: float | None = None) -> Experiment:
     """Start testing 2 or 3 arms (template versions, adapters, models) on a category's products.
 
     ``arms`` are specs as ``content.arms`` reads them (``3``, ``adapter:none``, ``adapter:2`` ...).
@@ -115,6 +155,8 @@ def experiment_start_category(*, category: str, kind: str, arms: list[str], acto
         chosen = content_arms.arms_parse(arms, kind=kind, count=(2, len(LABELS)))
     except content_arms.ArmError as exc:
         raise ExperimentError(str(exc)) from exc
+    plan = experiment_plan(arms=len(chosen), primary_metric=primary_metric, baseline_rate=baseline_rate,
+                           minimum_lift=minimum_lift)
     if Experiment.objects.filter(category=category, kind=kind, status=ExperimentStatus.RUNNING).exists():
         raise ExperimentError(f"{category!r} already has a running {kind} experiment: stop it first")
     found = content_arms.servable_drafts_by_arm(category=category, kind=kind, arms=chosen)
@@ -135,7 +177,7 @@ def experiment_start_category(*, category: str, kind: str, arms: list[str], acto
         with transaction.atomic():
             experiment = Experiment.objects.create(
                 category=category, kind=kind, name=name[:200], started_by=actor, started_at=timezone.now(),
-                minimum_exposures=minimum_exposures, arm_by=chosen[0].by, coverage=coverage,
+                minimum_exposures=minimum_exposures, arm_by=chosen[0].by, coverage=coverage, **plan.fields(),
                 arms=[{"by": arm.by, "value": arm.value, "label": arm.label} for arm in chosen],
             )
             ExperimentVariant.objects.bulk_create([
@@ -269,10 +311,11 @@ def _arms(experiment: Experiment, variants: list[ExperimentVariant]) -> dict[str
 
 
 def experiment_results(experiment: Experiment, *, now=None) -> dict:
-    """Exposures, add-to-cart and purchase rates per arm (Wilson 95%), P(best), and a verdict.
+    """Exposures, add-to-cart and purchase rates per arm (Wilson 95%), P(best), the plan and the verdict.
 
     The unit is the visitor: exposed once they viewed any of the experiment's products, converted
-    once they added one they had viewed to the cart (or bought it).
+    once they added one they had viewed to the cart (or bought it). The verdict counts the first
+    ``planned`` visitors of each arm (by their first view) on the primary metric alone.
     """
     variants = list(experiment.variants.order_by("label", "product_id"))
     arms = _arms(experiment, variants)
@@ -286,44 +329,89 @@ def experiment_results(experiment: Experiment, *, now=None) -> dict:
     ).exclude(session_id="").order_by("occurred_at", "pk").values_list("session_id", "product_id", "type", "quantity",
                                                                         "experiment_variant")
     sessions: dict[str, dict] = {}
+    exposed: list[dict] = []  # in the order of their first view
     for session, product_id, kind, quantity, sent in events:
         state = sessions.setdefault(session, {"label": None, "seen": set(), "cart": False, "purchase": False})
         if sent.startswith(prefix) and sent[len(prefix):] in arms:
             state["label"] = state["label"] or sent[len(prefix):]
         if kind == EventType.VIEW:
+            if not state["seen"]:
+                state["session"] = session
+                exposed.append(state)
             state["seen"].add(product_id)
         elif product_id in state["seen"] and kind == EventType.ADD_TO_CART:
             state["cart"] = True
         elif product_id in state["seen"] and kind == EventType.PURCHASE and quantity > 0:
             state["cart"] = state["purchase"] = True
-    for session, state in sessions.items():
-        if not state["seen"] or not labels:
-            continue
-        arm = arms[state["label"] or labels[variant_index(experiment.pk, session, len(labels))]]
+    plan = _plan(experiment, len(labels))
+    counted = {label: [0, 0] for label in labels}  # the verdict's cohort: (visitors, primary successes)
+    primary = "purchase" if plan.primary_metric == PrimaryMetric.PURCHASE else "cart"
+    for state in exposed:
+        if not labels:
+            break
+        arm = arms[state["label"] or labels[variant_index(experiment.pk, state["session"], len(labels))]]
         arm.exposures += 1
         arm.carts += state["cart"]
         arm.purchases += state["purchase"]
+        if counted[arm.label][0] < plan.planned_exposures:
+            counted[arm.label][0] += 1
+            counted[arm.label][1] += state[primary]
     ordered = [arms[label] for label in labels]
     best_cart = stats.probability_best([(a.carts, a.exposures) for a in ordered], seed=experiment.pk)
     best_purchase = stats.probability_best([(a.purchases, a.exposures) for a in ordered], seed=experiment.pk + 1)
     rows = [arm.as_dict(c, p) for arm, c, p in zip(ordered, best_cart, best_purchase)]
+    for row in rows:
+        row["counted"], row["counted_successes"] = counted[row["label"]]
     return {"experiment": experiment.pk, "status": experiment.status, "scope": "category" if experiment.is_category
             else "product", "coverage": experiment.coverage or {}, "variants": rows,
-            "verdict": _verdict(experiment, rows)}
+            "plan": _plan_dict(experiment, plan, len(labels)), "verdict": _verdict(experiment, plan, rows)}
 
 
-def _verdict(experiment: Experiment, rows: list[dict]) -> dict:
-    short = [r["label"] for r in rows if r["exposures"] < experiment.minimum_exposures]
-    if short:
+def _plan(experiment: Experiment, arms: int) -> Plan:
+    """The experiment's plan; one started before plans existed gets one computed from its stored fields."""
+    planned = experiment.planned_exposures or (
+        rule.planned_exposures(baseline=experiment.baseline_rate, lift=experiment.minimum_lift, arms=max(arms, 2)))
+    return Plan(experiment.primary_metric, experiment.baseline_rate, experiment.minimum_lift, planned)
+
+
+def _plan_dict(experiment: Experiment, plan: Plan, arms: int) -> dict:
+    secondary = PrimaryMetric.CART if plan.primary_metric == PrimaryMetric.PURCHASE else PrimaryMetric.PURCHASE
+    return {"primary_metric": plan.primary_metric, "primary_label": PrimaryMetric(plan.primary_metric).label,
+            "secondary_metric": secondary.value, "secondary_label": secondary.label,
+            "baseline_rate": plan.baseline_rate, "minimum_lift": plan.minimum_lift,
+            "planned_exposures": plan.planned_exposures, "minimum_exposures": experiment.minimum_exposures,
+            "boundary": round(rule.boundary(max(arms, 2)), 3), "alpha": rule.ALPHA, "power": rule.POWER}
+
+
+def _verdict(experiment: Experiment, plan: Plan, rows: list[dict]) -> dict:
+    """The verdict on the primary metric of the first ``planned`` visitors per arm, with the reason for none."""
+    metric = PrimaryMetric(plan.primary_metric).label.lower()
+    decided = rule.decision([(r["counted_successes"], r["counted"]) for r in rows],
+                            planned=plan.planned_exposures, minimum=experiment.minimum_exposures)
+    found = {"state": decided.state, "winner": None, "metric": plan.primary_metric, "z": round(decided.z, 3),
+             "needed": None if decided.needed == float("inf") else round(decided.needed, 3),
+             "fraction": round(decided.fraction, 4),
+             "leader": rows[decided.leader]["label"] if decided.leader is not None else None}
+    needs = "cannot be reached yet" if found["needed"] is None else f"needs {decided.needed:.2f}"
+    if decided.state == "short":
         counts = ", ".join("{} has {}".format(r["label"], r["exposures"]) for r in rows)
-        return {"winner": None, "metric": None,
-                "message": f"Not enough visitors yet: each variant needs {experiment.minimum_exposures} ({counts})."}
-    for metric, key in (("purchase rate", "p_best_purchase"), ("add-to-cart rate", "p_best_cart")):
-        best = max(rows, key=lambda r: r[key])
-        if best[key] >= CONFIDENT:
-            return {"winner": best["label"], "metric": metric,
-                    "message": f"Variant {best['label']} is likely best on {metric} "
-                               f"(P(best) = {best[key]:.1%}). Promote it by publishing its "
-                               + ("drafts." if experiment.is_category else "draft.")}
-    return {"winner": None, "metric": None,
-            "message": f"No winner: no variant is best with probability {CONFIDENT:.0%} or more."}
+        message = (f"Not enough visitors yet: each variant needs {experiment.minimum_exposures} before any verdict "
+                   f"({counts}).")
+    elif decided.state == "winner":
+        found["winner"] = rows[decided.winner]["label"]
+        message = (f"Variant {found['winner']} is likely best on the {metric}: it leads every other variant by "
+                   f"z = {decided.z:.2f}, past the boundary of {decided.needed:.2f} at {decided.fraction:.0%} of the "
+                   "planned sample. Promote it by publishing its "
+                   + ("drafts." if experiment.is_category else "draft."))
+    elif decided.state == "running":
+        lead = (f"{found['leader']} leads on the {metric}, but by z = {decided.z:.2f}" if decided.z > 0
+                else f"no variant leads on the {metric} (z = 0)")
+        message = (f"No winner yet: {lead} at {decided.fraction:.0%} of the planned sample, where a verdict {needs}. "
+                   "Keep it running: the verdict comes when a lead crosses the boundary, or at the planned "
+                   f"{plan.planned_exposures} visitors per variant.")
+    else:
+        message = (f"No winner: the planned {plan.planned_exposures} visitors per variant are in and no variant "
+                   f"beats the others on the {metric} (z = {decided.z:.2f}, needs {decided.needed:.2f}). A difference, "
+                   f"if any, is probably smaller than the {plan.minimum_lift:.0%} lift it was planned to find: "
+                   "stop the experiment.")
+    return found | {"message": message}

@@ -53,6 +53,11 @@ class ArmDimension(models.TextChoices):
     MODEL = "model", "Model"
 
 
+class PrimaryMetric(models.TextChoices):
+    CART = "cart", "Add-to-cart rate"
+    PURCHASE = "purchase", "Purchase rate"
+
+
 class Experiment(models.Model):
     """An A/B(/C) test of approved copy of one kind, on one product's page or across a category.
 
@@ -64,6 +69,10 @@ class Experiment(models.Model):
     assigned one arm for good, by a hash of experiment and visitor, so the same arm on every product
     of the category; the views, add-to-carts and purchases of that session are attributed to it.
     Stopping serves the published copy again; promoting a winner is an editor's publish.
+
+    The plan is fixed when it starts (``storefront.verdict``): the one metric that decides, and the
+    visitors per variant the verdict is made on, from the baseline rate of that metric and the
+    smallest lift worth finding.
     """
 
     product = models.ForeignKey("ecomcms_content.Product", null=True, blank=True, on_delete=models.CASCADE,
@@ -74,6 +83,14 @@ class Experiment(models.Model):
     status = models.CharField(max_length=16, choices=ExperimentStatus.choices, default=ExperimentStatus.RUNNING)
     minimum_exposures = models.PositiveIntegerField(
         default=300, help_text="Visitors each variant needs before the page names a likely winner.")
+    primary_metric = models.CharField(
+        max_length=16, choices=PrimaryMetric.choices, default=PrimaryMetric.CART,
+        help_text="The one metric that decides, chosen when it starts; the other is shown, never decides.")
+    baseline_rate = models.FloatField(default=0.08, help_text="The primary metric's expected rate (0.08 for 8%).")
+    minimum_lift = models.FloatField(default=0.25, help_text="The smallest relative lift worth finding (0.25 for 25%).")
+    planned_exposures = models.PositiveIntegerField(
+        default=0, help_text="Visitors per variant the verdict is made on, computed from the baseline and the lift "
+                             "when it starts (0: computed when read).")
     arm_by = models.CharField(max_length=16, choices=ArmDimension.choices, blank=True,
                               help_text="A category experiment: what its arms differ in.")
     arms = models.JSONField(default=list, blank=True,

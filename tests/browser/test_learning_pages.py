@@ -46,7 +46,10 @@ def test_an_editor_reads_the_decision_report_and_an_experiment_with_its_charts(o
 
     browser.goto(f"/admin/ecomcms_storefront/experiment/{experiment.pk}/change/")
     text = browser.page.inner_text("#content")
-    assert "Shorter copy" in text and "No winner" in text
+    assert "Shorter copy" in text and "No winner yet: no variant leads on the add-to-cart rate" in text
+    assert "Decides: the add-to-cart rate (chosen when it started); the purchase rate is shown and never decides" in text
+    assert "Planned sample: 3888 visitors per variant, to find a 25% lift on a baseline of 8.0%" in text
+    assert "Boundary: a variant is named only when it leads every other by z ≥ 2.24 / √t" in text
     assert browser.page.locator("input[value='Stop the experiment']").count() == 1
     assert browser.page.locator("svg[role=img]").count() == 1
     browser.screenshot("experiment")
@@ -80,12 +83,15 @@ def test_an_editor_starts_an_experiment_on_a_category_and_reads_it(open_browser)
     page.fill("#id_arm_a", "1")
     page.fill("#id_arm_b", "2")
     page.fill("#id_minimum_exposures", "10")
+    page.select_option("#id_primary_metric", "purchase")
+    page.fill("#id_lift_percent", "50")
     browser.screenshot("category-experiment-form")
     browser.click("input[type=submit][value='Start the experiment']")
     assert browser.messages() == ["Started on 2 of 3 products of kitchen."]
     text = page.inner_text("#content")
     assert "Template 2 in the kitchen" in text and "2 of the 3 active products of kitchen are in it" in text
     assert "Product description v2 on 2 products" in text and "Not enough visitors yet" in text
+    assert "Decides: the purchase rate" in text and "to find a 50% lift on a baseline of 4.0%" in text
     assert page.locator("svg[role=img]").count() == 1
     browser.screenshot("category-experiment")
     browser.click("text=Stop the experiment")

@@ -252,7 +252,7 @@ def test_the_admin_starts_a_category_experiment_shows_it_and_links_its_drafts(cl
         "Start on a category" in client.get(reverse("admin:ecomcms_storefront_experiment_changelist")).content.decode()
     )
     form = {"name": "v2 on shelves", "category": "shelf", "kind": "description", "arm_a": "1", "arm_b": "2",
-            "minimum_exposures": 100}
+            "minimum_exposures": 100, "primary_metric": "cart", "lift_percent": 100}
     page = client.post(url, form | {"arm_b": "adapter:3"})
     assert page.status_code == 200 and "no trained content.copy adapter has version 3" in page.content.decode()
     assert client.post(url, form | {"category": "nowhere"}).status_code == 200  # not a choice: the form says so
