@@ -47,7 +47,7 @@ def test_an_editor_reads_the_decision_report_and_an_experiment_with_its_charts(o
     browser.goto(f"/admin/ecomcms_storefront/experiment/{experiment.pk}/change/")
     text = browser.page.inner_text("#content")
     assert "Shorter copy" in text and "No winner yet: no variant leads on the add-to-cart rate" in text
-    assert "Decides: the add-to-cart rate (chosen when it started); the purchase rate is shown and never decides" in text
+    assert "Decides: the add-to-cart rate (chosen when it started); the purchase rate is shown and never" in text
     assert "Planned sample: 3888 visitors per variant, to find a 25% lift on a baseline of 8.0%" in text
     assert "Boundary: a variant is named only when it leads every other by z ≥ 2.24 / √t" in text
     assert browser.page.locator("input[value='Stop the experiment']").count() == 1
