@@ -91,16 +91,19 @@ def test_events_carry_the_variant_and_a_bad_one_is_rejected_per_row(shop, produc
     assert Event.objects.get(client_id="e1").experiment_variant == "12:B"
 
 
-def _simulate(experiment, rates: dict[str, float], visitors: int, seed: int = 1, bought: dict | None = None) -> None:
+def _simulate(experiment, rates: dict[str, float], visitors: int, seed: int = 1, bought: dict | None = None,
+              later: timedelta | None = None) -> None:
     """Synthetic shoppers: each views the product, and adds to cart with its variant's rate.
 
-    Once in the cart, half of them buy (``bought``: that share per variant).
+    Once in the cart, half of them buy (``bought``: that share per variant). ``later``: they come
+    that long after the start of the shoppers already simulated (the start is not moved).
     """
     rng = np.random.default_rng(seed)
-    experiment.started_at = timezone.now() - timedelta(hours=1)  # the shoppers came in the hour since the start
-    experiment.save(update_fields=["started_at"])
+    if later is None:
+        experiment.started_at = timezone.now() - timedelta(hours=1)  # the shoppers came in the hour since the start
+        experiment.save(update_fields=["started_at"])
     labels = [v.label for v in experiment.variants.order_by("label")]
-    start = experiment.started_at + timedelta(seconds=1)
+    start = experiment.started_at + (later or timedelta(0)) + timedelta(seconds=1)
     rows = []
     for i in range(visitors):
         session = f"sim-{seed}-{i}"
@@ -195,7 +198,7 @@ def test_the_verdict_counts_the_first_planned_visitors_and_later_ones_do_not_cha
     before = experiments.experiment_results(experiment)
     assert before["verdict"]["state"] == "no_winner" and "stop the experiment" in before["verdict"]["message"]
     assert [r["counted"] for r in before["variants"]] == [planned, planned]
-    _simulate(experiment, {"A": 0.0, "B": 0.9}, visitors=1000, seed=2)  # the same instant, after them in order
+    _simulate(experiment, {"A": 0.0, "B": 0.9}, visitors=1000, seed=2, later=timedelta(minutes=10))
     after = experiments.experiment_results(experiment)
     assert sum(r["exposures"] for r in after["variants"]) == 2000  # shown ...
     assert after["verdict"] == before["verdict"]  # ... but the verdict was made on the plan's visitors
