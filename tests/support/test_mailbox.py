@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -9,6 +10,7 @@ from email.utils import make_msgid
 import pytest
 from django.core import mail as django_mail
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from support import services, tasks
 from support.imap import DONE_KEYWORD, Mailbox, MailboxError
@@ -332,3 +334,39 @@ def test_an_imap_message_becomes_a_ticket_exactly_once_across_a_worker_restart(d
         time.sleep(1)
     assert Ticket.objects.get().triage_status == TriageStatus.DONE, log
     assert TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.TRIAGED).count() == 1
+
+
+def test_two_polls_racing_for_one_email_make_one_ticket(mailbox, transactional_db, monkeypatch):
+    """Two pollers (two beat ticks on two workers) read the same email at the same moment: the unique key
+    serialises them, one makes the ticket and the other only marks the email done."""
+    uid = mailbox.deliver(email(message_id="<race@example.com>"))
+    both_fetched = threading.Barrier(2, timeout=30)
+    fetch = Mailbox.fetch
+
+    def fetch_together(self, uid, **kwargs):
+        fetched = fetch(self, uid, **kwargs)
+        both_fetched.wait()  # neither has taken it in yet
+        return fetched
+
+    monkeypatch.setattr(Mailbox, "fetch", fetch_together)
+    results, errors = [], []
+
+    def poll():
+        try:
+            results.append(services.mailbox_poll())
+        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poll) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    outcomes = sorted(outcome for result in results for outcome in result if outcome != "enabled")
+    assert outcomes == ["already_taken_in", "ticket"]
+    assert Ticket.objects.count() == 1 and Message.objects.count() == 1 and InboundEmail.objects.count() == 1
+    assert mailbox.flags()[uid] >= DONE
