@@ -123,8 +123,8 @@ class KnowledgeArticleAdmin(KnowledgeAdminMixin, admin.ModelAdmin):
 
 @admin.register(CannedResponse)
 class CannedResponseAdmin(KnowledgeAdminMixin, admin.ModelAdmin):
-    list_display = ("title", "queue", "intent", "is_active")
-    list_filter = ("queue", "is_active", "intent")
+    list_display = ("title", "queue", "intent", "language", "is_active")
+    list_filter = ("queue", "is_active", "intent", "language")
     search_fields = ("title", "body")
     list_select_related = ("queue",)
 
@@ -465,6 +465,7 @@ def ticket_context(request, ticket: Ticket) -> dict:
         "act_url": reverse("admin:ecomcms_support_ticket_act", args=[ticket.pk]),
         "message_kinds": Message.Author,
         "copy_revisions": list(ticket.copy_revisions.select_related("product")),
+        "language_note": services.reply_language(ticket).note,
     }
 
 

@@ -313,6 +313,9 @@ class StaffTicketOutput(serializers.Serializer):
 class StaffTicketDetailOutput(StaffTicketOutput):
     messages = serializers.SerializerMethodField()
     suggestion = serializers.SerializerMethodField()
+    reply_language = serializers.SerializerMethodField(
+        help_text="The customer's language against the shop's, whether a template in it exists, and the note "
+                  "the agent sees (\"Customer wrote in German; no German template ...\").")
 
     def get_messages(self, ticket) -> StaffMessageOutput(many=True):
         return StaffMessageOutput(selectors.ticket_thread(ticket, include_notes=True), many=True).data
@@ -320,6 +323,13 @@ class StaffTicketDetailOutput(StaffTicketOutput):
     def get_suggestion(self, ticket) -> SuggestionOutput(allow_null=True):
         suggestion = selectors.ticket_latest_suggestion(ticket)
         return SuggestionOutput(suggestion).data if suggestion else None
+
+    def get_reply_language(self, ticket) -> inline_serializer("ReplyLanguage", {
+        "language": serializers.CharField(), "shop_language": serializers.CharField(),
+        "foreign": serializers.BooleanField(), "template_available": serializers.BooleanField(),
+        "note": serializers.CharField(),
+    }):
+        return services.reply_language(ticket).as_dict()
 
 
 class TicketPage(CursorPage):

@@ -22,6 +22,9 @@ conf = AppSettings({
     # Share of tickets expected to fit no intent: picks the classifier's "none of these" rule.
     "SUPPORT_INTENT_OPEN_TRAFFIC": 0.4,
     "SUPPORT_REPLY_MAX_NEW_TOKENS": 120,
+    # The language the shop writes in (and the reply model is asked to write); a ticket in another language is
+    # answered from a canned response in its language, or gets no drafted reply and a note for the agent.
+    "SUPPORT_SHOP_LANGUAGE": "en",
     # Intents that say "the product copy misled me" (size, material, compatibility, what is in the box): a ticket
     # with one of them that names a product opens (or joins) a revision request on that product's copy.
     "SUPPORT_COPY_REVISION_INTENTS": ["not_as_described", "wrong_size", "incompatible", "missing_item"],

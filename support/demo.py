@@ -191,6 +191,13 @@ CANNED = [
      "Thank you for your patience. A colleague is looking into this and will get back to you within one business day."),
 ]
 
+# Canned responses in other languages: a ticket in German is answered from these (docs/support.md, languages).
+CANNED_TRANSLATED = [
+    ("Wir kümmern uns darum", "Orders & shipping", "de",
+     "Vielen Dank für Ihre Nachricht. Wir prüfen Ihre Bestellung und melden uns innerhalb eines Werktags mit dem "
+     "aktuellen Stand und dem Link zur Sendungsverfolgung."),
+]
+
 TICKETS = [
     # email, name, order reference, subject, body
     ("anna.becker@example.com", "Anna Becker", "ORD-100482", "Where is my parcel?",
@@ -229,7 +236,8 @@ def load_demo_support(stdout) -> None:
     for email, name, order, subject, body in TICKETS:
         services.ticket_create(email=email, name=name, order_reference=order, subject=subject, body=body)
     stdout.write(
-        f"demo support: {len(INTENTS)} intents, {len(ARTICLES)} articles, {len(CANNED)} canned responses and "
+        f"demo support: {len(INTENTS)} intents, {len(ARTICLES)} articles, "
+        f"{len(CANNED) + len(CANNED_TRANSLATED)} canned responses and "
         f"{len(TICKETS)} tickets queued for triage; the workers triage them and suggest replies "
         "(Support > Tickets in the admin)"
     )
@@ -249,6 +257,9 @@ def load_demo_knowledge() -> None:
     for title, queue, intent, body in CANNED:
         CannedResponse.objects.get_or_create(title=title, defaults={"queue": queues.get(queue), "intent": intent,
                                                                     "body": body})
+    for title, queue, language, body in CANNED_TRANSLATED:
+        CannedResponse.objects.get_or_create(title=title, defaults={"queue": queues.get(queue), "body": body,
+                                                                   "language": language})
 
 
 def _agent(stdout) -> None:

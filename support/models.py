@@ -156,6 +156,11 @@ class CannedResponse(models.Model):
                               help_text="The intent it answers (the canned strategy fills it from the ticket).")
     title = models.CharField(max_length=200)
     body = models.TextField()
+    language = models.CharField(
+        max_length=10, blank=True,
+        help_text="The language of the text as a two-letter code (de, es ...); empty: the shop's language "
+                  "(SUPPORT_SHOP_LANGUAGE). A ticket in another language is answered from its language's responses.",
+    )
     is_active = models.BooleanField(default=True)
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     embedding_model = models.CharField(max_length=200, blank=True, editable=False)

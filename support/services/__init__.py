@@ -26,6 +26,8 @@ One module per concern, re-exported here so callers keep ``from support import s
 - ``sweep``: recovering work lost with a worker or a message
 - ``intents``: intent classifier training
 - ``mailbox``: inbound email (the support mailbox over IMAP) into tickets and replies
+- ``language``: replies in the customer's language (templates) or a note for the agent
+- ``revisions``: tickets about misleading product copy open a revision request in content
 
 A test that replaces a function must replace it in the module that looks it up
 (``support.services.triage.triage_predict``), not here.
@@ -63,7 +65,9 @@ from support.services.knowledge import (
     knowledge_refresh_embeddings,
     knowledge_retrieve,
 )
+from support.services.language import ReplyLanguage, reply_language, suggestion_from_template
 from support.services.mailbox import MailboxError, inbound_email_receive, mailbox_poll, mailbox_settings
+from support.services.revisions import ticket_copy_revision
 from support.services.sla import DEFAULT_FIRST_RESPONSE_HOURS, DEFAULT_RESOLUTION_HOURS, sla_flag_breaches
 from support.services.strategies import (
     intent_articles,
@@ -103,16 +107,16 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DEFAULT_FIRST_RESPONSE_HOURS", "DEFAULT_RESOLUTION_HOURS", "MAX_ATTEMPTS", "MAX_BODY", "MAX_SUBJECT",
     "MIN_ARTICLE_SIMILARITY", "MIN_CANNED_SIMILARITY", "OVERRIDABLE", "PERMISSION", "PUBLIC_ID_ALPHABET",
-    "TOP_ARTICLES", "TOP_CANNED", "TRANSITIONS",
-    "FlagsNotConfirmed", "MailboxError", "NotAllowed", "ReplyNotSendable", "StateError", "SupportError",
-    "TriageResult", "TriageRetry",
-    "customer_reply", "inbound_email_receive", "intent_labels_import", "intent_model_activate",
+    "TOP_ARTICLES", "TOP_CANNED", "TRANSITIONS", "FlagsNotConfirmed", "MailboxError", "NotAllowed", "ReplyLanguage",
+    "ReplyNotSendable", "StateError", "SupportError", "TriageResult", "TriageRetry", "customer_reply",
+    "inbound_email_receive", "intent_articles", "intent_canned", "intent_labels_import", "intent_model_activate",
     "intent_model_retrain_if_needed", "intent_model_train", "intent_model_training_request", "intent_training_rows",
     "knowledge_changed", "knowledge_refresh_embeddings", "knowledge_retrieve", "mailbox_poll", "mailbox_settings",
-    "reply_send_blockers", "sla_flag_breaches", "suggestion_accept", "suggestion_edit_and_send",
-    "suggestion_reject", "suggestion_request", "suggestions_claim", "suggestions_generate", "suggestions_process",
-    "intent_articles", "intent_canned", "nearest_resolved_reply", "reply_strategies_apply", "strategy_for_intent",
-    "support_sweep", "ticket_assign", "ticket_authenticate", "ticket_create", "ticket_label_import",
-    "ticket_model_text", "ticket_override_prediction", "ticket_reply", "ticket_retriage", "ticket_transition",
-    "ticket_triage", "triage_predict",
+    "nearest_resolved_reply", "reply_language", "reply_send_blockers", "reply_strategies_apply",
+    "sla_flag_breaches", "strategy_for_intent", "suggestion_accept", "suggestion_edit_and_send",
+    "suggestion_from_template", "suggestion_reject", "suggestion_request", "suggestions_claim",
+    "suggestions_generate", "suggestions_process", "support_sweep", "ticket_assign", "ticket_authenticate",
+    "ticket_copy_revision", "ticket_create", "ticket_label_import", "ticket_model_text",
+    "ticket_override_prediction", "ticket_reply", "ticket_retriage", "ticket_transition", "ticket_triage",
+    "triage_predict",
 ]

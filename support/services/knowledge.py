@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from ecomcms import inference
 from support import prompts
+from support.conf import conf
 from support.models import CannedResponse, KnowledgeArticle
 from support.services._base import _embed, _send_after_commit, _vector, _vector_bytes
 
@@ -77,6 +78,8 @@ def knowledge_retrieve(query: np.ndarray, *, model_id: str, queue_id: int | None
     articles = _ranked(list(KnowledgeArticle.objects.filter(is_published=True)), query, model_id, TOP_ARTICLES,
                        MIN_ARTICLE_SIMILARITY)
     canned_rows = CannedResponse.objects.filter(is_active=True).filter(Q(queue__isnull=True) | Q(queue_id=queue_id))
+    # The reply model writes the shop's language: responses in other languages are for foreign tickets only.
+    canned_rows = canned_rows.filter(Q(language="") | Q(language=(conf.SUPPORT_SHOP_LANGUAGE or "en").lower()))
     canned = _ranked(list(canned_rows), query, model_id, TOP_CANNED, MIN_CANNED_SIMILARITY)
     sources = [prompts.Source(n, "article", a.pk, a.title, a.body, round(s, 4), a.url)
                for n, (a, s) in enumerate(articles, start=1)]

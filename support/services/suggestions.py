@@ -37,6 +37,7 @@ from support.services._base import (
     _worker_name,
 )
 from support.services.knowledge import TOP_ARTICLES, knowledge_refresh_embeddings, knowledge_retrieve
+from support.services.language import reply_language, suggestion_from_template
 from support.services.strategies import (
     intent_articles,
     intent_canned,
@@ -57,6 +58,9 @@ def suggestion_request(*, ticket: Ticket, actor) -> ReplySuggestion | None:
     unique constraint holds even against a concurrent request).
     """
     require_permission(actor, PERMISSION, error=NotAllowed)
+    language = reply_language(ticket)
+    if language.foreign:  # the model writes the shop's language: a template in the customer's, or nothing
+        return suggestion_from_template(ticket=ticket, plan=language, actor=actor)
     with transaction.atomic():
         if ReplySuggestion.objects.filter(ticket=ticket, status__in=[ReplySuggestion.Status.PENDING,
                                                                    ReplySuggestion.Status.GENERATING]).exists():
