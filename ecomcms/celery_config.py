@@ -49,6 +49,7 @@ BEAT_SCHEDULE = {
     # SUPPORT_IMAP_POLL_SECONDS).
     "support-poll-mailbox": {"task": "support.poll_mailbox", "schedule": 60.0},
     "support-retrain-intents": {"task": "support.retrain_intents", "schedule": 24 * 3600.0},
+    "support-find-kb-gaps": {"task": "support.find_kb_gaps", "schedule": 24 * 3600.0},
     # Nightly at 03:30 UTC: a new recommender version from the stored events (activated if it passes the
     # sanity check and the shop setting allows; see docs/recommender.md).
     "recommender-train-nightly": {"task": "recommender.train", "schedule": crontab(minute=30, hour=3)},

@@ -407,6 +407,10 @@ SUPPORT_SHOP_NAME = env.string("SUPPORT_SHOP_NAME", "our shop")
 # classifier's "none of these" rule is chosen for it (support/intent/openset.py). Higher: more tickets to a person.
 SUPPORT_INTENT_OPEN_TRAFFIC = min(env.number("SUPPORT_INTENT_OPEN_TRAFFIC", 0.4, minimum=0.0), 0.95)
 SUPPORT_REPLY_MAX_NEW_TOKENS = env.integer("SUPPORT_REPLY_MAX_NEW_TOKENS", 120, minimum=16)
+SUPPORT_KB_GAP_DAYS = env.integer("SUPPORT_KB_GAP_DAYS", 30, minimum=1)
+SUPPORT_KB_GAP_THRESHOLD = env.number("SUPPORT_KB_GAP_THRESHOLD", 0.45, minimum=-1.0)
+SUPPORT_KB_GAP_DISTANCE = env.number("SUPPORT_KB_GAP_DISTANCE", 0.4, minimum=0.01)
+SUPPORT_KB_GAP_MIN_TICKETS = env.integer("SUPPORT_KB_GAP_MIN_TICKETS", 3, minimum=2)
 SUPPORT_SHOP_LANGUAGE = env.string("SUPPORT_SHOP_LANGUAGE", "en").strip().lower()
 SUPPORT_COPY_REVISION_INTENTS = env.items(
     "SUPPORT_COPY_REVISION_INTENTS", ["not_as_described", "wrong_size", "incompatible", "missing_item"])

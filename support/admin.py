@@ -638,3 +638,4 @@ class IntentModelAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), messages.ERROR)
             return
         self.message_user(request, f"{model} is now active.", messages.SUCCESS)
+from support import admin_gaps  # noqa: E402,F401  (registers Support > Suggested articles)

@@ -22,6 +22,12 @@ conf = AppSettings({
     # Share of tickets expected to fit no intent: picks the classifier's "none of these" rule.
     "SUPPORT_INTENT_OPEN_TRAFFIC": 0.4,
     "SUPPORT_REPLY_MAX_NEW_TOKENS": 120,
+    # Knowledge-base gaps (support.services.kb_gaps; measured in docs/support.md): the window in days, the best-article
+    # cosine below which a ticket counts as uncovered, the clustering cut (cosine distance) and the smallest gap.
+    "SUPPORT_KB_GAP_DAYS": 30,
+    "SUPPORT_KB_GAP_THRESHOLD": 0.45,
+    "SUPPORT_KB_GAP_DISTANCE": 0.4,
+    "SUPPORT_KB_GAP_MIN_TICKETS": 3,
     # The language the shop writes in (and the reply model is asked to write); a ticket in another language is
     # answered from a canned response in its language, or gets no drafted reply and a note for the agent.
     "SUPPORT_SHOP_LANGUAGE": "en",

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULT_THRESHOLD = 0.5  # best-article cosine below this: the knowledge base did not cover the ticket
-DEFAULT_DISTANCE = 0.5  # average-linkage cut, cosine distance (1 - cosine)
+DEFAULT_THRESHOLD = 0.45  # best-article cosine below this: the knowledge base did not cover the ticket
+DEFAULT_DISTANCE = 0.4  # average-linkage cut, cosine distance (1 - cosine)
 DEFAULT_MIN_SIZE = 3  # fewer tickets than this is not a gap worth an article
 
 

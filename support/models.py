@@ -541,3 +541,53 @@ class InboundEmail(models.Model):
         from support.privacy import mask_cards
 
         return f"{self.get_outcome_display()}: {mask_cards(self.subject) or '(no subject)'}"
+
+
+class ArticleSuggestion(models.Model):
+    """A gap in the knowledge base: recent tickets no article answered well, and the article the model drafted.
+
+    Found by ``support.services.kb_gaps`` (clusters of tickets whose best article scored low); the
+    ``generation`` worker drafts the article from the redacted staff replies that resolved those
+    tickets, as an unpublished ``KnowledgeArticle``. It joins the knowledge base only when a
+    reviewer approves it (``review_article_suggestion``): the article is then published.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the writer"
+        GENERATING = "generating", "Being written"
+        READY = "ready", "In review"
+        APPROVED = "approved", "Approved and published"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    tickets = models.ManyToManyField(Ticket, related_name="article_suggestions",
+                                     help_text="The tickets of the gap, nearest to its centre first.")
+    title = models.CharField(max_length=300, help_text="The redacted subject of the ticket nearest the centre.")
+    article = models.OneToOneField(KnowledgeArticle, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="suggested_by", help_text="The draft article (unpublished until "
+                                                                         "approved).")
+    best_score = models.FloatField(help_text="The highest best-article score among its tickets.")
+    cohesion = models.FloatField(help_text="Mean cosine of the tickets to their centre.")
+    details = models.JSONField(default=dict, blank=True, help_text="Thresholds, scores and intents of the run.")
+    model_id = models.CharField(max_length=200, blank=True)
+    prompt_version = models.CharField(max_length=50, blank=True)
+    tokens_in = models.PositiveIntegerField(null=True, blank=True)
+    tokens_out = models.PositiveIntegerField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("review_article_suggestion", "Can approve or reject suggested knowledge-base articles")]
+
+    def __str__(self):
+        return f"suggested article {self.pk}: {self.title}"

@@ -16,12 +16,12 @@ _AGENT_PERMISSIONS = [
     "view_replysuggestion", "view_suggestionrates", "view_knowledgearticle", "add_knowledgearticle",
     "change_knowledgearticle", "view_cannedresponse", "add_cannedresponse", "change_cannedresponse", "view_intent",
     "view_queue", "view_priorityrule", "view_intentlabel", "view_intentmodel", "view_ticketevent",
-    "view_ticketcopyrevision", "view_inboundemail",
+    "view_ticketcopyrevision", "view_inboundemail", "view_articlesuggestion",
 ]
 _LEAD_PERMISSIONS = _AGENT_PERMISSIONS + [
     "add_intent", "change_intent", "add_queue", "change_queue", "add_priorityrule", "change_priorityrule",
     "delete_priorityrule", "add_intentmodel", "change_intentmodel", "delete_knowledgearticle",
-    "delete_cannedresponse",
+    "delete_cannedresponse", "review_article_suggestion",
 ]
 
 

@@ -77,3 +77,15 @@ def train_intents(actor_id: int | None = None) -> int | None:
     except services.SupportError as exc:  # too few labels, or not allowed: nothing to retry
         services.logger.warning("intent training refused: %s", exc)
         return None
+
+
+@shared_task(name="support.find_kb_gaps", acks_late=True)
+def find_kb_gaps() -> int:
+    """Cluster recent tickets no article answered well into suggested articles (Celery beat, daily)."""
+    return len(services.kb_gaps_find())
+
+
+@shared_task(name="support.suggest_article", acks_late=True)
+def suggest_article(suggestion_id: int) -> str:
+    """Write one suggested knowledge-base article (the ``generation`` queue: the LLM)."""
+    return "written" if services.article_suggestion_write(suggestion_id) is not None else "nothing to do"

@@ -99,6 +99,7 @@ ADMIN_MODELS: dict[str, Ops] = {
     "ecomcms_support.inboundemail": Ops(view=SUPPORT),  # written by the mailbox poll, read-only
     "ecomcms_support.intentlabel": Ops(view=SUPPORT, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
     "ecomcms_support.intentmodel": Ops(view=SUPPORT, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
+    "ecomcms_support.articlesuggestion": Ops(view=SUPPORT),  # written by the services, decided by actions
     # Recommender, storefront tokens and accounts: no role is given them; superusers only.
     "ecomcms_recommender.modelversion": Ops(view=ONLY_SUPERUSER, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
     "ecomcms_recommender.modelactivation": Ops(view=ONLY_SUPERUSER),
@@ -141,6 +142,8 @@ ADMIN_ACTIONS: dict[str, frozenset[str]] = {
     "ecomcms_support.triagequeue:export_customer_data": ONLY_SUPERUSER,
     "ecomcms_support.triagequeue:erase_customer_data": ONLY_SUPERUSER,
     "ecomcms_support.intentmodel:activate": ONLY_SUPERUSER,  # and support leads
+    "ecomcms_support.articlesuggestion:approve_selected": ONLY_SUPERUSER,  # and support leads
+    "ecomcms_support.articlesuggestion:reject_selected": ONLY_SUPERUSER,  # and support leads
     "ecomcms_recommender.modelversion:activate": ONLY_SUPERUSER,
     "ecomcms_recommender.modelversion:roll_back": ONLY_SUPERUSER,
     "ecomcms_recommender.modelversion:train_now": ONLY_SUPERUSER,

@@ -166,6 +166,9 @@ def _build_world() -> World:
                                 subject=f"Parcel {TICKET}", outcome="ticket", ticket=ticket)
     IntentModel.objects.create(embedding_model="fake", n_train=3, labels=["track_order"], threshold=0.5,
                                artifact="none")
+    from support.models import ArticleSuggestion
+
+    ArticleSuggestion.objects.create(title="Gap", best_score=0.1, cohesion=0.9)
     world.ticket_public_id, world.other_ticket_public_id = ticket.public_id, other.public_id
     world.suggestion_id = suggestion.pk
 

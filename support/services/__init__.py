@@ -26,6 +26,7 @@ One module per concern, re-exported here so callers keep ``from support import s
 - ``sweep``: recovering work lost with a worker or a message
 - ``intents``: intent classifier training
 - ``mailbox``: inbound email (the support mailbox over IMAP) into tickets and replies
+- ``kb_gaps``: knowledge-base gaps become suggested articles for review
 - ``language``: replies in the customer's language (templates) or a note for the agent
 - ``revisions``: tickets about misleading product copy open a revision request in content
 
@@ -55,6 +56,12 @@ from support.services.intents import (
     intent_model_training_request,
     intent_training_rows,
     ticket_label_import,
+)
+from support.services.kb_gaps import (
+    article_suggestion_approve,
+    article_suggestion_reject,
+    article_suggestion_write,
+    kb_gaps_find,
 )
 from support.services.knowledge import (
     MIN_ARTICLE_SIMILARITY,
@@ -105,6 +112,7 @@ from support.services.triage import TriageResult, ticket_retriage, ticket_triage
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "article_suggestion_approve", "article_suggestion_reject", "article_suggestion_write", "kb_gaps_find",
     "DEFAULT_FIRST_RESPONSE_HOURS", "DEFAULT_RESOLUTION_HOURS", "MAX_ATTEMPTS", "MAX_BODY", "MAX_SUBJECT",
     "MIN_ARTICLE_SIMILARITY", "MIN_CANNED_SIMILARITY", "OVERRIDABLE", "PERMISSION", "PUBLIC_ID_ALPHABET",
     "TOP_ARTICLES", "TOP_CANNED", "TRANSITIONS", "FlagsNotConfirmed", "MailboxError", "NotAllowed", "ReplyLanguage",
