@@ -29,7 +29,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal_user}
@@ -50,7 +52,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {tls_port}
   }}
 }}
 """
@@ -68,7 +70,12 @@ class Dovecot:
     def __init__(self):
         self.root = Path(tempfile.mkdtemp(prefix="ecomcms-dovecot-"))
         self.root.chmod(0o755)  # the unprivileged login and mail processes must reach their sockets
-        self.port = _free_port()
+        self.port, self.tls_port = _free_port(), _free_port()
+        # A certificate for 127.0.0.1 that clients trust through SSL_CERT_FILE=self.cert (TLS and STARTTLS).
+        self.cert = self.root / "cert.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
+                        str(self.root / "key.pem"), "-out", str(self.cert)], check=True, capture_output=True)
         (self.root / "home").mkdir()
         # Accounts are written before the start: dovecot may not notice a passwd file changed within a second.
         (self.root / "passwd").write_text("".join(f"shop{n}:{{PLAIN}}secret-shop{n}\n" for n in range(1, ACCOUNTS + 1)))
@@ -82,7 +89,7 @@ class Dovecot:
             uid, gid, internal_user, login_user = me.pw_uid, me.pw_gid, me.pw_name, me.pw_name
             internal_group = str(gid)
         self.config = self.root / "dovecot.conf"
-        self.config.write_text(_CONFIG.format(root=self.root, port=self.port, uid=uid, gid=gid,
+        self.config.write_text(_CONFIG.format(root=self.root, port=self.port, tls_port=self.tls_port, uid=uid, gid=gid,
                                               internal_user=internal_user, internal_group=internal_group,
                                               login_user=login_user))
         self._accounts = itertools.count(1)

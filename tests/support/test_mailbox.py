@@ -370,3 +370,30 @@ def test_two_polls_racing_for_one_email_make_one_ticket(mailbox, transactional_d
     assert outcomes == ["already_taken_in", "ticket"]
     assert Ticket.objects.count() == 1 and Message.objects.count() == 1 and InboundEmail.objects.count() == 1
     assert mailbox.flags()[uid] >= DONE
+
+
+def test_the_mailbox_is_read_over_tls_and_starttls_with_a_verified_certificate(mailbox, dovecot, db, settings,
+                                                                               monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.cert))  # the test server's certificate is the trusted one
+    mailbox.deliver(email(message_id="<tls@example.com>"))
+    mailbox.deliver(email(message_id="<starttls@example.com>"))
+
+    settings.SUPPORT_IMAP_SSL, settings.SUPPORT_IMAP_PORT = True, dovecot.tls_port  # the default: TLS at once
+    assert services.mailbox_poll(limit=1) == {"enabled": True, "ticket": 1}
+    settings.SUPPORT_IMAP_SSL, settings.SUPPORT_IMAP_STARTTLS, settings.SUPPORT_IMAP_PORT = False, True, dovecot.port
+    assert services.mailbox_poll() == {"enabled": True, "ticket": 1}
+
+    assert Ticket.objects.count() == 2
+    logins = [line for line in dovecot.log().splitlines() if f"Login: user=<{mailbox.user}>" in line]
+    tls = [", TLS" in line for line in logins]  # dovecot names the connection's protection
+    assert tls[-2:] == [True, True] and tls.count(False) == 2  # the two deliveries were plain
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_refused(mailbox, dovecot, db, settings, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    settings.SUPPORT_IMAP_SSL, settings.SUPPORT_IMAP_PORT = True, dovecot.tls_port
+    mailbox.deliver(email())
+
+    with pytest.raises(MailboxError, match="CERTIFICATE_VERIFY_FAILED"):
+        services.mailbox_poll()
+    assert InboundEmail.objects.count() == 0
