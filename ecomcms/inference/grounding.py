@@ -43,6 +43,11 @@ class GroundingLogitsProcessor(LogitsProcessor):
         self.pieces = pieces
         self.blocked = 0  # how many times a token that would have broken a rule was blocked
 
+    def keep_rows(self, rows: list[int]) -> None:
+        """Only these rows go on (``ecomcms.inference.decoding`` drops finished rows from the batch)."""
+        self.rules = [self.rules[i] for i in rows]
+        self.banned = [self.banned[i] for i in rows]
+
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         for row in range(input_ids.shape[0]):
             rule = self.rules[row]

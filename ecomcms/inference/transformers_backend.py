@@ -33,6 +33,7 @@ from ecomcms.inference.base import (
     ModelUnavailable,
     Score,
 )
+from ecomcms.inference.decoding import greedy_decode
 from ecomcms.inference.sources import ModelSource, gguf_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -131,6 +132,10 @@ class TransformersGenerator:
 
     supports_grounding = True
     score_batch_size = 32
+    #: "fast": greedy requests without stop strings run ``ecomcms.inference.decoding.greedy_decode``
+    #: (finished rows leave the batch); "generate": always ``transformers``' ``generate`` (the bench's
+    #: and the tests' reference). Sampling and stop strings always take ``generate``.
+    decoder = "fast"
 
     def __init__(self, source: ModelSource, *, cache_dir: Path, dtype: str = "float32", threads: int = 0,
                  device: str = "auto", quantize: str = "none"):
@@ -231,18 +236,28 @@ class TransformersGenerator:
                 kwargs["logits_processor"] = LogitsProcessorList(
                     [GroundingLogitsProcessor(self.tokenizer, groundings, encoded["input_ids"].shape[1])]
                 )
+            fast = self.decoder == "fast" and options.temperature == 0 and not options.stop
             started = time.perf_counter()
             try:
                 with torch.inference_mode(), self._adapter(options.adapter) as model:
-                    output = model.generate(**encoded, **kwargs)
+                    if fast:
+                        new_rows = greedy_decode(
+                            model, encoded["input_ids"], encoded["attention_mask"],
+                            max_new_tokens=options.max_new_tokens, repetition_penalty=options.repetition_penalty,
+                            no_repeat_ngram_size=options.no_repeat_ngram_size, stop_ids=self._stop_ids(),
+                            logits_processor=kwargs["logits_processor"][0] if grounded else None,
+                        )
+                    else:
+                        output = model.generate(**encoded, **kwargs)
             except (RuntimeError, ValueError, IndexError) as exc:
                 raise ModelError(f"generation failed: {exc}", permanent=False) from exc
             seconds = time.perf_counter() - started
         prompt_length = encoded["input_ids"].shape[1]
+        if not fast:
+            new_rows = [row[prompt_length:].tolist() for row in output]
         stop_ids = set(self._stop_ids())
         results = []
-        for index, (row, attention) in enumerate(zip(output, encoded["attention_mask"])):
-            new_ids = row[prompt_length:].tolist()
+        for index, (new_ids, attention) in enumerate(zip(new_rows, encoded["attention_mask"])):
             length = next((i for i, token in enumerate(new_ids) if token in stop_ids), len(new_ids))
             ended = length < len(new_ids)
             text = self.tokenizer.decode(new_ids[:length], skip_special_tokens=True)
