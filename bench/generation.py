@@ -1,23 +1,25 @@
 """Generation throughput on this machine: the product's layouts against one at a time and llama.cpp.
 
-    .venv/bin/python bench/generation.py [--prompts 32] [--max-new-tokens 64]
-        [--layouts 1x2x8,1x2x16,2x1x8,4x1x8,1x2x16:int8] [--no-llama]
+    .venv/bin/python bench/generation.py [--quick] [--prompts 32] [--max-new-tokens 128] [--rounds 2]
+        [--layouts 1x2x32:generate,1x2x16,1x2x48,2x1x16,1x2x32:int8] [--no-llama] [--no-scoring]
 
 Every variant runs in fresh processes on the same prompts (the demo products through the
 description template, as the worker builds them) with the same token budget, greedy:
 
-- one prompt at a time (1 process, every core, batch 1), on a quarter of the prompts;
+- one prompt at a time (1 process, the configured threads, batch 1), on a quarter of the prompts;
 - the worker's batched path at its configured batch (ECOMCMS_GENERATION_BATCH_SIZE) and threads;
 - layouts PxTxB: P worker processes of T torch threads each, each generating its share of the
-  prompts in batches of B (what P generation workers on one queue do; the 1, 2 and 4 process
-  rows are the scale-out figures); PxTxB:int8 with dynamic int8 quantization of the linear
-  layers (ECOMCMS_TEXT_QUANTIZE=int8);
-- llama.cpp (llama-cpp-python) on the same GGUF, one stream per process, 1x2 and 2x1, when it is
-  installed (otherwise the bench says it skipped it; docs/performance.md says how to build it).
+  prompts in batches of B (what P generation workers on one queue do); ``:int8`` with dynamic
+  int8 quantization of the linear layers (ECOMCMS_TEXT_QUANTIZE=int8), ``:generate`` with
+  transformers' ``generate`` instead of the backend's fast decoder (the reference);
+- llama.cpp (llama-cpp-python) on the same GGUF, one stream per process, 1xcores and coresx1,
+  when it is installed (otherwise the bench says it skipped it; docs/performance.md says how to
+  build it).
 
-Prints aggregate generated tokens per second (all processes, first start to last end), the peak
-RSS of the largest process, and the ratios. The machine may be shared: compare ratios within one
-run, not absolute numbers across runs.
+Every variant runs once per round, in alternating order (ABBA...), so drifting load hits all of
+them alike. Prints tokens/s per run, then per variant the median and range over the rounds and
+the peak RSS per process, and the ratios computed within each round (median and range). The
+machine may be shared: compare ratios within one run, not absolute numbers across runs.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def _memory_mb() -> tuple[float, float]:
 
 # --- one process of a layout (spawned: a fresh interpreter, as a worker's pool process) ---------
 
-def _product_process(share, options, threads, batch, quantize, barrier, results):
+def _product_process(share, options, threads, batch, quantize, decoder, barrier, results):
     os.environ["ECOMCMS_TORCH_THREADS"] = str(threads)
     os.environ["ECOMCMS_TEXT_QUANTIZE"] = quantize
     import django
@@ -95,6 +97,7 @@ def _product_process(share, options, threads, batch, quantize, barrier, results)
     from ecomcms import inference
 
     generator = inference.get_generator()
+    generator.decoder = decoder
     prompts = [inference.ChatPrompt(**p) for p in share]
     generator.generate(prompts[:1], inference.GenerationOptions(max_new_tokens=4))  # warm-up
     barrier.wait()
@@ -167,7 +170,7 @@ def _scorer_process(share, threads, barrier, results):
     results.put((batched, single, per_draft))
 
 
-def run_layout(label, target, prompts, processes, threads, batch, *args) -> Result:
+def run_layout(label, target, prompts, processes, threads, batch, *args, quiet=False) -> Result:
     """Start ``processes`` fresh processes, give each its share of ``prompts``, time them together."""
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(processes), context.Queue()
@@ -182,24 +185,48 @@ def run_layout(label, target, prompts, processes, threads, batch, *args) -> Resu
     seconds = max(o[2] for o in outcomes) - min(o[1] for o in outcomes)
     result = Result(label, processes, threads, batch, tokens, seconds, max(o[3] for o in outcomes),
                     max(o[4] for o in outcomes), len(prompts))
-    print(f"{label:<30} {processes}x{threads}x{batch:<3} {len(prompts):>4} prompts {tokens:>6} tokens "
-          f"{seconds:>7.1f} s {result.speed:>7.1f} tokens/s  per process: peak RSS {result.rss_mb:>5.0f} MB, "
-          f"PSS {result.pss_mb:>5.0f} MB", flush=True)
+    if not quiet:
+        print(f"  {label:<34} {processes}x{threads}x{batch:<3} {len(prompts):>4} prompts {tokens:>6} tokens "
+              f"{seconds:>7.1f} s {result.speed:>7.1f} tokens/s  peak RSS {result.rss_mb:>5.0f} MB, "
+              f"PSS {result.pss_mb:>5.0f} MB", flush=True)
     return result
 
 
-def parse_layout(text: str) -> tuple[int, int, int, str]:
-    """``PxTxB`` or ``PxTxB:int8``: processes, torch threads each, batch, quantization."""
-    shape, _, quantize = text.strip().lower().partition(":")
+@dataclass(frozen=True)
+class Variant:
+    key: str  # PxTxB[:int8][:generate], "one at a time", "llama.cpp PxT"
+    processes: int
+    threads: int
+    batch: int
+    quantize: str = "none"
+    decoder: str = "fast"
+    llama: bool = False
+    share: float = 1.0  # of the prompts
+
+    def run(self, prompts, options, gguf) -> Result:
+        chosen = prompts[: max(self.processes, int(len(prompts) * self.share))]
+        if self.llama:
+            return run_layout(self.key, _llama_process, chosen, self.processes, self.threads, 1,
+                              options | {"repetition_penalty": 1.1}, self.threads, gguf)
+        return run_layout(self.key, _product_process, chosen, self.processes, self.threads, self.batch,
+                          options, self.threads, self.batch, self.quantize, self.decoder)
+
+
+def parse_layout(text: str) -> Variant:
+    """``PxTxB`` with optional ``:int8`` (ECOMCMS_TEXT_QUANTIZE=int8) and ``:generate`` (transformers'
+    ``generate`` instead of the fast decoder): processes, torch threads each, batch."""
+    shape, *flags = text.strip().lower().split(":")
     try:
         processes, threads, batch = (int(part) for part in shape.split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"a layout is PROCESSESxTHREADSxBATCH[:int8], e.g. 1x2x16; got {text!r}"
+            f"a layout is PROCESSESxTHREADSxBATCH[:int8][:generate], e.g. 1x2x16; got {text!r}"
         ) from None
-    if quantize not in {"", "none", "int8"}:
-        raise argparse.ArgumentTypeError(f"unknown quantization {quantize!r} in {text!r}: none or int8")
-    return processes, threads, batch, quantize or "none"
+    unknown = set(flags) - {"int8", "generate", "none"}
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown flag {sorted(unknown)[0]!r} in {text!r}: int8 or generate")
+    return Variant(text.strip().lower(), processes, threads, batch, "int8" if "int8" in flags else "none",
+                   "generate" if "generate" in flags else "fast")
 
 
 def gguf_path() -> str | None:
@@ -214,41 +241,57 @@ def gguf_path() -> str | None:
     return str(source.path / source.gguf_file) if source.is_gguf else None
 
 
+def _median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _spread(values) -> str:
+    return f"{_median(values):7.1f} [{min(values):.1f}-{max(values):.1f}]" if len(values) > 1 else f"{values[0]:7.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cores = os.cpu_count() or 1
-    parser.add_argument("--prompts", type=int, default=32, help="prompts per variant (one at a time: a quarter)")
-    parser.add_argument("--max-new-tokens", type=int, default=64)
-    parser.add_argument("--layouts", default=f"1x{cores}x8,1x{cores}x16,1x{cores}x32,{cores}x1x8,{cores}x1x16,4x1x8,"
-                                              f"1x{cores}x16:int8",
-                        help="comma-separated PROCESSESxTHREADSxBATCH[:int8]")
+    parser.add_argument("--quick", action="store_true",
+                        help="one round, 16 prompts, 64 new tokens (the same table, a few minutes)")
+    parser.add_argument("--prompts", type=int, default=None, help="prompts per variant (default 32, --quick 16; "
+                                                                  "one at a time gets a quarter)")
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="default 128 (the description's budget), "
+                                                                         "--quick 64")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds of every variant, in alternating order (ABBA), default 2, --quick 1")
+    parser.add_argument("--layouts", default=None,
+                        help="comma-separated PROCESSESxTHREADSxBATCH[:int8][:generate]; default: the worker's "
+                             f"batch with transformers' generate, 1x{cores}x16, 1x{cores}x48, {cores}x1x16")
     parser.add_argument("--no-llama", action="store_true", help="skip llama.cpp even when it is installed")
+    parser.add_argument("--no-scoring", action="store_true", help="skip the scoring and planned-draft figures")
     args = parser.parse_args()
+    prompt_count = args.prompts or (16 if args.quick else 32)
+    max_new_tokens = args.max_new_tokens or (64 if args.quick else 128)
+    rounds = args.rounds or (1 if args.quick else 2)
 
     from django.conf import settings
 
-    prompts = demo_prompts(args.prompts)
-    options = {"max_new_tokens": args.max_new_tokens}
-    defaults = {"repetition_penalty": 1.1}
+    prompts = demo_prompts(prompt_count)
+    options = {"max_new_tokens": max_new_tokens}
     threads = settings.ECOMCMS_TORCH_THREADS or cores
     configured_batch = settings.ECOMCMS_GENERATION_BATCH_SIZE
     configured_quantize = getattr(settings, "ECOMCMS_TEXT_QUANTIZE", "none")
-    print(f"{cores} cores, {len(prompts)} prompts, {args.max_new_tokens} new tokens at most, greedy; "
+    print(f"{cores} cores, {len(prompts)} prompts, {max_new_tokens} new tokens at most, greedy, {rounds} round(s); "
           f"model {settings.ECOMCMS_TEXT_MODEL}; configured: {threads} threads, batch {configured_batch}, "
-          f"quantize {configured_quantize}", flush=True)
+          f"quantize {configured_quantize}; load average {os.getloadavg()[0]:.1f}", flush=True)
 
-    results: dict[str, Result] = {}
-    one = run_layout("one prompt at a time", _product_process, prompts[:max(1, len(prompts) // 4)], 1, threads, 1,
-                     options, threads, 1, configured_quantize)
-    worker = run_layout(f"worker as configured ({configured_quantize})", _product_process, prompts, 1, threads,
-                        configured_batch, options, threads, configured_batch, configured_quantize)
-    for layout in args.layouts.split(","):
-        p, t, b, quantize = parse_layout(layout)
-        label = f"layout{' int8' if quantize == 'int8' else ''}"
-        results[f"{p}x{t}x{b}{':int8' if quantize == 'int8' else ''}"] = run_layout(
-            label, _product_process, prompts, p, t, b, options, t, b, quantize)
+    one = Variant("one at a time", 1, threads, 1, configured_quantize, share=0.25)
+    worker = Variant(f"worker as configured 1x{threads}x{configured_batch}", 1, threads, configured_batch,
+                     configured_quantize)
+    layouts = [parse_layout(text) for text in (args.layouts or (
+        f"1x{threads}x{configured_batch}:generate,1x{cores}x16,1x{cores}x48,{cores}x1x16")).split(",")]
+    layouts = [v for v in layouts if (v.processes, v.threads, v.batch, v.quantize, v.decoder)
+               != (1, threads, configured_batch, configured_quantize, "fast")]  # that row is the worker's
+    variants = [one, worker, *layouts]
 
-    llama: dict[str, Result] = {}
     gguf = gguf_path()
     try:
         import llama_cpp  # noqa: F401
@@ -256,14 +299,55 @@ def main() -> None:
         print("llama.cpp: skipped (llama-cpp-python is not installed; docs/performance.md says how to build it)")
     else:
         if args.no_llama or not gguf:
-            print(
-                "llama.cpp: skipped (" + ("--no-llama" if args.no_llama else "the text model is not a GGUF file") + ")"
-            )
+            print("llama.cpp: skipped (" + ("--no-llama" if args.no_llama else "the text model is not a GGUF") + ")")
         else:
-            for p, t in sorted({(1, cores), (max(1, cores), 1)}):
-                llama[f"{p}x{t}"] = run_layout("llama.cpp", _llama_process, prompts, p, t, 1,
-                                               options | defaults, t, gguf)
+            variants += [Variant(f"llama.cpp {p}x{t}", p, t, 1, llama=True)
+                         for p, t in sorted({(1, cores), (cores, 1)})]
 
+    results: dict[str, list[Result]] = {v.key: [] for v in variants}
+    for round_ in range(rounds):
+        print(f"round {round_ + 1} of {rounds}", flush=True)
+        for variant in variants if round_ % 2 == 0 else reversed(variants):
+            results[variant.key].append(variant.run(prompts, options, gguf))
+
+    if not args.no_scoring:
+        _report_scoring(prompts, threads)
+
+    speed = {key: [r.speed for r in rows] for key, rows in results.items()}
+    print()
+    print(f"{'variant':<38} {'tokens/s median [min-max]':<28} peak RSS per process")
+    for key, rows in results.items():
+        print(f"{key:<38} {_spread(speed[key]):<28} {max(r.rss_mb for r in rows):5.0f} MB")
+
+    def ratio(a: str, b: str) -> str:
+        per_round = [x / y for x, y in zip(speed[a], speed[b]) if y]
+        return _spread(per_round).strip() + "x"
+
+    product = [v.key for v in variants if not v.llama and v is not one]
+    best = max(product, key=lambda k: _median(speed[k]))
+    kept = [k for k in product if ":int8" not in k and ":generate" not in k]
+    best_kept = max(kept, key=lambda k: _median(speed[k]))
+    print()
+    print("ratios (per round, median [min-max]):")
+    print(f"worker as configured / one at a time: {ratio(worker.key, one.key)}")
+    if any(":generate" in k for k in product):
+        reference = next(k for k in product if ":generate" in k)
+        print(f"worker as configured (fast decoder) / {reference}: {ratio(worker.key, reference)}")
+    print(f"best product layout ({best_kept}) / one at a time: {ratio(best_kept, one.key)}")
+    if best != best_kept:
+        print(f"fastest row overall: {best} (not kept: see docs/performance.md)")
+    llama = [v.key for v in variants if v.llama]
+    if llama:
+        llama_best = max(llama, key=lambda k: _median(speed[k]))
+        print(f"llama.cpp best ({llama_best}): {_median(speed[llama_best]):.1f} tokens/s")
+        print(f"best product layout / llama.cpp best: {ratio(best_kept, llama_best)} (goal >= 1.5x)")
+        print(f"worker as configured / llama.cpp best: {ratio(worker.key, llama_best)}")
+    rss = max(r.rss_mb for r in results[best_kept])
+    print(f"peak RSS per generation process, best product layout: {rss:.0f} MB (goal < 1024 MB)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+
+
+def _report_scoring(prompts, threads) -> None:
     context = multiprocessing.get_context("spawn")
     barrier, queue = context.Barrier(1), context.Queue()
     process = context.Process(target=_scorer_process, args=(prompts[:8], threads, barrier, queue))
@@ -272,33 +356,11 @@ def main() -> None:
     process.join()
     if scoring is None:
         print("scoring: skipped (the text backend has no score capability)")
-    else:
-        batched, single, per_draft = scoring
-        print(
-            f"scoring candidates (1x{threads}): batched {batched:.1f}/s, one at a time {single:.1f}/s "
-            f"({batched / single:.2f}x); planned description drafts end to end: {per_draft:.2f} s per draft",
-            flush=True,
-        )
-
-    best_key = max(results, key=lambda k: results[k].speed) if results else None
-    best = results[best_key] if best_key else worker
-    print()
-    print(f"worker as configured / one at a time: {worker.speed / one.speed:.2f}x")
-    print(f"best layout ({best_key}) / one at a time: {best.speed / one.speed:.2f}x")
-    print(f"best layout / worker as configured: {best.speed / worker.speed:.2f}x")
-    by_processes = {r.processes: r for r in sorted(results.values(), key=lambda r: r.speed)}
-    if len(by_processes) > 1:
-        base = by_processes.get(1)
-        for processes, result in sorted(by_processes.items()):
-            scale = f" ({result.speed / base.speed:.2f}x of 1 process)" if base else ""
-            print(f"best with {processes} process(es): {result.speed:.1f} tokens/s{scale}")
-    if llama:
-        llama_key = max(llama, key=lambda k: llama[k].speed)
-        print(f"llama.cpp best ({llama_key}): {llama[llama_key].speed:.1f} tokens/s")
-        print(f"best layout / llama.cpp best: {best.speed / llama[llama_key].speed:.2f}x (goal >= 1.5x)")
-        print(f"worker as configured / llama.cpp best: {worker.speed / llama[llama_key].speed:.2f}x")
-    print(f"per generation process, best layout: peak RSS {best.rss_mb:.0f} MB (goal < 1024 MB), "
-          f"PSS {best.pss_mb:.0f} MB (the model file's pages shared between processes counted once)")
+        return
+    batched, single, per_draft = scoring
+    print(f"scoring candidates (1x{threads}): batched {batched:.1f}/s, one at a time {single:.1f}/s "
+          f"({batched / single:.2f}x); planned description drafts end to end: {per_draft:.2f} s per draft",
+          flush=True)
 
 
 if __name__ == "__main__":

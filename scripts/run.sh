@@ -13,9 +13,10 @@ PY=.venv/bin/python
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 # The generation layout bench/generation.py found best on a 2-core machine (docs/performance.md): one
-# generation worker process using every core (ECOMCMS_TORCH_THREADS=0) with batches of 16. Every process
-# gets the batch size: the web process counts tasks with it.
-export ECOMCMS_GENERATION_BATCH_SIZE="${ECOMCMS_GENERATION_BATCH_SIZE:-16}"
+# generation worker process using every core (ECOMCMS_TORCH_THREADS=0) with batches of 32 (the fast
+# decoder drops finished rows, so a large batch costs little at its tail). Every process gets the batch
+# size: the web process counts tasks with it.
+export ECOMCMS_GENERATION_BATCH_SIZE="${ECOMCMS_GENERATION_BATCH_SIZE:-32}"
 export ECOMCMS_TORCH_THREADS="${ECOMCMS_TORCH_THREADS:-0}"
 PIDS=var/run.pids
 STOP_SECONDS="${STOP_SECONDS:-20}"  # then SIGKILL: tasks are acknowledged late, the broker and sweepers redeliver

@@ -1,0 +1,73 @@
+"""Copy quality of the generation variants, in one run on the same products (the copy harness).
+
+    .venv/bin/python bench/generation_quality.py [--kind ad_description] [--limit 100]
+        [--variants generate,fast] [--batch-size 32]
+
+Runs ``manage.py evaluate_copy`` (the copy harness, docs/copy-quality.md) once per variant in
+one process, on the same seeded sample of the shared Amazon dev products, with the free strategy
+(the model writes; the guarded and planned strategies add their own constraints on top):
+
+- ``generate``: transformers' ``generate``, float32 (the reference);
+- ``fast``: the backend's fast decoder (finished rows leave the batch), float32;
+- ``int8``: the fast decoder on ``ECOMCMS_TEXT_QUANTIZE=int8`` weights.
+
+Prints each variant's totals (unsupported claims per draft and chrF with their intervals) and
+writes the JSON reports under ``var/eval/generation-quality-VARIANT.json``. Needs a migrated
+database (``manage.py migrate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ecomcms.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", default="ad_description")
+    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variants", default="generate,fast")
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from content.management.commands.evaluate_copy import render_totals
+    from ecomcms import inference
+    from ecomcms.inference.transformers_backend import quantize_int8
+
+    generator = inference.get_generator()
+    out_dir = ROOT / "var" / "eval"
+    reports = {}
+    for variant in sorted(args.variants.split(","), key=lambda v: v == "int8"):  # int8 changes the model: last
+        if variant == "int8" and getattr(generator, "quantize", "none") != "int8":
+            generator.model = quantize_int8(generator.model, generator.device)
+            generator.quantize = "int8"
+        generator.decoder = "generate" if variant == "generate" else "fast"
+        out = out_dir / f"generation-quality-{variant}.json"
+        call_command("evaluate_copy", format="amazon2020", kind=args.kind, limit=args.limit, seed=args.seed,
+                     strategy="free", batch_size=args.batch_size, json=True, out=str(out), stdout=open(os.devnull, "w"))
+        reports[variant] = json.loads(out.read_text())
+        print(f"--- {variant} ---")
+        print(render_totals(reports[variant]["metrics"]), flush=True)
+    if len(reports) > 1:
+        first, *others = reports
+        texts = [item.get("text") for item in reports[first]["items"]]
+        for other in others:
+            same = sum(a == item.get("text") for a, item in zip(texts, reports[other]["items"]))
+            print(f"identical drafts, {other} vs {first}: {same} of {len(texts)}")
+
+
+if __name__ == "__main__":
+    main()
