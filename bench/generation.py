@@ -247,8 +247,10 @@ def _median(values):
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def _spread(values) -> str:
-    return f"{_median(values):7.1f} [{min(values):.1f}-{max(values):.1f}]" if len(values) > 1 else f"{values[0]:7.1f}"
+def _spread(values, digits: int = 1) -> str:
+    if len(values) == 1:
+        return f"{values[0]:7.{digits}f}"
+    return f"{_median(values):7.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
 
 
 def main() -> None:
@@ -321,7 +323,7 @@ def main() -> None:
 
     def ratio(a: str, b: str) -> str:
         per_round = [x / y for x, y in zip(speed[a], speed[b]) if y]
-        return _spread(per_round).strip() + "x"
+        return _spread(per_round, 2).strip() + "x"
 
     product = [v.key for v in variants if not v.llama and v is not one]
     best = max(product, key=lambda k: _median(speed[k]))
