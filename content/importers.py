@@ -951,6 +951,9 @@ class _ReviewWriter:
 
         for row in good:
             del row.values["sku"]
+            if {"title", "body"} & set(row.update_fields):  # new words: read the sentiment again
+                row.values.update(sentiment="", sentiment_confidence="", sentiment_source="")
+                row.update_fields = (*row.update_fields, "sentiment", "sentiment_confidence", "sentiment_source")
         unique_fields = ["product", "external_id"]
         if not self.dry_run and not _write_groups(Review, _grouped(Review, good), unique_fields, good, result):
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class CopyKind(models.TextChoices):
@@ -79,6 +80,13 @@ class Review(models.Model):
     author = models.CharField(max_length=200, blank=True)
     reviewed_at = models.DateField(null=True, blank=True)
     helpful_count = models.PositiveIntegerField(default=0, help_text="Shoppers who found the review helpful.")
+    imported_at = models.DateTimeField(default=timezone.now, help_text="Counts as the review's date when it has none.")
+    # Read from the text (never the rating) by the sentiment model when one is trained, else the cue words
+    # (ecomcms/sentiment.py); empty until scored (content/review_sentiment.py).
+    sentiment = models.CharField(max_length=10, blank=True, db_index=True,
+                                 choices=[(s, s.capitalize()) for s in ("negative", "neutral", "positive")])
+    sentiment_confidence = models.CharField(max_length=10, blank=True)
+    sentiment_source = models.CharField(max_length=40, blank=True, help_text="model v<N> or cue words.")
 
     class Meta:
         ordering = ["-reviewed_at", "pk"]

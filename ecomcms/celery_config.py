@@ -53,6 +53,8 @@ BEAT_SCHEDULE = {
     # Nightly at 03:30 UTC: a new recommender version from the stored events (activated if it passes the
     # sanity check and the shop setting allows; see docs/recommender.md).
     "recommender-train-nightly": {"task": "recommender.train", "schedule": crontab(minute=30, hour=3)},
+    # Hourly: new reviews' sentiment, spike alerts per product, brand and category, emails (docs/monitoring.md).
+    "insights-refresh": {"task": "insights.refresh", "schedule": crontab(minute=17)},
 }
 
 _QUEUES_ENV = "ECOMCMS_WORKER_QUEUES"

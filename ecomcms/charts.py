@@ -101,6 +101,33 @@ def rate_lines(series: dict[str, list[tuple[str, float]]], *, label: str, width:
     return _svg(width, height + 18 * ((len(names) - 1) // 4), label, parts)
 
 
+def count_lines(series: dict[str, list[tuple[str, float]]], *, label: str, width: int = 760,
+                height: int = 220) -> SafeString:
+    """Lines of counts over ordered x captions (e.g. ISO weeks), one per series: ``rate_lines`` on a count axis."""
+    top = max((v for points in series.values() for _, v in points), default=0.0)
+    if top <= 0:
+        return rate_lines(series, label=label, width=width, height=height)
+    ceiling = _round_up(top)
+    scaled = {name: [(x, v / ceiling) for x, v in points] for name, points in series.items()}
+    chart = str(rate_lines(scaled, label=label, width=width, height=height))
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):  # the rate axis' captions, read as counts
+        chart = chart.replace(f">{tick:.0%}</text>", f">{tick * ceiling:g}</text>", 1)
+    for name, points in series.items():  # tooltips show the counts, not the scaled shares
+        for x, v in points:
+            chart = chart.replace(f"<title>{escape(name)} {escape(x)}: {v / ceiling:.0%}</title>",
+                                  f"<title>{escape(name)} {escape(x)}: {v:g}</title>", 1)
+    return mark_safe(chart)  # rate_lines escaped the data; only numbers were replaced
+
+
+def _round_up(value: float) -> float:
+    """A round number at or above ``value`` that divides by 4 (an axis top)."""
+    magnitude = 10 ** max(0, len(str(int(value))) - 1)
+    for step in (1, 2, 4, 8, 10):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(value)
+
+
 def nice_ceiling(value: float) -> float:
     """A round axis top at or above ``value``."""
     for step in (0.05, 0.1, 0.2, 0.25, 0.5, 1.0):

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "support",
     "storefront",
     "privacy",
+    "insights",  # monitoring: reads content and support, imported by none of them
     "ecomcms_demo",  # the top floor: `manage.py load_demo` (imports the apps; nothing imports it)
     "axes",  # staff login lockout; last, as django-axes asks
 ]

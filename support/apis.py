@@ -136,6 +136,8 @@ class TicketCreateApi(CustomerView):
             required=False, allow_blank=True, max_length=100, help_text="The shop's customer id, if known."
         )
         order_reference = Text(required=False, allow_blank=True, max_length=100)
+        product = Text(required=False, allow_blank=True, max_length=200,
+                       help_text="The SKU or slug of the product the ticket is about, if any.")
         subject = Text(max_length=services.MAX_SUBJECT, validators=[NOT_BLANK])
         message = Text(max_length=services.MAX_BODY, validators=[NOT_BLANK])
         channel = serializers.ChoiceField(choices=CUSTOMER_CHANNELS, required=False, default=Channel.WEB)
@@ -154,7 +156,7 @@ class TicketCreateApi(CustomerView):
         ticket, token = services.ticket_create(
             email=data["email"], name=data.get("name", ""), customer_id=data.get("customer_id", ""),
             order_reference=data.get("order_reference", ""), subject=data["subject"], body=data["message"],
-            channel=data["channel"],
+            channel=data["channel"], product=data.get("product", ""),
         )
         ticket.access_token = token
         return Response(self.TicketCreatedOutput(ticket).data, status=status.HTTP_201_CREATED)

@@ -214,6 +214,10 @@ class Ticket(models.Model):
     customer_name = models.CharField(max_length=200, blank=True)
     customer_id = models.CharField(max_length=100, blank=True, db_index=True, help_text="As given; not verified.")
     order_reference = models.CharField(max_length=100, blank=True)
+    product = models.ForeignKey(
+        "ecomcms_content.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The product the ticket is about, when the storefront names it: counted in the monitoring.",
+    )
     subject = models.CharField(max_length=300)
     redacted_subject = models.CharField(max_length=400, blank=True, help_text="What models see.")
     redactions = models.JSONField(default=dict, blank=True, help_text="Subject and customer placeholders -> originals.")

@@ -23,6 +23,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# The cue words live on the floor (ecomcms/sentiment.py): imported reviews use them too.
+from ecomcms.sentiment import (  # noqa: F401 (re-exported: support.triage.NEGATIVE_WORDS ...)
+    NEGATIVE_PHRASES,
+    NEGATIVE_WORDS,
+    POLITE_PHRASES,
+    POSITIVE_WORDS,
+    SENTIMENT_LABELS,
+    THANKS_WORDS,
+    sentiment_cues,
+)
+
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 _RANK = {HIGH: 0, MEDIUM: 1, LOW: 2}
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+_\d+\]")
@@ -48,24 +59,6 @@ def words(text: str) -> list[str]:
 
 # --- sentiment ------------------------------------------------------------------------------------
 
-NEGATIVE_WORDS = frozenset("""
-angry furious annoyed upset disappointed disappointing unacceptable terrible horrible awful worst ridiculous
-outrageous useless disgusting scam rude incompetent pathetic frustrated frustrating fed never again complaint
-complain lawyer unhappy dissatisfied shocking nightmare joke waste hate enttäuscht ärgerlich unverschämt
-inacceptable déçu furieux scandaleux decepcionado inaceptable pésimo
-""".split())
-NEGATIVE_PHRASES = ("fed up", "still waiting", "still not", "no one answers", "nobody answers", "want my money back",
-                    "worst service", "never again", "not happy", "very bad", "third time", "second time")
-POSITIVE_WORDS = frozenset("""
-grateful great excellent amazing wonderful love lovely perfect awesome fantastic happy pleased
-delighted appreciate appreciated brilliant superb
-""".split())
-#: "Thanks" closes most tickets, angry ones included: it only adds to another positive word.
-THANKS_WORDS = frozenset("thanks thank danke merci gracias grazie obrigado bedankt tack".split())
-#: Polite openers and closers that say nothing about the mood ("thanks in advance").
-POLITE_PHRASES = ("thanks in advance", "thank you in advance", "thanks for your help", "thank you for your help",
-                  "many thanks", "thanks,", "thank you,", "kind regards", "best regards")
-
 SENTIMENT_ANCHORS = {
     "negative": ["I am angry and very disappointed, this is unacceptable and terrible service.",
                  "This is the worst experience, I want to complain, nobody helps me."],
@@ -73,24 +66,6 @@ SENTIMENT_ANCHORS = {
     "positive": ["Thank you so much, the service was great and I love the product.",
                  "I am very happy with my order, everything was perfect."],
 }
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
-
-
-def sentiment_cues(text: str) -> tuple[int, int]:
-    """(negative, positive) cue counts: listed words and phrases, shouting, and "!!"."""
-    lowered = " ".join(text.lower().split())
-    for phrase in POLITE_PHRASES:
-        lowered = lowered.replace(phrase, " ")
-    tokens = words(lowered)
-    negative = sum(t in NEGATIVE_WORDS for t in tokens) + sum(p in lowered for p in NEGATIVE_PHRASES)
-    positive = sum(t in POSITIVE_WORDS for t in tokens)
-    if positive:
-        positive += sum(t in THANKS_WORDS for t in tokens)
-    shouted = [w for w in _WORD.findall(_PLACEHOLDER.sub(" ", text)) if len(w) >= 4 and w.isupper()]
-    negative += (len(shouted) >= 2) + ("!!" in text)
-    if re.search(r"\bnot\s+(?:happy|pleased|great|good)\b", lowered):
-        positive = max(0, positive - 1)
-    return negative, positive
 
 
 def anchor_prototypes(embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:

@@ -100,6 +100,10 @@ ADMIN_MODELS: dict[str, Ops] = {
     "ecomcms_support.intentlabel": Ops(view=SUPPORT, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
     "ecomcms_support.intentmodel": Ops(view=SUPPORT, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
     "ecomcms_support.articlesuggestion": Ops(view=SUPPORT),  # written by the services, decided by actions
+    # Monitoring: every staff role reads the dashboard and the alerts (no ticket text is shown there) and follows
+    # brands or categories; each changes and deletes only their own subscription (the matrix's row is another's).
+    "ecomcms_insights.alert": Ops(view=STAFF),
+    "ecomcms_insights.subscription": Ops(view=STAFF, add=STAFF, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
     # Recommender, storefront tokens and accounts: no role is given them; superusers only.
     "ecomcms_recommender.modelversion": Ops(view=ONLY_SUPERUSER, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
     "ecomcms_recommender.modelactivation": Ops(view=ONLY_SUPERUSER),
@@ -251,6 +255,9 @@ ROUTES: dict[str, Route] = {
     "admin:ecomcms_content_draft_variants": Route(CONTENT, note="the variants of one request on one page: view_draft"),
     "admin:ecomcms_support_ticket_act": Route(SUPPORT, method="POST", body={"action": "note", "body": "A note"}),
     "admin:ecomcms_support_intentmodel_train": Route(ONLY_SUPERUSER, method="POST", body={}),
+    "admin:ecomcms_insights_alert_dashboard": Route(STAFF, note="the monitoring dashboard: view_monitoring"),
+    "admin:ecomcms_insights_alert_refresh": Route(STAFF, method="POST", body={},
+                                                  note="queues a spike check: view_monitoring"),
     "admin:auth_user_password_change": Route(ONLY_SUPERUSER),
 }
 

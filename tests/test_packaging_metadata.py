@@ -16,7 +16,7 @@ import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["ecomcms", "content", "recommender", "support", "storefront", "privacy", "cmsplugins"]
+APPS = ["ecomcms", "content", "recommender", "support", "storefront", "privacy", "insights", "cmsplugins"]
 
 
 def _pins(name: str) -> dict[str, str]:

@@ -172,6 +172,13 @@ def _build_world() -> World:
     world.ticket_public_id, world.other_ticket_public_id = ticket.public_id, other.public_id
     world.suggestion_id = suggestion.pk
 
+    # Monitoring: a reviewed, negative week's alert, and the superuser's subscription to the brand.
+    from insights.models import Alert, Subscription
+
+    Alert.objects.create(scope="brand", key="Perm", label="Perm", brand="Perm", week="2026-01-05",
+                         metric="share_negative", value=0.5, baseline=0.1, z=4.2, count=20)
+    Subscription.objects.create(user=users[SUPERUSER], brand="Perm")
+
     # Runtime: a fine-tuning run and its activation.
     from ecomcms.models import Adapter, AdapterActivation
 

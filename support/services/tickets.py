@@ -14,8 +14,10 @@ from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from content.models import Product
 from ecomcms.errors import require_permission
 from support import checks
 from support.conf import conf
@@ -83,10 +85,12 @@ def _customer_message(ticket: Ticket, body: str, *, created_at: datetime | None 
 
 def ticket_create(*, email: str, subject: str, body: str, name: str = "", customer_id: str = "",
                   order_reference: str = "", channel: str = Channel.WEB, queue: Queue | None = None,
-                  created_at: datetime | None = None, triage_now: bool = True) -> tuple[Ticket, str]:
+                  created_at: datetime | None = None, triage_now: bool = True,
+                  product: str = "") -> tuple[Ticket, str]:
     """Open a ticket with the customer's first message; returns it with its access token.
 
-    The token is shown to the customer once and stored only as a SHA-256 hash.
+    The token is shown to the customer once and stored only as a SHA-256 hash. ``product`` (a SKU or
+    slug, optional) names the product the ticket is about; an unknown one is refused.
     The message is stored as written and redacted; SLA due times come from the
     queue (the default queue until triage routes the ticket). Triage is queued
     after the transaction commits.
@@ -101,6 +105,7 @@ def ticket_create(*, email: str, subject: str, body: str, name: str = "", custom
     if channel not in Channel.values:
         raise SupportError(f"unknown channel: {channel!r}")
     name = " ".join((name or "").split())[:200]
+    product_row = _product_named(product)
     created_at = created_at or timezone.now()
     token = secrets.token_urlsafe(24)
     redacted_subject = redact_text(subject, customer_name=name)
@@ -117,7 +122,7 @@ def ticket_create(*, email: str, subject: str, body: str, name: str = "", custom
         ticket = Ticket.objects.create(
             public_id=_new_public_id(), access_token_hash=_hash_token(token), customer_email=email,
             customer_name=name, customer_id=(customer_id or "").strip()[:100],
-            order_reference=(order_reference or "").strip()[:100], subject=subject,
+            order_reference=(order_reference or "").strip()[:100], product=product_row, subject=subject,
             redacted_subject=redacted_subject.text[:400], redactions=mapping, channel=channel, queue=queue,
             first_response_due=first_due, resolution_due=resolution_due, created_at=created_at,
         )
@@ -126,6 +131,16 @@ def ticket_create(*, email: str, subject: str, body: str, name: str = "", custom
         if triage_now:
             _dispatch_triage(ticket.pk)
     return ticket, token
+
+
+def _product_named(product: str) -> Product | None:
+    product = (product or "").strip()
+    if not product:
+        return None
+    found = Product.objects.filter(Q(sku=product) | Q(slug=product)).first()
+    if found is None:
+        raise SupportError(f"unknown product: {product[:100]!r}")
+    return found
 
 
 def ticket_authenticate(*, public_id: str, token: str) -> Ticket | None:

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ecomcms import inference
+from content.selectors import products_mentioned
+from ecomcms import inference, sentiment as reader
 from ecomcms.errors import require_permission
 from support import triage
 from support.intent import IntentClassifier, IntentSpec, ZeroShotIntent
@@ -118,6 +119,10 @@ def triage_predict(texts: list[str], *, has_order_reference: list[bool]) -> list
         predictions = _zero_shot_model(list(intents.values()), embedder.model_id).predict(list(texts), embed)
         details["source"] = "zero-shot"
     prototypes = _sentiment_anchors(embedder.model_id)
+    # The trained sentiment model when one is saved for this embedder (ecomcms/sentiment.py), else the cue words
+    # and anchor sentences (support/triage.py).
+    sentiment_model = reader.active_classifier(embedder.model_id)
+    model_moods = reader.read_with_model(sentiment_model, vectors) if sentiment_model is not None else None
     rules = [triage.Rule(r.name, r.priority, r.intents or (), r.sentiments or (), r.requires_order_reference,
                          r.keywords or ()) for r in PriorityRule.objects.filter(is_active=True)]
     results = []
@@ -138,7 +143,12 @@ def triage_predict(texts: list[str], *, has_order_reference: list[bool]) -> list
                                    {**details, "confidence": round(prediction.confidence, 4)})
             score = prediction.confidence
         intent_row = intents.get(intent.value)
-        mood = triage.sentiment(text, vectors[index], prototypes)
+        if model_moods is not None:
+            reading = model_moods[index]
+            mood = triage.Signal(reading.label, reading.confidence,
+                                 {"source": reading.source, "probabilities": reading.probabilities})
+        else:
+            mood = triage.sentiment(text, vectors[index], prototypes)
         results.append(TriageResult(
             intent=intent, intent_score=score, category=intent_row.category if intent_row else "",
             sentiment=mood, language=triage.language(text),
@@ -191,6 +201,11 @@ def ticket_triage(ticket_id: int) -> Ticket | None:
             Intent.objects.select_related("queue").filter(name=locked.intent).first() if locked.intent else None
         )
         fields += _route_to_queue(locked, intent_row.queue if intent_row else None, actor=None)
+        if locked.product_id is None:  # the product the ticket is about, for the monitoring: one named, or none
+            named = products_mentioned(text, limit=2)
+            if len(named) == 1:
+                locked.product = named[0]
+                fields.append("product")
         if locked.intent_set_by != SetBy.STAFF:
             locked.needs_human_triage = result.intent.confidence == Confidence.LOW
         locked.triage_status, locked.triaged_at, locked.triage_seconds = TriageStatus.DONE, timezone.now(), seconds

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "support",
     "storefront",
     "privacy",
+    "insights",
     "cmsplugins",
 ]
 
