@@ -61,6 +61,12 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and self._own(request, obj)
 
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:  # the bulk delete would reach others' rows: one's own go one by one
+            actions.pop("delete_selected", None)
+        return actions
+
     def get_fields(self, request, obj=None):
         return ["user", "brand", "category"] if request.user.is_superuser else ["brand", "category"]
 

@@ -171,3 +171,11 @@ def test_a_subscription_names_exactly_one_brand_or_category():
     for brand, category in (("", ""), ("Acme", "dresses")):
         with pytest.raises(ValidationError):
             services.subscription_clean(brand=brand, category=category)
+
+
+def test_complaint_phrases_are_those_negative_reviews_use_more_than_the_rest():
+    negative = ["Runs small and the zipper broke.", "The zipper broke on day two, runs small.",
+                "Runs small in the chest.", "Beautiful colour but the zipper broke.", "Beautiful colour, runs small."]
+    positive = ["Beautiful colour, soft fabric.", "Beautiful colour and true to size.", "Beautiful colour, lovely."]
+    phrases = selectors.complaint_phrases(negative, negative + positive, limit=5)
+    assert phrases == [("runs small", 4), ("zipper broke", 3)]  # "beautiful colour" is as common in praise
