@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('ecomcms_content', '0001_initial'),
-        ('ecomcms_support', '0005_inbound_email'),
+        ('ecomcms_support', '0008_article_suggestion'),
     ]
 
     operations = [
