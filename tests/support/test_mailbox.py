@@ -6,6 +6,7 @@ import threading
 import time
 from email.message import EmailMessage
 from email.utils import make_msgid
+from io import StringIO
 
 import pytest
 from django.core import mail as django_mail
@@ -397,3 +398,15 @@ def test_a_server_whose_certificate_is_not_trusted_is_refused(mailbox, dovecot, 
     with pytest.raises(MailboxError, match="CERTIFICATE_VERIFY_FAILED"):
         services.mailbox_poll()
     assert InboundEmail.objects.count() == 0
+
+
+def test_the_command_takes_in_the_waiting_emails_and_says_what_they_became(mailbox, db):
+    mailbox.deliver(email())
+    mailbox.deliver(email(subject="Out of office", headers={"Auto-Submitted": "auto-replied"}))
+    out = StringIO()
+
+    call_command("poll_mailbox", stdout=out)
+
+    assert out.getvalue().strip() == "1 skipped, 1 ticket"
+    with pytest.raises(CommandError, match="--limit must be at least 1"):
+        call_command("poll_mailbox", limit=0)
