@@ -444,37 +444,85 @@ def report(rows: list[tuple], args) -> bool:
 
 # --- Profile ------------------------------------------------------------------------------------------
 
+PROFILED = ("list", "detail", "similar", "bought-together", "customer", "session", "events-100", "events-500")
+
+
 def profile(args) -> None:
-    """cProfile of the product list in this process (test client), cache on then off: where the time goes."""
+    """cProfile of each endpoint in this process (the test client, the whole middleware stack): where time goes.
+
+    On each database of --databases (PostgreSQL: the bench's own database, dropped and created), the
+    caches warm as in the load runs; the list and the product also with the cache off.
+    """
     import cProfile
     import io
     import pstats
 
+    database = args.databases[0]
     data_dir = tempfile.mkdtemp(prefix="ecomcms-profile-")
-    os.environ.update(environment("sqlite", data_dir, args.postgres_url), ALLOWED_HOSTS=f"{HOST},testserver")
-    os.environ.pop("DATABASE_URL", None)
+    os.environ.update(environment(database, data_dir, args.postgres_url), ALLOWED_HOSTS=f"{HOST},testserver")
+    if database == "postgres":
+        postgres_reset(args.postgres_url)
+    else:
+        os.environ.pop("DATABASE_URL", None)
     seeded = seed(args.products)
     from django.test import Client, override_settings
 
     client = Client()
-    paths = ["/api/v1/products?page_size=20"] + [f"/api/v1/products?category={c}&page_size=20"
-                                                  for c in seeded["categories"]]
-    for cache_seconds in (0, 300):
+    token = {"HTTP_AUTHORIZATION": f"Bearer {seeded['token']}"}
+    slugs = seeded["slugs"]
+    requests = {
+        "list": (["/api/v1/products?page_size=20"] + [f"/api/v1/products?category={c}&page_size=20"
+                                                      for c in seeded["categories"]], {}),
+        "detail": ([f"/api/v1/products/{s}" for s in slugs], {}),
+        "similar": ([f"/api/v1/recommendations/products/{s}/similar" for s in slugs], {}),
+        "bought-together": ([f"/api/v1/recommendations/products/{s}/bought-together" for s in slugs], {}),
+        "customer": ([f"/api/v1/recommendations/customer/{c}" for c in seeded["customers"]], token),
+        "session": ([f"/api/v1/recommendations/session/{s}" for s in seeded["sessions"]], token),
+    }
+    counter = iter(range(10**9))
+
+    def events(batch):
+        return {"events": [{"id": f"p-{next(counter)}", "type": "view", "product": slugs[n % len(slugs)],
+                            "session_id": f"s-{n // 10}", "occurred_at": "2026-03-01T10:00:00Z"}
+                           for n in range(batch)]}
+
+    wanted = [name for name in args.profile_endpoints]
+    runs = []
+    for name in wanted:
+        if name in ("list", "detail"):
+            runs += [(name, 0), (name, 300)]
+        else:
+            runs.append((name, 300))
+    for name, cache_seconds in runs:
+        count = 20 if name.startswith("events") else 200
         with override_settings(API_CATALOG_CACHE_SECONDS=cache_seconds):
-            for path in paths:
-                client.get(path)
+            if name.startswith("events"):
+                batch = int(name.split("-")[1])
+                bodies = [json.dumps(events(batch)) for _ in range(count + 1)]
+
+                def call(n, bodies=bodies):
+                    return client.post("/api/v1/events", bodies[n], content_type="application/json", **token)
+            else:
+                paths, headers = requests[name]
+                for path in paths:  # warm: connections, imports, the caches
+                    client.get(path, **headers)
+
+                def call(n, paths=paths, headers=headers):
+                    return client.get(paths[n % len(paths)], **headers)
+            call(count)
             profiler = cProfile.Profile()
             started = time.perf_counter()
             profiler.enable()
-            for n in range(300):
-                response = client.get(paths[n % len(paths)])
+            for n in range(count):
+                response = call(n)
             profiler.disable()
             elapsed = time.perf_counter() - started
-        print(f"\n== product list, cache {'off' if not cache_seconds else 'on'}: status {response.status_code}, "
-              f"{elapsed / 300 * 1000:.2f} ms a request under cProfile")
+        cache = "" if name not in ("list", "detail") else (", cache off" if not cache_seconds else ", cache on")
+        print(f"\n== {database}: {name}{cache}: status {response.status_code}, "
+              f"{elapsed / count * 1000:.2f} ms a request under cProfile ({count} requests)", flush=True)
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
-        print(out.getvalue())
+        pstats.Stats(profiler, stream=out).sort_stats(args.profile_sort).print_stats(args.profile_lines)
+        print(out.getvalue(), flush=True)
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -493,7 +541,12 @@ def main() -> None:
                         help="also serve the same code as: uncached (API_CATALOG_CACHE_SECONDS=0), conn0 (a new "
                              "database connection per request, DATABASE_CONN_MAX_AGE=0)")
     parser.add_argument("--compare-root", help="also serve this checkout of the project (before/after in one run)")
-    parser.add_argument("--profile", action="store_true", help="profile the product list in-process instead")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the endpoints in-process instead (on the first of --databases)")
+    parser.add_argument("--profile-endpoints", default=",".join(PROFILED), type=lambda v: v.split(","),
+                        help=f"with --profile: which of {', '.join(PROFILED)}")
+    parser.add_argument("--profile-sort", default="cumulative", help="with --profile: pstats sort key (tottime ...)")
+    parser.add_argument("--profile-lines", type=int, default=30, help="with --profile: functions printed")
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # internal: seed the database in env, print JSON
     args = parser.parse_args()
     if args.seed:

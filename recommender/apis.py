@@ -17,13 +17,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from content import selectors as content_selectors
-from ecomcms.api.cache import Body, body_of, cached, response_of
+from ecomcms.api.cache import Body, body_of, response_of
 from ecomcms.api.errors import error_responses
 from ecomcms.api.http import ApiView, CatalogView, JsonRenderer, Text
-from ecomcms.conf import conf
 from recommender import selectors, services
-from recommender.generation import recommendations_generation
+from recommender.generation import list_generations
 from storefront.models import Scope
 
 SCOPE = Scope.RECOMMENDATIONS_READ
@@ -135,9 +133,16 @@ class _RecommendationsView:
             body.valid_until = change.timestamp() if change else None
             return body
 
-        return response_of(cached(CACHE_PREFIX, request.build_absolute_uri(), build, generations=lambda: (
-            content_selectors.catalog_generation(), recommendations_generation()),
-            seconds=conf.API_CATALOG_CACHE_SECONDS))
+        return response_of(self.cached(self.cache_key(request), build))
+
+    # The product lists' cache (CatalogView): anonymous hits are served before DRF's request handling.
+    cache_prefix = CACHE_PREFIX
+
+    def cache_key(self, request, *args, **kwargs) -> str:
+        return request.build_absolute_uri()
+
+    def cache_generations(self) -> tuple:
+        return list_generations()
 
 
 def _schema(operation_id: str, summary: str, path_parameter: OpenApiParameter, *errors: int):

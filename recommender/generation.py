@@ -11,7 +11,8 @@ active rule (``selectors.rules_next_change``).
 
 from __future__ import annotations
 
-from ecomcms.caching import generation, generation_bump
+from content.catalog import CATALOG
+from ecomcms.caching import generation, generation_bump, generations
 
 RECOMMENDER = "recommender"
 
@@ -22,6 +23,11 @@ def recommendations_changed() -> None:
 
 def recommendations_generation() -> int:
     return generation(RECOMMENDER)
+
+
+def list_generations() -> tuple[int, int]:
+    """What a cached product list depends on: the catalogue's generation and the recommender's, in one query."""
+    return generations(CATALOG, RECOMMENDER)
 
 
 def _row_changed(sender, **kwargs) -> None:

@@ -48,6 +48,10 @@ class CatalogueView(CatalogView):
     """Public reads of the catalogue: anonymous callers, or a token with the `catalog:read` scope."""
 
     required_scope = Scope.CATALOG_READ
+    cache_prefix = catalog.CACHE_PREFIX
+
+    def cache_generations(self) -> tuple:
+        return catalog.generations()
 
 
 @extend_schema_serializer(component_name="CopyExperiment")
@@ -141,9 +145,12 @@ class ProductListApi(CatalogueView):
                    **error_responses(400, 401, 403)},
         summary="List products",
     )
-    def get(self, request):
+    def cache_key(self, request, *args, **kwargs) -> str:
         # Cached by the whole URL (its links name the host and the query); a hit skips even the validation.
-        return catalog.response_of(catalog.cached(request.build_absolute_uri(), lambda: self.page(request)))
+        return request.build_absolute_uri()
+
+    def get(self, request):
+        return catalog.response_of(self.cached(self.cache_key(request), lambda: self.page(request)))
 
     def page(self, request) -> catalog.Body:
         filters = valid_input(self.FilterInput, request.query_params.dict())
@@ -171,9 +178,13 @@ class ProductDetailApi(CatalogueView):
         responses={200: ProductOutput, 304: NOT_MODIFIED, **error_responses(400, 401, 403, 404)},
         summary="Get a product",
     )
+    def cache_key(self, request, slug=None, **kwargs) -> str | None:
+        # Served as stored only without a query (a `visitor` may get another variant of the copy).
+        return None if request.META.get("QUERY_STRING") else f"product/{slug}"
+
     def get(self, request, slug):
         visitor = valid_input(self.DetailInput, request.query_params.dict()).get("visitor")
-        body = catalog.cached(f"product/{slug}", lambda: self.product(slug))
+        body = self.cached(f"product/{slug}", lambda: self.product(slug))
         return catalog.response_of(catalog.for_visitor(body, visitor))
 
     def product(self, slug: str) -> catalog.Body:
@@ -197,8 +208,11 @@ class CategoryListApi(CatalogueView):
                    304: NOT_MODIFIED, **error_responses(401, 403)},
         summary="List categories",
     )
+    def cache_key(self, request, *args, **kwargs) -> str:
+        return "categories"
+
     def get(self, request):
-        return catalog.response_of(catalog.cached("categories", self.categories))
+        return catalog.response_of(self.cached("categories", self.categories))
 
     def categories(self) -> catalog.Body:
         categories = list(selectors.catalog_categories())

@@ -32,13 +32,18 @@ CENTS = Decimal("0.01")
 CACHE_PREFIX = "storefront-catalog"
 
 
+def generations() -> tuple[int]:
+    """What a stored body depends on: the catalogue generation, read before the catalogue."""
+    return (content_selectors.catalog_generation(),)
+
+
 def cached(key: str, build: Callable[[], Body]) -> Body:
     """The body filed under ``key``: from the cache when the catalogue has not changed since it was stored, else built.
 
-    ``build`` validates the request (a 400 raises and stores nothing) and reads the catalogue.
+    ``build`` validates the request (a 400 raises and stores nothing) and reads the catalogue. The
+    views use ``CatalogView.cached`` (the same, with anonymous hits served before DRF's work).
     """
-    return _cached(CACHE_PREFIX, key, build, generations=lambda: (content_selectors.catalog_generation(),),
-                   seconds=conf.API_CATALOG_CACHE_SECONDS)
+    return _cached(CACHE_PREFIX, key, build, generations=generations, seconds=conf.API_CATALOG_CACHE_SECONDS)
 
 
 # --- The documented shapes (ProductOutput, CopyOutput) from plain rows -------------------------------

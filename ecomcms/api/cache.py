@@ -64,6 +64,19 @@ def response_of(body: Body) -> HttpResponse:
     return response
 
 
+def cache_key(prefix: str, key: str, generations: tuple) -> str:
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{prefix}:{':'.join(str(g) for g in generations)}:{digest}"
+
+
+def lookup(prefix: str, key: str, generations: tuple) -> Body | None:
+    """The body filed under ``key`` and these generations if it is stored and still holds; else None."""
+    body = cache.get(cache_key(prefix, key, generations))
+    if body is None or (body.valid_until is not None and time.time() >= body.valid_until):
+        return None
+    return body
+
+
 def cached(prefix: str, key: str, build: Callable[[], Body], *, generations: Callable[[], tuple], seconds: int) -> Body:
     """The body filed under ``key`` and the current generations; built (and stored) when there is none.
 
@@ -73,10 +86,9 @@ def cached(prefix: str, key: str, build: Callable[[], Body], *, generations: Cal
     """
     if not seconds:
         return build()
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-    cache_key = f"{prefix}:{':'.join(str(g) for g in generations())}:{digest}"
-    body = cache.get(cache_key)
-    if body is None or (body.valid_until is not None and time.time() >= body.valid_until):
+    current = tuple(generations())
+    body = lookup(prefix, key, current)
+    if body is None:
         body = build()
-        cache.set(cache_key, body, seconds)
+        cache.set(cache_key(prefix, key, current), body, seconds)
     return body

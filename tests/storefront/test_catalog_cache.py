@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
 
 from content import services
 from content.importers import product_bulk_import
@@ -20,7 +21,7 @@ from ecomcms.caching import generation, generation_bump
 from storefront import experiments, selectors
 from storefront.apis import ProductOutput
 from tests.content.factories import make_product, make_user
-from tests.storefront.factories import make_draft, publish
+from tests.storefront.factories import make_draft, make_token, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +234,62 @@ def test_the_order_import_of_new_products_bumps_the_catalogue_generation(db):
     _products_for_lines([line])
 
     assert generation("catalog") > before
+
+
+# --- Stored answers served before DRF's request handling (ecomcms.api.http.CatalogView) ------------
+
+STORED_PATHS = [PRODUCTS, f"{PRODUCTS}?category=kitchen&page_size=5", f"{PRODUCTS}/mug", "/api/v1/categories"]
+
+
+def _headers(response) -> dict:
+    return {name: value for name, value in response.items() if name != "X-Request-ID"}
+
+
+@pytest.mark.parametrize("path", STORED_PATHS)
+def test_a_stored_answer_skips_drfs_request_handling_with_the_same_bytes_and_headers(api, mug, path, monkeypatch):
+    whole = api.get(path, HTTP_ACCEPT="application/json, text/plain")  # another Accept: the whole path, and stored
+    whole_again = api.get(path, HTTP_ACCEPT="application/json, text/plain")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("DRF's request handling ran for a stored answer")
+
+    monkeypatch.setattr(APIView, "initial", refuse)
+    stored = api.get(path)
+
+    assert whole.status_code == whole_again.status_code == stored.status_code == 200
+    assert stored.content == whole_again.content == whole.content
+    assert _headers(stored) == _headers(whole_again) == _headers(whole)
+    assert stored["Allow"] == "GET, HEAD, OPTIONS" and stored["Cache-Control"].startswith("public, max-age=")
+    assert api.get(path, HTTP_IF_NONE_MATCH=stored["ETag"]).status_code == 304
+
+
+def test_a_token_a_visitor_or_another_accept_takes_the_whole_path(api, mug, monkeypatch):
+    token = make_token("events:write")  # no catalog:read: the whole path refuses it
+    api.get(f"{PRODUCTS}/mug")
+    whole, initial = [], APIView.initial
+
+    def counted(self, request, *args, **kwargs):
+        whole.append(request.path)
+        return initial(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "initial", counted)
+
+    assert api.get(f"{PRODUCTS}/mug", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 403
+    assert api.get(f"{PRODUCTS}/mug", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert api.get(f"{PRODUCTS}/mug", HTTP_ACCEPT="text/html").status_code == 406
+    assert api.get(f"{PRODUCTS}/mug", {"visitor": "v-1"}).status_code == 200
+    assert len(whole) == 4
+    assert api.get(f"{PRODUCTS}/mug").status_code == 200
+    assert len(whole) == 4  # the stored answer
+
+
+def test_stored_answers_still_count_against_the_anonymous_rate(api, mug, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "token": "1000/min"}}
+
+    statuses = [api.get(f"{PRODUCTS}/mug").status_code for _ in range(4)]
+    throttled = api.get(f"{PRODUCTS}/mug")
+
+    assert statuses == [200, 200, 200, 429]
+    assert throttled.status_code == 429 and 0 < int(throttled["Retry-After"]) <= 60
+    assert api.get(f"{PRODUCTS}/mug", REMOTE_ADDR="10.0.0.2").status_code == 200
