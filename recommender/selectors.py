@@ -15,6 +15,105 @@ SESSION_TYPES = (EventType.VIEW, EventType.ADD_TO_CART, EventType.PURCHASE)
 PRODUCT_FIELDS = ("pk", "sku", "slug", "title", "brand", "category", "price", "currency", "image_urls")
 
 
+class _Snapshot:
+    """What serving reads on every request and only writes that bump a generation change, kept in this process.
+
+    Filed under the catalogue's and the recommender's generations (``recommender.generation``), read
+    in one query before anything else: the active version, the shop's setting and the active rules
+    change only with a recommender bump (their receivers, ``model_activate``), products' eligibility
+    and names only with a catalogue bump. A profile of the customer and session lists showed these
+    reads (four ORM queries) were over half a request (docs/performance.md).
+    """
+
+    MAX_PRODUCTS = 20_000  # products remembered a generation per process (about 1 KB each); then start again
+
+    def __init__(self, generations: tuple):
+        self.generations = generations
+        self.version: ModelVersion | None | bool = False  # False: not read yet
+        self.setting = None
+        self.rules: list[MerchandisingRule] | None = None
+        self.eligible: dict[int, Product | None] = {}  # pk -> the product if it may be shown (any request), else None
+        self.anchors: dict[int, Product | None] = {}  # pk -> the active product, else None
+
+
+_snapshot: _Snapshot | None = None
+
+
+def serving_snapshot() -> _Snapshot:
+    """This process's snapshot for the current generations (one query), a new empty one after any bump."""
+    from recommender.generation import list_generations
+
+    global _snapshot
+    current = list_generations()
+    if _snapshot is None or _snapshot.generations != current:
+        _snapshot = _Snapshot(current)
+    return _snapshot
+
+
+def serving_forget() -> None:
+    """Drop this process's snapshot (tests: each starts a new database whose generations start again)."""
+    global _snapshot
+    _snapshot = None
+
+
+def serving_version(snapshot: _Snapshot) -> ModelVersion | None:
+    if snapshot.version is False:
+        snapshot.version = version_active()
+    return snapshot.version
+
+
+def serving_setting(snapshot: _Snapshot):
+    if snapshot.setting is None:
+        from recommender.models import ShopSetting
+
+        snapshot.setting = ShopSetting.load()
+    return snapshot.setting
+
+
+def serving_rules(snapshot: _Snapshot, *, context: str, category: str | None, now: datetime) -> list[MerchandisingRule]:
+    """``rules_in_force`` from the snapshot's active rules: the same rules in the same order."""
+    if snapshot.rules is None:
+        snapshot.rules = list(MerchandisingRule.objects.filter(is_active=True).order_by("position", "pk"))
+    return [rule for rule in snapshot.rules
+            if rule.context in (RuleContext.ALL, context)
+            and (rule.starts_at is None or rule.starts_at <= now) and (rule.ends_at is None or rule.ends_at > now)
+            and rule.category in ("", category or "")]
+
+
+def serving_eligible(snapshot: _Snapshot, pks: Iterable[int], *, exclude: Iterable[str] = (),
+                     category: str | None = None, not_bought_by: str | None = None) -> dict[int, Product]:
+    """``products_eligible`` with what holds for every request remembered in the snapshot: the same products."""
+    pks = set(pks)
+    unknown = pks - snapshot.eligible.keys()
+    if unknown:
+        if len(snapshot.eligible) > _Snapshot.MAX_PRODUCTS:
+            snapshot.eligible.clear()
+        found = products_eligible(unknown)
+        snapshot.eligible.update({pk: found.get(pk) for pk in unknown})
+    exclude = set(exclude)
+    bought = set(customer_purchases(not_bought_by)) if not_bought_by else set()
+    products = {}
+    for pk in pks:
+        product = snapshot.eligible.get(pk)
+        if (product is None or product.sku in exclude or product.slug in exclude or pk in bought
+                or (category and product.category != category)):
+            continue
+        products[pk] = product
+    return products
+
+
+def serving_anchors(snapshot: _Snapshot, pks: Iterable[int]) -> dict[int, Product]:
+    """``products_shown_as_anchor`` remembered in the snapshot."""
+    pks = set(pks)
+    unknown = pks - snapshot.anchors.keys()
+    if unknown:
+        if len(snapshot.anchors) > _Snapshot.MAX_PRODUCTS:
+            snapshot.anchors.clear()
+        found = products_shown_as_anchor(unknown)
+        snapshot.anchors.update({pk: found.get(pk) for pk in unknown})
+    return {pk: snapshot.anchors[pk] for pk in pks if snapshot.anchors.get(pk) is not None}
+
+
 def version_active() -> ModelVersion | None:
     return ModelVersion.objects.filter(is_active=True).first()
 

@@ -11,9 +11,11 @@ result on generated input.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rest_framework.exceptions import ValidationError
+from rest_framework.settings import ISO_8601, api_settings
 
 _TEXT_FIELDS = ("id", "product", "query", "session_id", "customer_id", "order_id", "variant")
 _HANDLED = {*_TEXT_FIELDS, "type", "quantity", "price", "occurred_at"}
@@ -47,6 +49,13 @@ class QuickEventValidator:
         quantity = fields["quantity"]
         self.quantity_default, self.quantity_range = quantity.default, (quantity.min_value, quantity.max_value)
         self.occurred_at, self.price = fields["occurred_at"], fields["price"]
+        # ISO 8601 with an offset, DRF's default input format, is parsed here as DRF's field does it
+        # (``parse_datetime`` tries ``datetime.fromisoformat`` first, then the field converts an aware value to its
+        # time zone); each distinct text once a batch. Any other input format, a naive time: the field itself.
+        occurred_at = self.occurred_at
+        formats = getattr(occurred_at, "input_formats", api_settings.DATETIME_INPUT_FORMATS)
+        self.zone = occurred_at.timezone if hasattr(occurred_at, "timezone") else occurred_at.default_timezone()
+        self.dates: dict[str, datetime] | None = {} if self.zone is not None and list(formats) == [ISO_8601] else None
         unknown = set(fields) - _HANDLED
         assert not unknown, f"quick_event does not know the fields {unknown}: teach it or drop it"
 
@@ -78,9 +87,26 @@ class QuickEventValidator:
         if type(occurred_at) is not str:
             return None
         try:
-            data["occurred_at"] = self.occurred_at.to_internal_value(occurred_at)
+            data["occurred_at"] = self._date(occurred_at)
             if "price" in item:
                 data["price"] = self.price.run_validation(item["price"])
             return self.serializer.validate(data)
         except ValidationError:
             return None
+
+    def _date(self, text: str) -> datetime:
+        """What ``DateTimeField.to_internal_value(text)`` returns (ValidationError as it raises)."""
+        if self.dates is None:
+            return self.occurred_at.to_internal_value(text)
+        parsed = self.dates.get(text)
+        if parsed is None:
+            try:
+                parsed = datetime.fromisoformat(text)
+                aware = parsed.utcoffset() is not None
+                parsed = parsed.astimezone(self.zone) if aware else None
+            except (ValueError, OverflowError):
+                parsed = None
+            if parsed is None:  # not the plain case: the field decides, with its own messages
+                return self.occurred_at.to_internal_value(text)
+            self.dates[text] = parsed
+        return parsed

@@ -12,6 +12,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from content import selectors as content_selectors
+from ecomcms.sql import insert_new
 from recommender.models import Event
 from storefront import selectors
 from storefront.models import Scope, StorefrontToken
@@ -111,56 +112,53 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
             Event.objects.filter(source=source, customer_id="", session_id__in=list(links)).update(
                 customer_id=Case(*customers)
             )
-    result.accepted = len(inserted)
+    result.accepted = inserted
     # A concurrent request stored the others first (the same batch retried at once): duplicates, as for a retry.
-    result.duplicates += len(rows) - len(inserted)
+    result.duplicates += len(rows) - inserted
     result.rejected.sort(key=lambda rejection: rejection.index)
     return result
 
 
-def _events_insert_new(rows: list[dict]) -> list[int]:
-    """Insert the rows whose ``(source, client_id)`` is not stored yet; the ids of the rows really inserted.
+def _events_insert_new(rows: list[dict]) -> int:
+    """Insert the rows whose ``(source, client_id)`` is not stored yet; how many were really inserted.
 
-    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL, SQLite 3.35+):
-    a row a concurrent request inserted first returns nothing, so the count is true
-    under concurrency. ``bulk_create(ignore_conflicts=True)`` cannot say which rows it skipped.
-    The statement is written here rather than by the ORM's insert compiler, which prepared
-    each value of each row through its field and was a quarter of an ingestion request
-    (docs/performance.md); only dates and decimals need the database's adaptation.
+    ``INSERT ... ON CONFLICT DO NOTHING`` (``ecomcms.sql.insert_new``): a row a concurrent request
+    inserted first is not counted, so the count is true under concurrency.
+    ``bulk_create(ignore_conflicts=True)`` cannot say how many it skipped. The statement is written
+    there rather than by the ORM's insert compiler, which prepared each value of each row through
+    its field and was a quarter of an ingestion request (docs/performance.md); only dates and
+    decimals need the database's adaptation, each distinct value once a batch.
     """
     if not rows:
-        return []
+        return 0
     fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
     ops = connection.ops
     now = timezone.now()
     adapt = []
     for model_field in fields:
         if isinstance(model_field, models.DateTimeField):
-            adapt.append(ops.adapt_datetimefield_value)
+            adapt.append(_memo(ops.adapt_datetimefield_value))
         elif isinstance(model_field, models.DecimalField):
-            adapt.append(
+            adapt.append(_memo(
                 lambda value, f=model_field: ops.adapt_decimalfield_value(value, f.max_digits, f.decimal_places)
-            )
+            ))
         else:  # text, integers and the product's id go to the driver as they are
             adapt.append(None)
-    defaults = {f.attname: f.get_default() for f in fields} | {"received_at": now}  # auto_now_add: the ORM's job
-    values = []
-    for row in rows:
-        row = defaults | row
-        values.append([row[f.attname] if convert is None else convert(row[f.attname])
-                       for f, convert in zip(fields, adapt)])
-    table, quote = Event._meta.db_table, ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    batch = max(1, ops.bulk_batch_size(fields, rows))
-    inserted = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(values), batch):
-            chunk = values[start:start + batch]
-            cursor.execute(
-                f"INSERT INTO {quote(table)} ({columns}) VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT DO NOTHING RETURNING {quote(Event._meta.pk.column)}",
-                [value for row in chunk for value in row],
-            )
-            inserted += [row[0] for row in cursor.fetchall()]
-    return inserted
+    columns = [(f.attname, f.get_default() if f.attname != "received_at" else now, convert)  # auto_now_add
+               for f, convert in zip(fields, adapt)]
+    values = [[row.get(name, default) if convert is None else convert(row.get(name, default))
+               for name, default, convert in columns] for row in rows]
+    return insert_new(Event, fields, values)
+
+
+def _memo(convert):
+    known: dict = {}
+
+    def converted(value):
+        if value is None:
+            return None
+        if value not in known:
+            known[value] = convert(value)
+        return known[value]
+
+    return converted

@@ -20,10 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: the catalogue's cached pages are filed under a generation that
-    lives in the database, which starts again with each test, so an earlier test's page could match."""
+    lives in the database, which starts again with each test, so an earlier test's page could match. The same
+    for the recommender's per-process snapshot (``recommender.selectors.serving_snapshot``)."""
     from django.core.cache import cache
 
+    from recommender import selectors
+
     cache.clear()
+    selectors.serving_forget()
     yield
 
 

@@ -54,16 +54,16 @@ class _Request:
     per_category: int | None
 
 
-def _request(n, exclude, category, per_category, setting: ShopSetting | None = None) -> _Request:
+def _request(n, exclude, category, per_category, setting: ShopSetting) -> _Request:
     if not 1 <= n <= MAX_RESULTS:
         raise RecommenderError(f"n must be 1 to {MAX_RESULTS}")
     if per_category is None:
-        per_category = (setting or ShopSetting.load()).max_per_category
+        per_category = setting.max_per_category
     return _Request(n, tuple(ref for ref in exclude if ref), category or None, per_category or None)
 
 
-def _version_and_artifact(version: ModelVersion | None):
-    version = version or selectors.version_active()
+def _version_and_artifact(version: ModelVersion | None, snapshot):
+    version = version or selectors.serving_version(snapshot)
     if version is None:
         return None, None
     return version, artifacts.cached(version.artifact)
@@ -76,9 +76,10 @@ def recommend_for_customer(*, customer_id: str, n: int = 10, exclude=(), categor
 
     When the shop excludes purchases, nothing the customer bought (net of cancellations) is shown.
     """
-    setting = ShopSetting.load()
+    snapshot = selectors.serving_snapshot()
+    setting = selectors.serving_setting(snapshot)
     request = _request(n, exclude, category, per_category, setting)
-    version, artifact = _version_and_artifact(version)
+    version, artifact = _version_and_artifact(version, snapshot)
     if artifact is None:
         return Recommendations(None, [])
     history = None
@@ -91,7 +92,7 @@ def recommend_for_customer(*, customer_id: str, n: int = 10, exclude=(), categor
     ranking = artifact.customer_ranking(customer_id, history)
     bought_filter = customer_id if setting.exclude_purchased else None
     return Recommendations(
-        version, _serve(artifact, ranking, RuleContext.CUSTOMER, request, not_bought_by=bought_filter)
+        version, _serve(snapshot, artifact, ranking, RuleContext.CUSTOMER, request, not_bought_by=bought_filter)
     )
 
 
@@ -99,45 +100,49 @@ def recommend_for_session(*, session_id: str, n: int = 10, exclude=(), category:
                           per_category: int | None = None, version: ModelVersion | None = None) -> Recommendations:
     """Products like the session's recent views, carts and purchases (the last weighing most), popularity
     filling in; a session with no events gets popularity. The session's own products are not shown."""
-    request = _request(n, exclude, category, per_category)
-    version, artifact = _version_and_artifact(version)
+    snapshot = selectors.serving_snapshot()
+    request = _request(n, exclude, category, per_category, selectors.serving_setting(snapshot))
+    version, artifact = _version_and_artifact(version, snapshot)
     if artifact is None:
         return Recommendations(None, [])
     recent = [artifact.pk_index[pk] for pk in selectors.session_products(session_id) if pk in artifact.pk_index]
     context = {item: SESSION_POSITION_DECAY ** rank for rank, item in enumerate(recent)}
     ranking = artifact.context_ranking(context, FILL_POPULARITY_WEIGHT)
-    return Recommendations(version, _serve(artifact, ranking, RuleContext.SESSION, request))
+    return Recommendations(version, _serve(snapshot, artifact, ranking, RuleContext.SESSION, request))
 
 
 def recommend_similar(*, product: Product, n: int = 10, exclude=(), category: str | None = None,
                       per_category: int | None = None, version: ModelVersion | None = None) -> Recommendations:
     """Products bought by the same customers or described alike (content similarity, which also covers
     products nobody has bought yet); a product newer than the version gets what is popular in its category."""
-    request = _request(n, exclude, category, per_category)
-    version, artifact = _version_and_artifact(version)
+    snapshot = selectors.serving_snapshot()
+    request = _request(n, exclude, category, per_category, selectors.serving_setting(snapshot))
+    version, artifact = _version_and_artifact(version, snapshot)
     if artifact is None:
         return Recommendations(None, [])
     item = artifact.pk_index.get(product.pk)
     ranking = (artifact.similar_ranking(item, FILL_POPULARITY_WEIGHT) if item is not None
                else artifact.popular_ranking(product.category))
-    return Recommendations(version, _serve(artifact, ranking, RuleContext.SIMILAR, request, never=(product.pk,)))
+    return Recommendations(version, _serve(snapshot, artifact, ranking, RuleContext.SIMILAR, request,
+                                           never=(product.pk,)))
 
 
 def recommend_bought_together(*, product: Product, n: int = 10, exclude=(), category: str | None = None,
                               per_category: int | None = None, version: ModelVersion | None = None) -> Recommendations:
     """Products on the same orders more often than chance (lift), then similar products, then popular ones."""
-    request = _request(n, exclude, category, per_category)
-    version, artifact = _version_and_artifact(version)
+    snapshot = selectors.serving_snapshot()
+    request = _request(n, exclude, category, per_category, selectors.serving_setting(snapshot))
+    version, artifact = _version_and_artifact(version, snapshot)
     if artifact is None:
         return Recommendations(None, [])
     item = artifact.pk_index.get(product.pk)
     ranking = (artifact.together_ranking(item, TOGETHER_SIMILAR_WEIGHT, TOGETHER_POPULARITY_WEIGHT)
                if item is not None else artifact.popular_ranking(product.category))
-    return Recommendations(version, _serve(artifact, ranking, RuleContext.BOUGHT_TOGETHER, request,
+    return Recommendations(version, _serve(snapshot, artifact, ranking, RuleContext.BOUGHT_TOGETHER, request,
                                            never=(product.pk,)))
 
 
-def _serve(artifact, ranking, context: str, request: _Request, *, not_bought_by: str | None = None,
+def _serve(snapshot, artifact, ranking, context: str, request: _Request, *, not_bought_by: str | None = None,
            never: tuple[int, ...] = ()) -> list[Recommendation]:
     """The business rules, in order: candidates -> exclusions -> boost/bury -> pins -> per-category cap -> top N.
 
@@ -145,7 +150,7 @@ def _serve(artifact, ranking, context: str, request: _Request, *, not_bought_by:
     excluded by the request, by a rule or by the bought filter) in batches, best
     first, until no unchecked candidate could still make the list.
     """
-    rules = selectors.rules_in_force(context=context, category=request.category, now=timezone.now())
+    rules = selectors.serving_rules(snapshot, context=context, category=request.category, now=timezone.now())
     excluded = {rule.product_id for rule in rules if rule.action == RuleAction.EXCLUDE} | set(never)
     pins: dict[int, int] = {}
     for rule in rules:
@@ -193,8 +198,8 @@ def _serve(artifact, ranking, context: str, request: _Request, *, not_bought_by:
         pks = set(artifact.item_pk[batch].tolist()) | extra
         extra = set()
         if pks:
-            eligible.update(selectors.products_eligible(pks, exclude=request.exclude, category=request.category,
-                                                        not_bought_by=not_bought_by))
+            eligible.update(selectors.serving_eligible(snapshot, pks, exclude=request.exclude,
+                                                       category=request.category, not_bought_by=not_bought_by))
         best = max((float(scores[artifact.pk_index[pk]]) for pk in eligible if is_candidate(pk)), default=0.0)
         if best > 0:
             scale = best
@@ -207,7 +212,7 @@ def _serve(artifact, ranking, context: str, request: _Request, *, not_bought_by:
         organic_scores = [final_score(pk) for pk in chosen if pk not in pins]
         if not organic_scores or min(organic_scores) >= float(scores[order[checked]]) / scale:
             break
-    return _with_reasons(artifact, ranking, [eligible[pk] for pk in chosen], pins, final_score)
+    return _with_reasons(snapshot, artifact, ranking, [eligible[pk] for pk in chosen], pins, final_score)
 
 
 def _arrange(eligible: dict[int, Product], pins: dict[int, int], final_score, request: _Request, organic) -> list[int]:
@@ -231,12 +236,13 @@ def _arrange(eligible: dict[int, Product], pins: dict[int, int], final_score, re
     return ranked[: request.n]
 
 
-def _with_reasons(artifact, ranking, chosen: list[Product], pins: dict[int, int], final_score) -> list[Recommendation]:
+def _with_reasons(snapshot, artifact, ranking, chosen: list[Product], pins: dict[int, int],
+                  final_score) -> list[Recommendation]:
     """Each chosen product with its score and the reason to show it, naming the anchor product when it is active."""
     organic = [artifact.pk_index[p.pk] for p in chosen if p.pk not in pins]
     reasons = ranking.reasons(organic)
     anchor_pks = {int(artifact.item_pk[anchor]) for _, anchor, _ in reasons.values() if anchor is not None}
-    anchors = selectors.products_shown_as_anchor(anchor_pks) if anchor_pks else {}
+    anchors = selectors.serving_anchors(snapshot, anchor_pks) if anchor_pks else {}
     result = []
     for product in chosen:
         if product.pk in pins:

@@ -209,12 +209,22 @@ def test_a_request_costs_a_fixed_number_of_queries(api, catalogue, django_assert
     ShopSetting.load()
     token = recommendations_token("recommendations:read")
 
-    # token (and its first use), setting, version, session events, rules, eligible products, anchors
-    with django_assert_max_num_queries(8):
-        assert api.get(f"{BASE}/session/s-1", {"n": 5}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
-    # token, setting, version, rules, eligible products (with the bought filter), anchors
-    with django_assert_max_num_queries(6):
+    # token (and its first use), the generations, setting, version, session events, rules, eligible products,
+    # anchors
+    with django_assert_max_num_queries(9):
+        first = api.get(f"{BASE}/session/s-1", {"n": 5}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    # then this process remembers setting, version, rules, eligibility and anchors until a generation changes:
+    # token, the generations, session events
+    with django_assert_max_num_queries(3):
+        again = api.get(f"{BASE}/session/s-1", {"n": 5}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    # token, the generations, eligible products and anchors not seen yet, the customer's purchases (bought filter)
+    with django_assert_max_num_queries(5):
         assert api.get(f"{BASE}/customer/k1", {"n": 5}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    with django_assert_max_num_queries(3):
+        assert api.get(f"{BASE}/customer/k1", {"n": 5}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
 
 
 def test_the_schema_documents_the_endpoints_and_their_errors(api):

@@ -104,3 +104,36 @@ def test_the_customer_and_session_lists_are_not_cached(api, catalogue, django_as
         api.get("/api/v1/recommendations/customer/k1", HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert len(context.captured_queries) > 2  # the purchases are read again: they change with every event
+
+
+def test_the_customer_and_session_lists_see_rules_stock_settings_and_versions_at_once(api, catalogue):
+    """They read setting, version, rules and eligibility from the process's snapshot: stale after any change."""
+    from tests.recommender.factories import recommendations_token
+
+    first = train()
+    token = recommendations_token("recommendations:read")
+
+    def shown(who="customer/k1"):
+        response = api.get(f"/api/v1/recommendations/{who}", HTTP_AUTHORIZATION=f"Bearer {token}")
+        return response.json()
+
+    assert shown()["results"] and shown("session/s-1")["results"] is not None
+    top = shown()["results"][0]["product"]["slug"]
+    MerchandisingRule.objects.create(product=catalogue[top], action=RuleAction.EXCLUDE)
+    assert top not in [r["product"]["slug"] for r in shown()["results"]]
+
+    second = [r["product"]["slug"] for r in shown()["results"]][0]
+    catalogue[second].stock = 0
+    catalogue[second].save()
+    assert second not in [r["product"]["slug"] for r in shown()["results"]]
+
+    setting = ShopSetting.load()
+    setting.max_per_category = 1
+    setting.save()
+    categories = [catalogue[r["product"]["slug"]].category for r in shown()["results"]]
+    assert len(categories) == len(set(categories))
+
+    later = train()
+    assert shown()["version"]["id"] == later.pk
+    services.model_rollback()
+    assert shown()["version"]["id"] == first.pk
