@@ -13,7 +13,7 @@ worker or another web process still reaches every process's cache at once.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 
 from ecomcms.models import CacheGeneration
@@ -29,10 +29,36 @@ def generation(name: str) -> int:
 
     Read on every cached request, so written without the ORM's query compiler (most of its cost).
     """
+    rows = _read(_SELECT, [name])
+    return rows[0][0] if rows else 0
+
+
+def _read(sql: str, params: list) -> list[tuple]:
+    """Run a read; when it is a request's first query, it also serves as the connection's health check.
+
+    With ``CONN_HEALTH_CHECKS`` (PostgreSQL, ecomcms/settings.py) Django sends ``SELECT 1`` before a
+    request's first query: on a cached answer, whose only query is the generation read, that was one
+    of its two round trips to the database. Here the read itself checks: should the kept connection
+    be dead (the database restarted), it is closed and the read runs once more on a new one, which is
+    what the health check would have done (in a transaction, the error is raised: it is lost anyway).
+    """
+    checking = (connection.settings_dict.get("CONN_HEALTH_CHECKS") and connection.connection is not None
+                and not connection.health_check_done)
+    if checking:
+        connection.health_check_done = True
+        try:
+            return _fetch(sql, params)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+    return _fetch(sql, params)
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(_SELECT, [name])
-        row = cursor.fetchone()
-    return row[0] if row else 0
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def generations(*names: str) -> tuple[int, ...]:
@@ -42,10 +68,8 @@ def generations(*names: str) -> tuple[int, ...]:
         return (generation(names[0]),)
     table = connection.ops.quote_name(CacheGeneration._meta.db_table)
     name, value = connection.ops.quote_name("name"), connection.ops.quote_name("value")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {name}, {value} FROM {table} WHERE {name} IN ({', '.join(['%s'] * len(names))})",
-                       list(names))
-        found = dict(cursor.fetchall())
+    found = dict(_read(f"SELECT {name}, {value} FROM {table} WHERE {name} IN ({', '.join(['%s'] * len(names))})",
+                       list(names)))
     return tuple(found.get(n, 0) for n in names)
 
 

@@ -10,6 +10,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection  # noqa: F401  (skipif conditions read it)
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
@@ -293,3 +294,27 @@ def test_stored_answers_still_count_against_the_anonymous_rate(api, mug, setting
     assert statuses == [200, 200, 200, 429]
     assert throttled.status_code == 429 and 0 < int(throttled["Retry-After"]) <= 60
     assert api.get(f"{PRODUCTS}/mug", REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="health checks are on for PostgreSQL only")
+def test_the_generation_read_is_the_requests_health_check(api, mug, monkeypatch):
+
+    api.get(f"{PRODUCTS}/mug")
+    checks = []
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or True)
+    connection.health_check_done = False  # a new request (the test client skips Django's request_started hooks)
+
+    assert api.get(f"{PRODUCTS}/mug").status_code == 200
+    assert checks == []  # no separate SELECT 1
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="health checks are on for PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_kept_connection_is_replaced_by_the_generation_read():
+    from django.db import connection
+
+    generation_bump("catalog")
+    connection.connection.close()  # the kept connection dies (as when the database restarts)
+    connection.health_check_done = False  # a new request
+
+    assert generation("catalog") == 1  # read again on a new connection
