@@ -139,16 +139,16 @@ class ProductListApi(CatalogueView):
                 raise ValidationError({"price_max": ["Must not be below price_min."]})
             return data
 
+    def cache_key(self, request, *args, **kwargs) -> str:
+        # Cached by the whole URL (its links name the host and the query); a hit skips even the validation.
+        return request.build_absolute_uri()
+
     @extend_schema(
         operation_id="products_list", tags=["catalog"], parameters=[FilterInput, *CATALOG_HEADERS],
         responses={200: page_schema("ProductPage", ProductOutput), 304: NOT_MODIFIED,
                    **error_responses(400, 401, 403)},
         summary="List products",
     )
-    def cache_key(self, request, *args, **kwargs) -> str:
-        # Cached by the whole URL (its links name the host and the query); a hit skips even the validation.
-        return request.build_absolute_uri()
-
     def get(self, request):
         return catalog.response_of(self.cached(self.cache_key(request), lambda: self.page(request)))
 
@@ -173,15 +173,15 @@ class ProductDetailApi(CatalogueView):
                        help_text="The visitor's session id (the `session_id` of their events): where an A/B test of "
                                  "the copy runs, the visitor gets their variant, always the same one.")
 
+    def cache_key(self, request, slug=None, **kwargs) -> str | None:
+        # Served as stored only without a query (a `visitor` may get another variant of the copy).
+        return None if request.META.get("QUERY_STRING") else f"product/{slug}"
+
     @extend_schema(
         operation_id="products_retrieve", tags=["catalog"], parameters=[SLUG, DetailInput, *CATALOG_HEADERS],
         responses={200: ProductOutput, 304: NOT_MODIFIED, **error_responses(400, 401, 403, 404)},
         summary="Get a product",
     )
-    def cache_key(self, request, slug=None, **kwargs) -> str | None:
-        # Served as stored only without a query (a `visitor` may get another variant of the copy).
-        return None if request.META.get("QUERY_STRING") else f"product/{slug}"
-
     def get(self, request, slug):
         visitor = valid_input(self.DetailInput, request.query_params.dict()).get("visitor")
         body = self.cached(f"product/{slug}", lambda: self.product(slug))
@@ -202,15 +202,15 @@ class CategoryListApi(CatalogueView):
         name = serializers.CharField(source="category")
         products = serializers.IntegerField(help_text="How many active products it has.")
 
+    def cache_key(self, request, *args, **kwargs) -> str:
+        return "categories"
+
     @extend_schema(
         operation_id="categories_list", tags=["catalog"], parameters=CATALOG_HEADERS,
         responses={200: inline_serializer("CategoryList", {"results": CategoryOutput(many=True)}),
                    304: NOT_MODIFIED, **error_responses(401, 403)},
         summary="List categories",
     )
-    def cache_key(self, request, *args, **kwargs) -> str:
-        return "categories"
-
     def get(self, request):
         return catalog.response_of(self.cached("categories", self.categories))
 
