@@ -70,6 +70,8 @@ def kb_gaps_find(*, now: datetime | None = None, days: int | None = None, thresh
     threshold = conf.SUPPORT_KB_GAP_THRESHOLD if threshold is None else threshold
     distance = conf.SUPPORT_KB_GAP_DISTANCE if distance is None else distance
     min_size = conf.SUPPORT_KB_GAP_MIN_TICKETS if min_size is None else min_size
+    if not dry_run:
+        kb_gaps_resend(now=now)
     knowledge_refresh_embeddings()
     model_id = inference.get_embedder().model_id
     tickets = _candidates(now, days, model_id)
@@ -106,6 +108,17 @@ def kb_gaps_find(*, now: datetime | None = None, days: int | None = None, thresh
             created.append(suggestion)
     logger.info("knowledge-base gaps: %d tickets looked at, %d suggestions", len(tickets), len(created))
     return created
+
+
+def kb_gaps_resend(*, now: datetime | None = None) -> int:
+    """Send the writing task again for suggestions still waiting an hour after they were found (a lost task,
+    a broker that was down). Redelivery is harmless: writing claims the suggestion first."""
+    now = now or timezone.now()
+    waiting = list(ArticleSuggestion.objects.filter(
+        status=ArticleSuggestion.Status.PENDING, created_at__lt=now - timedelta(hours=1)).values_list("pk", flat=True))
+    for pk in waiting:
+        _send_after_commit("suggest_article", pk)
+    return len(waiting)
 
 
 def _staff_replies(suggestion: ArticleSuggestion) -> list[str]:

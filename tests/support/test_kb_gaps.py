@@ -151,3 +151,19 @@ def test_evaluate_kb_gaps_refuses_a_bad_share_and_a_missing_file():
         call_command("evaluate_kb_gaps", "--dataset", "/nonexistent.csv")
     with pytest.raises(CommandError, match="share"):
         call_command("evaluate_kb_gaps", "--dataset", __file__, "--removed", "1.5")
+
+
+def test_a_suggestion_still_waiting_an_hour_later_is_sent_again_by_the_next_run(
+        recording_models, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = ArticleSuggestion.objects.create(title="Gift cards", best_score=0.1, cohesion=0.9,
+                                           created_at=timezone.now() - timedelta(hours=2))
+    ArticleSuggestion.objects.create(title="Fresh", best_score=0.1, cohesion=0.9)  # its task may still be queued
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        services.kb_gaps_find()
+    assert len(queued) == 1
+    assert services.kb_gaps.kb_gaps_resend(now=timezone.now() + timedelta(hours=2)) == 2
+    assert ArticleSuggestion.objects.get(pk=old.pk).status == ArticleSuggestion.Status.PENDING
