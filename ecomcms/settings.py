@@ -407,6 +407,10 @@ SUPPORT_SHOP_NAME = env.string("SUPPORT_SHOP_NAME", "our shop")
 # Share of tickets expected to fit no intent (a third to a half on real shop chatbots): the trained intent
 # classifier's "none of these" rule is chosen for it (support/intent/openset.py). Higher: more tickets to a person.
 SUPPORT_INTENT_OPEN_TRAFFIC = min(env.number("SUPPORT_INTENT_OPEN_TRAFFIC", 0.4, minimum=0.0), 0.95)
+# Retraining the intent classifier from staff decisions (docs/support.md "Learning from staff decisions").
+SUPPORT_INTENT_RETRAIN_MIN_LABELS = env.integer("SUPPORT_INTENT_RETRAIN_MIN_LABELS", 20, minimum=1)
+SUPPORT_INTENT_GATE_TOLERANCE = min(env.number("SUPPORT_INTENT_GATE_TOLERANCE", 0.0, minimum=0.0), 0.2)
+SUPPORT_INTENT_AUTO_ACTIVATE = env.boolean("SUPPORT_INTENT_AUTO_ACTIVATE", True)
 SUPPORT_REPLY_MAX_NEW_TOKENS = env.integer("SUPPORT_REPLY_MAX_NEW_TOKENS", 120, minimum=16)
 SUPPORT_KB_GAP_DAYS = env.integer("SUPPORT_KB_GAP_DAYS", 30, minimum=1)
 SUPPORT_KB_GAP_THRESHOLD = env.number("SUPPORT_KB_GAP_THRESHOLD", 0.45, minimum=-1.0)

@@ -56,16 +56,17 @@ from django.utils import timezone
 
 from ecomcms import errors
 from ecomcms.errors import require_permission
+from ecomcms.models import Adapter
 from privacy import selectors
 from privacy.models import CustomerDataRequest
 from privacy.pseudonyms import ERASED, Customer, InvalidIdentifier, is_pseudonym, pseudonym
 from recommender.artifacts import Artifact, artifact_path
 from recommender.models import Event, ModelVersion, VersionStatus
 from recommender.services import STALE_TRAINING
+from support.intent_finetuning import PURPOSE as INTENT_PURPOSE
 from support.models import (
     InboundEmail,
     IntentLabel,
-    IntentModel,
     Message,
     ReplySuggestion,
     Ticket,
@@ -294,9 +295,14 @@ def _scrub_admin_log(tickets: list[Ticket]) -> int:
 
 
 def _intent_models_trained_on(ticket_ids: list[int]) -> int:
-    earliest = IntentLabel.objects.filter(ticket_id__in=ticket_ids).exclude(text="").aggregate(
+    """Versions of the intent classifier that may have trained on these tickets' texts: a label, or a sent
+    suggestion (a confirmed intent, support.intent_finetuning), older than the version."""
+    labelled = IntentLabel.objects.filter(ticket_id__in=ticket_ids).exclude(text="").aggregate(
         first=Min("created_at"))["first"]
-    return IntentModel.objects.filter(created_at__gte=earliest).count() if earliest else 0
+    confirmed = ReplySuggestion.objects.filter(ticket_id__in=ticket_ids, decided_at__isnull=False).exclude(
+        decision=ReplySuggestion.Decision.REJECTED).aggregate(first=Min("decided_at"))["first"]
+    earliest = min((t for t in (labelled, confirmed) if t is not None), default=None)
+    return Adapter.objects.filter(purpose=INTENT_PURPOSE, created_at__gte=earliest).count() if earliest else 0
 
 
 def customer_data_erase(*, email: str | None = None, customer_id: str | None = None, actor, reason: str,
@@ -337,9 +343,10 @@ def customer_data_erase(*, email: str | None = None, customer_id: str | None = N
             counts["admin_log_entries"] = _scrub_admin_log(tickets)
             if retrain:
                 warnings.append(
-                    f"{retrain} intent model(s) were trained after this customer's tickets were labelled and may hold "
-                    "their redacted text's embeddings: train a new model (manage.py train_intents), then delete the "
-                    "older models and their files under DATA_DIR/support/intent-models/")
+                    f"{retrain} intent model version(s) were trained after this customer's tickets were labelled and "
+                    "may hold their redacted text's embeddings: train a new version (manage.py train_intents), then "
+                    "delete the older versions (Runtime > Adapters, support.intent) and their folders under "
+                    "DATA_DIR/adapters/")
             record = _record(CustomerDataRequest.Kind.ERASE, customer, actor=actor, via=via,
                              reason=_safe_reason(reason, names), counts=counts, tickets=public_ids)
             transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in replaced])

@@ -19,18 +19,19 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome, report_queued
+from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome
+from ecomcms.finetune import selectors as finetune_selectors, services as finetune_services
 from privacy.actions import CustomerDataActions
 from support import checks, selectors, services
+from support.intent_finetuning import PURPOSE as INTENT_PURPOSE
 from support.models import (
     CannedResponse,
     Confidence,
     InboundEmail,
     Intent,
     IntentLabel,
-    IntentModel,
     KnowledgeArticle,
     Message,
     Priority,
@@ -43,6 +44,7 @@ from support.models import (
     TicketEvent,
     TicketStatus,
     TriageQueue,
+    UnsureTicket,
 )
 from support.privacy import mask_cards
 
@@ -576,6 +578,8 @@ class IntentLabelAdmin(admin.ModelAdmin):
     list_select_related = ("ticket", "created_by")
     readonly_fields = ("ticket", "text", "intent", "source", "created_by", "created_at")
 
+    change_list_template = "admin/ecomcms_support/intentlabel/change_list.html"
+
     @admin.display(description="Text (redacted)")
     def short_text(self, obj):
         return obj.text[:90] + ("…" if len(obj.text) > 90 else "")
@@ -583,59 +587,138 @@ class IntentLabelAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-
-@admin.register(IntentModel)
-class IntentModelAdmin(admin.ModelAdmin):
-    list_display = ("pk", "created_at", "is_active", "n_train", "intent_count", "cv_accuracy", "threshold",
-                    "embedding_model")
-    readonly_fields = ("created_at", "embedding_model", "n_train", "labels", "metrics", "threshold", "artifact",
-                       "is_active", "trained_by")
-    actions = ["activate"]
-    change_list_template = "admin/ecomcms_support/intentmodel/change_list.html"
-
-    @admin.display(description="Intents")
-    def intent_count(self, obj):
-        return len(obj.labels or [])
-
-    @admin.display(description="CV accuracy")
-    def cv_accuracy(self, obj):
-        value = (obj.metrics or {}).get("cv_accuracy")
-        return f"{value:.1%}" if isinstance(value, (int, float)) else "-"
-
-    def has_add_permission(self, request):
-        return False
-
     def changelist_view(self, request, extra_context=None):
+        last = finetune_selectors.adapter_latest(INTENT_PURPOSE)
+        active = finetune_selectors.adapter_active(INTENT_PURPOSE)
         extra_context = {**(extra_context or {}), "label_count": IntentLabel.objects.count(),
-                         "can_train": request.user.has_perm("ecomcms_support.add_intentmodel")}
+                         "new_labels": selectors.intent_labels_new(since=last.created_at if last else None),
+                         "last_version": last, "active_version": active,
+                         "versions_url": reverse("admin:ecomcms_adapter_changelist") + f"?purpose={INTENT_PURPOSE}",
+                         "can_train": request.user.has_perm(finetune_services.PERMISSION)}
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         return [
-            path("train/", self.admin_site.admin_view(self.train_view), name="ecomcms_support_intentmodel_train"),
+            path("train/", self.admin_site.admin_view(self.train_view), name="ecomcms_support_intentlabel_train"),
         ] + super().get_urls()
 
     def train_view(self, request):
-        """Queue a training run on the default worker (it embeds every label: minutes for thousands)."""
-        back = HttpResponseRedirect(reverse("admin:ecomcms_support_intentmodel_changelist"))
+        """Queue a new version of the intent classifier on the training worker (it embeds every label)."""
+        back = HttpResponseRedirect(reverse("admin:ecomcms_support_intentlabel_changelist"))
         if request.method != "POST":
             return back
-        if not request.user.has_perm("ecomcms_support.add_intentmodel"):
-            raise PermissionDenied
-        dispatch = services.intent_model_training_request(actor=request.user)
-        report_queued(self, request, dispatch, what="Training", queued="Training queued on the default worker; the "
-                                                                       "new model appears here when it is done.")
+        try:
+            version = services.intent_model_training_request(actor=request.user)
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        if version.status == "failed":
+            self.message_user(request, f"Training was not queued: the task queue (broker) did not answer. {version} "
+                                       f"is marked failed; try again when it is back.", messages.ERROR)
+            return back
+        self.message_user(request, f"{version} queued on the training worker: it is compared with the active "
+                                   f"version on the held-out slice and "
+                                   + ("activated if not worse." if version.parameters.get("activate_if_better")
+                                      else "waits for an operator to activate it."), messages.SUCCESS)
         return back
 
-    @admin.action(description="Make the selected model active")
-    def activate(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, "Select exactly one model.", messages.ERROR)
-            return
+
+# --- The unsure queue: the labels that teach the intent model most --------------------------------------------
+
+@admin.register(UnsureTicket)
+class UnsureTicketAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Tickets whose intent the model was unsure of or could not give, lowest confidence first; staff set the
+    intent in one step (choose, *Set*), which records a label through the override service."""
+
+    list_display = ("ticket_link", "short_subject", "model_guess", "confidence", "status", "created_at", "set_intent")
+    list_filter = ("status", "queue")
+    search_fields = ("public_id", "subject")
+    list_per_page = 50
+    actions = None
+
+    class Media:
+        css = {"all": ("support/support.css",)}
+
+    def get_queryset(self, request):
+        return selectors.tickets_unsure(self.model._default_manager.get_queryset())
+
+    def get_ordering(self, request):
+        return selectors.UNSURE_ORDER  # lowest confidence first (the changelist would re-order by its default)
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("ecomcms_support.view_ticket")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("ecomcms_support.view_ticket")
+
+    def changelist_view(self, request, extra_context=None):
+        self._intents = list(Intent.objects.filter(is_active=True).order_by("name").values_list("name", flat=True))
+        self._can_set = request.user.has_perm(services.PERMISSION)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:ecomcms_support_ticket_change", args=[object_id]))
+
+    @admin.display(description="Ticket")
+    def ticket_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:ecomcms_support_ticket_change", args=[obj.pk]),
+                           obj.public_id)
+
+    @admin.display(description="Subject")
+    def short_subject(self, obj):
+        subject = mask_cards(obj.subject)
+        return subject[:70] + ("…" if len(subject) > 70 else "")
+
+    @admin.display(description="Model's guess")
+    def model_guess(self, obj):
+        details = (obj.triage_details or {}).get("intent") or {}
+        if obj.intent:
+            return obj.intent
+        if details.get("nearest_intent"):
+            return format_html("{} {}", details["nearest_intent"], _badge("none of these", "flag"))
+        return "-"
+
+    @admin.display(description="Confidence", ordering="intent_score")
+    def confidence(self, obj):
+        return "-" if obj.intent_score is None else f"{obj.intent_score:.2f}"
+
+    @admin.display(description="Set the intent")
+    def set_intent(self, obj):
+        if not getattr(self, "_can_set", False):
+            return "-"
+        guess = obj.intent or ((obj.triage_details or {}).get("intent") or {}).get("nearest_intent", "")
+        options = format_html_join("", '<option value="{}"{}>{}</option>',
+                                   ((name, " selected" if name == guess else "", name) for name in self._intents))
+        action = reverse("admin:ecomcms_support_unsureticket_set_intent", args=[obj.pk])
+        # The changelist is one form already: the button posts it to this ticket's URL (no nested forms).
+        return format_html('<select name="intent-{}" aria-label="Intent of {}"><option value="">---</option>{}'
+                           '</select> <button type="submit" class="button" formaction="{}">Set</button>',
+                           obj.pk, obj.public_id, options, action)
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/set-intent/", self.admin_site.admin_view(self.set_intent_view),
+                 name="ecomcms_support_unsureticket_set_intent"),
+        ] + super().get_urls()
+
+    def set_intent_view(self, request, object_id):
+        """One step: the intent chosen on the row becomes the ticket's, and a staff label (the override service)."""
+        back = HttpResponseRedirect(reverse("admin:ecomcms_support_unsureticket_changelist"))
+        if request.method != "POST":
+            return back
+        ticket = get_object_or_404(Ticket, pk=object_id)
+        intent = (request.POST.get("intent") or request.POST.get(f"intent-{ticket.pk}") or "").strip()
+        if not intent:
+            self.message_user(request, f"{ticket.public_id}: choose an intent first.", messages.ERROR)
+            return back
         try:
-            model = services.intent_model_activate(model=queryset.get(), actor=request.user)
+            services.ticket_override_prediction(ticket=ticket, field="intent", value=intent, actor=request.user)
+        except services.NotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
         except services.SupportError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return
-        self.message_user(request, f"{model} is now active.", messages.SUCCESS)
+            self.message_user(request, f"{ticket.public_id}: {exc}", messages.ERROR)
+            return back
+        self.message_user(request, f"{ticket.public_id}: intent set to {intent} (kept as a label).", messages.SUCCESS)
+        return back
+
+
 from support import admin_gaps  # noqa: E402,F401  (registers Support > Suggested articles)

@@ -9,7 +9,10 @@ class SupportConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from support import finetuning  # noqa: F401  (registers the support.reply fine-tuning purpose)
+        from support import (
+            finetuning,  # noqa: F401  (registers the support.reply fine-tuning purpose)
+            intent_finetuning,  # noqa: F401  (registers the support.intent fine-tuning purpose)
+        )
         from support.roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)

@@ -21,6 +21,13 @@ conf = AppSettings({
     "SUPPORT_SHOP_NAME": "our shop",
     # Share of tickets expected to fit no intent: picks the classifier's "none of these" rule.
     "SUPPORT_INTENT_OPEN_TRAFFIC": 0.4,
+    # Retraining the intent classifier (support.intent, docs/support.md "Learning from staff decisions"):
+    # the daily run trains only when this many new labels (staff intents, confirmed intents) arrived since
+    # the last version; a new version is activated when its gate passed (accuracy and macro-F1 on the held-out
+    # slice not below the active version's, less the tolerance), unless auto-activation is off.
+    "SUPPORT_INTENT_RETRAIN_MIN_LABELS": 20,
+    "SUPPORT_INTENT_GATE_TOLERANCE": 0.0,
+    "SUPPORT_INTENT_AUTO_ACTIVATE": True,
     "SUPPORT_REPLY_MAX_NEW_TOKENS": 120,
     # Knowledge-base gaps (support.services.kb_gaps; measured in docs/support.md): the window in days, the best-article
     # cosine below which a ticket counts as uncovered, the clustering cut (cosine distance) and the smallest gap.

@@ -302,6 +302,16 @@ class TriageQueue(Ticket):
         verbose_name_plural = "human triage queue"
 
 
+class UnsureTicket(Ticket):
+    """Tickets whose intent the model was unsure of or could not give, lowest confidence first: the labels that
+    teach the intent classifier most (``selectors.tickets_unsure``)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unsure ticket"
+        verbose_name_plural = "unsure queue (teach the intent model)"
+
+
 class Message(models.Model):  # noqa: DJ008 (a log row: the admin shows its fields, never its name)
     class Author(models.TextChoices):
         CUSTOMER = "customer", "Customer"
@@ -407,7 +417,11 @@ class SuggestionRates(ReplySuggestion):
 
 
 class IntentLabel(models.Model):  # noqa: DJ008 (a log row: the admin shows its fields, never its name)
-    """Training data for the intent classifier: staff overrides and imported labels."""
+    """Training data for the intent classifier: intents staff set on tickets, and imported labels.
+
+    Trained on by new versions of the fine-tuning purpose ``support.intent`` (``support.intent_finetuning``, which
+    also counts a sent suggestion on a model-set intent as a confirmation); versions are ``ecomcms.Adapter`` rows.
+    """
 
     class Source(models.TextChoices):
         STAFF = "staff", "Staff override"
@@ -424,31 +438,6 @@ class IntentLabel(models.Model):  # noqa: DJ008 (a log row: the admin shows its 
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-
-
-class IntentModel(models.Model):
-    """A trained intent classifier: metrics, artifact path, and which one is active."""
-
-    created_at = models.DateTimeField(default=timezone.now)
-    embedding_model = models.CharField(max_length=200)
-    n_train = models.PositiveIntegerField()
-    labels = models.JSONField(default=list)
-    metrics = models.JSONField(default=dict, blank=True)
-    threshold = models.FloatField()
-    artifact = models.CharField(max_length=500, help_text="Path of the saved classifier.")
-    is_active = models.BooleanField(default=False)
-    trained_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_intent_model")
-        ]
-
-    def __str__(self):
-        return f"intent model {self.pk} ({len(self.labels)} intents, {self.n_train} examples)"
 
 
 class TicketEvent(models.Model):  # noqa: DJ008 (a log row: the admin shows its fields, never its name)

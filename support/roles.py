@@ -1,4 +1,6 @@
-"""Roles as groups: support agents handle tickets; support leads also shape triage and train the classifier.
+"""Roles as groups: support agents handle tickets; support leads also shape triage (intents, queues, rules).
+
+New versions of the intent classifier are an operator's (``ecomcms.change_adapter``, docs/finetuning.md).
 
 The services check ``support.handle_ticket`` themselves, so the roles hold
 whatever door (admin, API, command) is used.
@@ -15,12 +17,12 @@ _AGENT_PERMISSIONS = [
     "handle_ticket", "view_ticket", "change_ticket", "view_triagequeue", "change_triagequeue", "view_message",
     "view_replysuggestion", "view_suggestionrates", "view_knowledgearticle", "add_knowledgearticle",
     "change_knowledgearticle", "view_cannedresponse", "add_cannedresponse", "change_cannedresponse", "view_intent",
-    "view_queue", "view_priorityrule", "view_intentlabel", "view_intentmodel", "view_ticketevent",
+    "view_queue", "view_priorityrule", "view_intentlabel", "view_ticketevent",
     "view_ticketcopyrevision", "view_inboundemail", "view_articlesuggestion",
 ]
 _LEAD_PERMISSIONS = _AGENT_PERMISSIONS + [
     "add_intent", "change_intent", "add_queue", "change_queue", "add_priorityrule", "change_priorityrule",
-    "delete_priorityrule", "add_intentmodel", "change_intentmodel", "delete_knowledgearticle",
+    "delete_priorityrule", "delete_knowledgearticle",
     "delete_cannedresponse", "review_article_suggestion",
 ]
 

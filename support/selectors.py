@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from support.models import PRIORITY_RANK, Message, ReplySuggestion, Ticket, TicketStatus
+from support.models import (
+    PRIORITY_RANK,
+    IntentLabel,
+    Message,
+    ReplySuggestion,
+    SetBy,
+    Ticket,
+    TicketStatus,
+    TriageStatus,
+)
 
 OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
 
@@ -91,3 +100,31 @@ def suggestion_rates_by_intent() -> list[dict]:
         })
     result.sort(key=lambda r: (-r["decided"], r["intent"]))
     return result
+
+
+#: The unsure queue's order: no confidence at all first, then the least confident, oldest first among equals.
+UNSURE_ORDER = (F("intent_score").asc(nulls_first=True), "created_at", "pk")
+
+
+def tickets_unsure(queryset: QuerySet | None = None) -> QuerySet:
+    """The unsure queue: triaged tickets whose intent the model was unsure of or could not give (low confidence,
+    "none of these", failed triage), that no person has set yet; lowest confidence first (none at all first),
+    since their labels teach the classifier most. Any status: a solved ticket's label teaches as well."""
+    queryset = Ticket.objects.all() if queryset is None else queryset
+    return (queryset.filter(triage_status__in=[TriageStatus.DONE, TriageStatus.FAILED])
+            .filter(Q(needs_human_triage=True) | Q(intent=""))
+            .exclude(intent_set_by=SetBy.STAFF)
+            .select_related("queue", "assignee")
+            .order_by(*UNSURE_ORDER))
+
+
+def intent_labels_new(*, since=None) -> int:
+    """Labels that arrived after ``since`` (all when None): intents staff set, and intents confirmed by a sent
+    suggestion on a ticket whose intent the model set (the labels ``support.intent_finetuning`` trains on)."""
+    staff = IntentLabel.objects.filter(source=IntentLabel.Source.STAFF)
+    confirmed = ReplySuggestion.objects.filter(
+        decision__in=[ReplySuggestion.Decision.ACCEPTED, ReplySuggestion.Decision.EDITED],
+        ticket__intent_set_by=SetBy.MODEL).exclude(ticket__intent="")
+    if since is not None:
+        staff, confirmed = staff.filter(created_at__gt=since), confirmed.filter(decided_at__gt=since)
+    return staff.count() + confirmed.values("ticket_id").distinct().count()

@@ -61,22 +61,10 @@ def flag_sla_breaches() -> int:
 
 @shared_task(name="support.retrain_intents", acks_late=True)
 def retrain_intents() -> int | None:
-    """Retrain the intent classifier when enough staff corrections arrived (Celery beat, daily)."""
-    model = services.intent_model_retrain_if_needed()
-    return model.pk if model else None
-
-
-@shared_task(name="support.train_intents", acks_late=True)
-def train_intents(actor_id: int | None = None) -> int | None:
-    """Train and activate a new intent classifier from every label (the admin's "Train" button)."""
-    from django.contrib.auth import get_user_model
-
-    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
-    try:
-        return services.intent_model_train(actor=actor).pk
-    except services.SupportError as exc:  # too few labels, or not allowed: nothing to retry
-        services.logger.warning("intent training refused: %s", exc)
-        return None
+    """Queue a new intent-classifier version when enough new labels arrived (Celery beat, daily); it trains on
+    the ``training`` worker and is activated only if its gate passed."""
+    version = services.intent_model_retrain_if_needed()
+    return version.pk if version else None
 
 
 @shared_task(name="support.find_kb_gaps", acks_late=True)

@@ -98,7 +98,9 @@ ADMIN_MODELS: dict[str, Ops] = {
     "ecomcms_support.suggestionrates": Ops(view=SUPPORT),
     "ecomcms_support.inboundemail": Ops(view=SUPPORT),  # written by the mailbox poll, read-only
     "ecomcms_support.intentlabel": Ops(view=SUPPORT, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
-    "ecomcms_support.intentmodel": Ops(view=SUPPORT, change=ONLY_SUPERUSER, delete=ONLY_SUPERUSER),
+    # The unsure queue: agents set intents there (one step, a label); versions of the classifier are operators'
+    # (ecomcms.adapter, purpose support.intent).
+    "ecomcms_support.unsureticket": Ops(view=SUPPORT, change=SUPPORT),  # change: the ticket page it leads to
     "ecomcms_support.articlesuggestion": Ops(view=SUPPORT),  # written by the services, decided by actions
     # Monitoring: every staff role reads the dashboard and the alerts (no ticket text is shown there) and follows
     # brands or categories; each changes and deletes only their own subscription (the matrix's row is another's).
@@ -145,7 +147,6 @@ ADMIN_ACTIONS: dict[str, frozenset[str]] = {
     "ecomcms_support.ticket:erase_customer_data": ONLY_SUPERUSER,
     "ecomcms_support.triagequeue:export_customer_data": ONLY_SUPERUSER,
     "ecomcms_support.triagequeue:erase_customer_data": ONLY_SUPERUSER,
-    "ecomcms_support.intentmodel:activate": ONLY_SUPERUSER,  # and support leads
     "ecomcms_support.articlesuggestion:approve_selected": ONLY_SUPERUSER,  # and support leads
     "ecomcms_support.articlesuggestion:reject_selected": ONLY_SUPERUSER,  # and support leads
     "ecomcms_recommender.modelversion:activate": ONLY_SUPERUSER,
@@ -254,7 +255,10 @@ ROUTES: dict[str, Route] = {
     "admin:ecomcms_content_draft_decide": Route(EDITORS, method="POST", body={"decision": "approve", "comment": "ok"}),
     "admin:ecomcms_content_draft_variants": Route(CONTENT, note="the variants of one request on one page: view_draft"),
     "admin:ecomcms_support_ticket_act": Route(SUPPORT, method="POST", body={"action": "note", "body": "A note"}),
-    "admin:ecomcms_support_intentmodel_train": Route(ONLY_SUPERUSER, method="POST", body={}),
+    "admin:ecomcms_support_intentlabel_train": Route(
+        ONLY_SUPERUSER, method="POST", body={}, note="queues a version of support.intent: ecomcms.change_adapter"),
+    "admin:ecomcms_support_unsureticket_set_intent": Route(
+        SUPPORT, method="POST", body={"intent": "track_order"}, note="sets a ticket's intent: handle_ticket"),
     "admin:ecomcms_insights_alert_dashboard": Route(STAFF, note="the monitoring dashboard: view_monitoring"),
     "admin:ecomcms_insights_alert_refresh": Route(STAFF, method="POST", body={},
                                                   note="queues a spike check: view_monitoring"),

@@ -104,11 +104,12 @@ class World:
 def _build_world() -> World:
     from content import services as content_services
     from content.models import BannedPhrase, DraftEvent, Review, TemplatePreview
+    from ecomcms.models import Adapter
     from recommender.models import Event, MerchandisingRule, ModelActivation, ModelVersion, ShopSetting
     from storefront.models import Experiment, ExperimentVariant, Scope
     from storefront.services import token_create
     from support import services as support_services
-    from support.models import InboundEmail, IntentLabel, IntentModel, PriorityRule, ReplySuggestion, Ticket
+    from support.models import InboundEmail, IntentLabel, PriorityRule, ReplySuggestion, Ticket
     from tests.content.factories import make_product
     from tests.storefront.factories import make_draft, publish
     from tests.support.factories import make_knowledge, make_taxonomy, make_ticket
@@ -156,7 +157,7 @@ def _build_world() -> World:
     PriorityRule.objects.create(name="Angry", priority="high", keywords=["angry"])
     ticket, world.ticket_token = make_ticket(subject=f"Parcel {TICKET}", body=f"Where is my parcel? {TICKET}",
                                              email="anna@example.com", customer_id="cust-a")
-    Ticket.objects.filter(pk=ticket.pk).update(needs_human_triage=True)
+    Ticket.objects.filter(pk=ticket.pk).update(needs_human_triage=True, triage_status="done")  # unsure too
     support_services.ticket_reply(ticket=ticket, actor=None, body=f"{STAFF_ONLY} note", internal=True)
     suggestion = ReplySuggestion.objects.create(ticket=ticket, status="ready", text=f"{STAFF_ONLY} suggested reply")
     other, world.other_ticket_token = make_ticket(subject=f"Refund {OTHER_TICKET}", body=f"My refund {OTHER_TICKET}",
@@ -164,8 +165,7 @@ def _build_world() -> World:
     IntentLabel.objects.create(ticket=ticket, text="where is my parcel", intent="track_order", source="staff")
     InboundEmail.objects.create(message_key="perm-1@example.com", fingerprint="0" * 64, from_address="anna@example.com",
                                 subject=f"Parcel {TICKET}", outcome="ticket", ticket=ticket)
-    IntentModel.objects.create(embedding_model="fake", n_train=3, labels=["track_order"], threshold=0.5,
-                               artifact="none")
+    Adapter.objects.create(purpose="support.intent", version=1, status="ready", path="none")
     from support.models import ArticleSuggestion
 
     ArticleSuggestion.objects.create(title="Gap", best_score=0.1, cohesion=0.9)

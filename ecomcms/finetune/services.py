@@ -55,7 +55,11 @@ def parameters_with_defaults(purpose: registry.Purpose, parameters: dict | None)
 
 
 def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor=None) -> Adapter:
-    """Queue a training run; ``parameters`` are the trainer's (``lora.DEFAULTS``) plus the purpose's own."""
+    """Queue a training run; ``parameters`` are the trainer's (``lora.DEFAULTS``) plus the purpose's own.
+
+    ``parameters["activate_if_better"]``: activate the new version when it is ready and its gate passed
+    (a scheduled retraining does; otherwise an operator activates it).
+    """
     require_permission(actor, PERMISSION, error=NotAllowed, message=OPERATORS_ONLY)
     try:
         spec = registry.purpose_get(purpose)
@@ -72,12 +76,23 @@ def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor
                     purpose=purpose, version=version, requested_by=actor,
                     parameters=parameters,
                 )
-                queueing.send_after_commit(train_adapter, (adapter.pk,))
+                queueing.send_after_commit(train_adapter, (adapter.pk,),
+                                           not_sent=lambda pk=adapter.pk: _not_queued(pk))
+            adapter.refresh_from_db()  # failed already when the broker did not take it (outside a transaction)
             return adapter
         except IntegrityError:  # two requests took the same version number
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+NOT_QUEUED = "not queued: the task queue (broker) did not answer; request a new version when it is back"
+
+
+def _not_queued(adapter_id: int) -> None:
+    """A run the broker never took would wait as queued forever: it fails with the reason instead."""
+    Adapter.objects.filter(pk=adapter_id, status=AdapterStatus.QUEUED).update(
+        status=AdapterStatus.FAILED, error=NOT_QUEUED, finished_at=timezone.now())
 
 
 def _progress(adapter_id: int, **fields) -> None:
@@ -126,7 +141,10 @@ def adapter_train_run(adapter_id: int) -> Adapter | None:
         logger.exception("training adapter %s failed", adapter_id)
         _progress(adapter_id, status=AdapterStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
                   seconds=time.perf_counter() - started, finished_at=timezone.now())
-    return Adapter.objects.get(pk=adapter_id)
+    adapter = Adapter.objects.get(pk=adapter_id)
+    if adapter.parameters.get("activate_if_better") and adapter.status == AdapterStatus.READY and adapter.gate_passed:
+        adapter = adapter_activate(adapter=adapter, actor=None)  # asked for at request time; the gate still rules
+    return adapter
 
 
 def lora_trainer(train, output: Path, parameters: dict, on_step: registry.OnStep) -> registry.TrainingResult:

@@ -50,11 +50,9 @@ from support.services._base import (
 )
 from support.services.intents import (
     intent_labels_import,
-    intent_model_activate,
     intent_model_retrain_if_needed,
     intent_model_train,
     intent_model_training_request,
-    intent_training_rows,
     ticket_label_import,
 )
 from support.services.kb_gaps import (
@@ -117,8 +115,8 @@ __all__ = [
     "MIN_ARTICLE_SIMILARITY", "MIN_CANNED_SIMILARITY", "OVERRIDABLE", "PERMISSION", "PUBLIC_ID_ALPHABET",
     "TOP_ARTICLES", "TOP_CANNED", "TRANSITIONS", "FlagsNotConfirmed", "MailboxError", "NotAllowed", "ReplyLanguage",
     "ReplyNotSendable", "StateError", "SupportError", "TriageResult", "TriageRetry", "customer_reply",
-    "inbound_email_receive", "intent_articles", "intent_canned", "intent_labels_import", "intent_model_activate",
-    "intent_model_retrain_if_needed", "intent_model_train", "intent_model_training_request", "intent_training_rows",
+    "inbound_email_receive", "intent_articles", "intent_canned", "intent_labels_import",
+    "intent_model_retrain_if_needed", "intent_model_train", "intent_model_training_request",
     "knowledge_changed", "knowledge_refresh_embeddings", "knowledge_retrieve", "mailbox_poll", "mailbox_settings",
     "nearest_resolved_reply", "reply_language", "reply_send_blockers", "reply_strategies_apply",
     "sla_flag_breaches", "strategy_for_intent", "suggestion_accept", "suggestion_edit_and_send",

@@ -1,133 +1,71 @@
-"""Intent classifier training: labels from staff overrides and imports, train, activate, retrain when due."""
+"""Intent classifier: labels from imports and staff decisions; new versions through the fine-tuning path.
+
+Versions, their held-out comparison, activation and roll-back are the runtime's (``ecomcms.finetune``,
+purpose ``support.intent`` registered by ``support.intent_finetuning``); this module is support's door onto it.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
-import uuid
-from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
 
-from ecomcms import inference, queueing
-from ecomcms.errors import require_permission
+from ecomcms.finetune import services as finetune
+from ecomcms.models import Adapter, AdapterStatus
 from support.conf import conf
-from support.intent import IntentClassifier
-from support.models import Confidence, Intent, IntentLabel, IntentModel, SetBy, Ticket
+from support.intent_finetuning import PURPOSE
+from support.models import Confidence, Intent, IntentLabel, SetBy, Ticket
 from support.privacy import redact_text
-from support.services._base import NotAllowed, SupportError, _embed, _send_after_commit
+from support.selectors import intent_labels_new
+from support.services._base import NotAllowed
 from support.services.tickets import ticket_model_text
 
 logger = logging.getLogger(__name__)
 
-ADD_MODEL = "ecomcms_support.add_intentmodel"
 
+def intent_model_training_request(*, actor, activate_if_better: bool | None = None) -> Adapter:
+    """Queue a new version of the intent classifier on the ``training`` worker (the admin's "Train" button).
 
-def intent_training_rows() -> tuple[list[str], list[str], dict]:
-    """Texts and labels from IntentLabel rows: a ticket's latest label only, imported rows as they are."""
-    latest_per_ticket: dict[int, IntentLabel] = {}
-    texts, labels = [], []
-    counts = {"staff": 0, "import": 0}
-    for label in IntentLabel.objects.order_by("created_at", "pk").iterator():
-        if label.ticket_id is not None:
-            latest_per_ticket[label.ticket_id] = label
-        elif label.text.strip():
-            texts.append(label.text)
-            labels.append(label.intent)
-            counts[label.source] = counts.get(label.source, 0) + 1
-    for label in latest_per_ticket.values():
-        if label.text.strip():
-            texts.append(label.text)
-            labels.append(label.intent)
-            counts[label.source] = counts.get(label.source, 0) + 1
-    return texts, labels, counts
-
-
-def intent_model_training_request(*, actor) -> queueing.Dispatch:
-    """Queue a training run on the default worker (the admin's "Train" button; it embeds every label).
-
-    Nothing is stored until the worker trains, so a broker that is down loses nothing: the returned
-    ``Dispatch`` says the task was not sent, and the door tells the person to try again.
+    A version of the fine-tuning purpose ``support.intent`` (``support.intent_finetuning``): trained on the labels
+    outside the held-out slice, compared with the active version on that slice, and activated when its gate
+    passed if ``activate_if_better`` (default ``SUPPORT_INTENT_AUTO_ACTIVATE``); operators may activate or roll
+    back in *Runtime > Adapters*.
     """
-    require_permission(actor, ADD_MODEL, error=NotAllowed)
-    return _send_after_commit("train_intents", actor.pk if actor else None)
-
-
-def intent_model_train(*, actor=None, activate: bool = True) -> IntentModel:
-    """Train the intent classifier on every label (staff overrides and imports) and save it.
-
-    Intents with fewer than two examples are left out (cross-validation needs
-    two) and listed in the metrics. The artifact goes under ``DATA_DIR/support``.
-    """
-    require_permission(actor, ADD_MODEL, error=NotAllowed)
-    texts, labels, counts = intent_training_rows()
-    per_label: dict[str, int] = {}
-    for label in labels:
-        per_label[label] = per_label.get(label, 0) + 1
-    dropped = sorted(label for label, n in per_label.items() if n < 2)
-    rows = [(t, y) for t, y in zip(texts, labels) if per_label[y] >= 2]
-    if len({y for _, y in rows}) < 2:
-        raise SupportError(f"need at least two intents with two labelled examples each; have {len(rows)} usable "
-                           f"examples{' (too few: ' + ', '.join(dropped) + ')' if dropped else ''}")
-    embedder = inference.get_embedder()
-    started = time.perf_counter()
-    classifier = IntentClassifier(open_traffic=conf.SUPPORT_INTENT_OPEN_TRAFFIC).fit(
-        [t for t, _ in rows], [y for _, y in rows], _embed)
-    seconds = time.perf_counter() - started
-    folder = Path(conf.ECOMCMS_DATA_DIR) / "support" / "intent-models"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"intent-{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.joblib"
-    classifier.save(path)
-    with transaction.atomic():
-        model = IntentModel.objects.create(
-            embedding_model=embedder.model_id,
-            n_train=len(rows),
-            labels=classifier.labels,
-            threshold=classifier.threshold,
-            artifact=str(path),
-            trained_by=actor,
-            metrics={
-                "cv_accuracy": round(classifier.cv_accuracy, 4),
-                "high_cutoff": round(classifier.cutoffs.high, 4),
-                "train_seconds": round(seconds, 1),
-                "sources": counts,
-                "dropped_intents": dropped,
-                "mix": classifier.mix,
-                "open_rule": {
-                    "min_confidence": classifier.open_rule.min_confidence,
-                    "min_similarity": classifier.open_rule.min_similarity,
-                    "open_traffic": classifier.open_traffic,
-                },
-            },
-        )
-        if activate:
-            intent_model_activate(model=model, actor=actor)
-    return model
-
-
-def intent_model_activate(*, model: IntentModel, actor) -> IntentModel:
-    require_permission(actor, "ecomcms_support.change_intentmodel", error=NotAllowed)
-    with transaction.atomic():
-        IntentModel.objects.filter(is_active=True).exclude(pk=model.pk).update(is_active=False)
-        IntentModel.objects.filter(pk=model.pk).update(is_active=True)
-    model.refresh_from_db()
-    return model
-
-
-def intent_model_retrain_if_needed(*, min_new_labels: int = 20) -> IntentModel | None:
-    """Retrain when enough staff labels arrived since the active model (Celery beat, daily)."""
-    active = IntentModel.objects.filter(is_active=True).first()
-    new = IntentLabel.objects.filter(source=IntentLabel.Source.STAFF)
-    if active is not None:
-        new = new.filter(created_at__gt=active.created_at)
-    if new.count() < min_new_labels:
-        return None
+    if activate_if_better is None:
+        activate_if_better = bool(conf.SUPPORT_INTENT_AUTO_ACTIVATE)
     try:
-        return intent_model_train(actor=None)
-    except SupportError as exc:
-        logger.info("intent retraining skipped: %s", exc)
+        return finetune.adapter_train_request(purpose=PURPOSE, parameters={"activate_if_better": activate_if_better},
+                                              actor=actor)
+    except finetune.NotAllowed as exc:
+        raise NotAllowed(str(exc)) from exc
+
+
+def intent_model_train(*, actor=None, activate_if_better: bool = True, parameters: dict | None = None) -> Adapter:
+    """Train a new version in this process (``manage.py train_intents``): the same path as the worker's."""
+    try:
+        version = finetune.adapter_train_request(
+            purpose=PURPOSE, parameters={"activate_if_better": activate_if_better} | (parameters or {}), actor=actor)
+    except finetune.NotAllowed as exc:
+        raise NotAllowed(str(exc)) from exc
+    return finetune.adapter_train_run(version.pk) or version
+
+
+def intent_model_retrain_if_needed(*, min_new_labels: int | None = None) -> Adapter | None:
+    """Queue a new version when enough new labels arrived since the last one (Celery beat, daily).
+
+    Counted since the last version of any outcome, so a version the gate refused is not retrained on
+    the same labels every day; nothing is queued while a version is still queued or training.
+    """
+    if min_new_labels is None:
+        min_new_labels = int(conf.SUPPORT_INTENT_RETRAIN_MIN_LABELS)
+    last = Adapter.objects.filter(purpose=PURPOSE).order_by("-version").first()
+    if last is not None and last.status in (AdapterStatus.QUEUED, AdapterStatus.TRAINING, AdapterStatus.EVALUATING):
         return None
+    new = intent_labels_new(since=last.created_at if last else None)
+    if new < min_new_labels:
+        logger.info("intent retraining not due: %s new labels, %s needed", new, min_new_labels)
+        return None
+    return intent_model_training_request(actor=None)
 
 
 def intent_labels_import(*, rows: list[tuple[str, str]], categories: dict[str, str] | None = None,

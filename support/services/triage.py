@@ -17,9 +17,11 @@ from django.utils import timezone
 from content.selectors import products_mentioned
 from ecomcms import inference, sentiment as reader
 from ecomcms.errors import require_permission
+from ecomcms.finetune.selectors import adapter_active
 from support import triage
 from support.intent import IntentClassifier, IntentSpec, ZeroShotIntent
-from support.models import Confidence, Intent, IntentModel, PriorityRule, SetBy, Ticket, TicketEvent, TriageStatus
+from support.intent_finetuning import PURPOSE as INTENT_PURPOSE, classifier_file
+from support.models import Confidence, Intent, PriorityRule, SetBy, Ticket, TicketEvent, TriageStatus
 from support.privacy import log_safe
 from support.services._base import (
     MAX_ATTEMPTS,
@@ -90,8 +92,9 @@ class TriageResult:
 def triage_predict(texts: list[str], *, has_order_reference: list[bool]) -> list[TriageResult]:
     """Predict intent, sentiment, language and priority for redacted texts, embedding each text once.
 
-    Intent comes from the active trained classifier when its embedding model is
-    the one loaded, else from zero-shot matching against the active intents'
+    Intent comes from the active version of the trained classifier (fine-tuning
+    purpose ``support.intent``) when its embedding model is the one loaded, else
+    from zero-shot matching against the active intents'
     descriptions and examples. Raises ``inference.ModelError``.
     """
     if not texts:
@@ -106,15 +109,17 @@ def triage_predict(texts: list[str], *, has_order_reference: list[bool]) -> list
         return _embed(batch)
 
     intents = {i.name: i for i in Intent.objects.filter(is_active=True)}
-    active = IntentModel.objects.filter(is_active=True).first()
+    active = adapter_active(INTENT_PURPOSE)  # the active version of the intent classifier, if any
     details: dict = {}
     predictions = None
-    if active is not None and active.embedding_model == embedder.model_id and Path(active.artifact).is_file():
-        predictions = _load_classifier(active.artifact).predict(list(texts), embed)
-        details = {"source": "classifier", "intent_model": active.pk, "threshold": round(active.threshold, 3)}
+    if active is not None and active.base_model == embedder.model_id and classifier_file(active.path).is_file():
+        classifier = _load_classifier(str(classifier_file(active.path)))
+        predictions = classifier.predict(list(texts), embed)
+        details = {"source": "classifier", "intent_version": active.version,
+                   "threshold": round(classifier.threshold, 3)}
     elif intents:
         if active is not None:
-            details["note"] = (f"intent model {active.pk} was trained with {active.embedding_model!r}, "
+            details["note"] = (f"{active} was trained with {active.base_model!r}, "
                                f"not the loaded {embedder.model_id!r}, or its file is missing")
         predictions = _zero_shot_model(list(intents.values()), embedder.model_id).predict(list(texts), embed)
         details["source"] = "zero-shot"

@@ -12,6 +12,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 
+from ecomcms.models import Adapter
 from privacy import services
 from privacy.models import CustomerDataRequest
 from privacy.pseudonyms import identifier_hash, pseudonym
@@ -19,16 +20,8 @@ from recommender import services as recommender_services
 from recommender.artifacts import Artifact, artifact_path
 from recommender.models import Event, ModelVersion, VersionStatus
 from support import services as support_services
-from support.models import (
-    InboundEmail,
-    IntentLabel,
-    IntentModel,
-    Message,
-    ReplySuggestion,
-    Ticket,
-    TicketEvent,
-    TriageStatus,
-)
+from support.intent_finetuning import intent_labels
+from support.models import InboundEmail, IntentLabel, Message, ReplySuggestion, Ticket, TicketEvent, TriageStatus
 from tests.privacy.factories import (
     ANNA_CARD,
     ANNA_EMAIL,
@@ -308,14 +301,14 @@ def test_a_version_trained_after_the_erasure_learns_the_same_item_statistics(wor
 
 
 def test_intent_training_skips_erased_labels_and_the_summary_asks_for_a_new_model(world, officer):
-    IntentModel.objects.create(embedding_model="fake", n_train=3, labels=["a", "b"], threshold=0.5, artifact="x")
+    Adapter.objects.create(purpose="support.intent", version=1, status="ready", path="x")
 
     summary = erase_anna(officer)
 
-    texts, labels, _ = support_services.intent_training_rows()
-    assert len(texts) == 1  # Bob's label only
+    labels = [item for item in intent_labels() if item.source != "confirmed"]
+    assert len(labels) == 1  # Bob's label only
     assert IntentLabel.objects.count() == 3
-    assert summary.warnings and "train a new model" in summary.warnings[0]
+    assert summary.warnings and "train a new version" in summary.warnings[0]
 
 
 # --- Erasure: the record ----------------------------------------------------------------------------------

@@ -231,7 +231,7 @@ def test_grounded_in_lists_the_articles_best_score_first(signed_in):
 
 # --- Training the intent classifier --------------------------------------------------------------
 
-TRAIN = reverse("admin:ecomcms_support_intentmodel_train")
+TRAIN = reverse("admin:ecomcms_support_intentlabel_train")
 
 
 @pytest.fixture
@@ -242,30 +242,45 @@ def operator(client):
     return client
 
 
-def test_train_queues_the_task_after_commit_for_the_person_who_asked(operator, django_capture_on_commit_callbacks,
-                                                                       monkeypatch):
-    from support import tasks
+def test_train_queues_a_new_version_on_the_training_worker_after_commit(operator, django_capture_on_commit_callbacks,
+                                                                         monkeypatch):
+    from ecomcms import tasks
+    from ecomcms.models import Adapter
 
     queued = []
-    monkeypatch.setattr(tasks.train_intents, "apply_async", lambda args, **options: queued.append(args))
+    monkeypatch.setattr(tasks.train_adapter, "apply_async", lambda args, **options: queued.append(args))
 
     with django_capture_on_commit_callbacks(execute=True):
         response = operator.post(TRAIN, follow=True)
 
-    assert queued == [(response.context["user"].pk,)]
+    version = Adapter.objects.get()
+    assert (version.purpose, version.version, version.status) == ("support.intent", 1, "queued")
+    assert version.parameters["activate_if_better"] is True and version.requested_by.username == "operator"
+    assert queued == [(version.pk,)]
     assert [str(m) for m in response.context["messages"]] == [
-        "Training queued on the default worker; the new model appears here when it is done."]
+        "support.intent v1 queued on the training worker: it is compared with the active version on the held-out "
+        "slice and activated if not worse."]
+
+
+def test_an_agent_may_not_train_a_version(client, agent):
+    from ecomcms.models import Adapter
+
+    client.force_login(agent)
+
+    assert client.post(TRAIN).status_code == 403
+    assert not Adapter.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)  # the task is sent after a real commit
-def test_train_with_the_broker_down_says_so_and_changes_nothing(operator, broker_down):
-    from support.models import IntentModel
+def test_train_with_the_broker_down_says_so_and_the_version_is_failed_not_left_queued(operator, broker_down):
+    from ecomcms.models import Adapter
 
     response = operator.post(TRAIN, follow=True)
 
     assert [str(m) for m in response.context["messages"]] == [
-        "Training was not queued: the task queue (broker) did not answer. Nothing changed; try again when it is back."]
-    assert not IntentModel.objects.exists()
+        "Training was not queued: the task queue (broker) did not answer. support.intent v1 is marked failed; try "
+        "again when it is back."]
+    assert Adapter.objects.get().status == "failed"
 
 
 @pytest.mark.django_db(transaction=True)  # the task is sent after a real commit

@@ -9,7 +9,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from support.models import Intent, IntentLabel, IntentModel, Ticket
+from ecomcms.models import Adapter
+from support.models import Intent, IntentLabel, Ticket
 
 VOCAB = {
     "track_order": "where parcel package tracking arrive shipped",
@@ -106,7 +107,11 @@ def test_import_tickets_as_labels_reports_bad_rows_and_trains(tmp_path, fake_mod
     assert "line 14: the text is empty" in out and "line 15: the label is empty" in out
     assert IntentLabel.objects.filter(source="import").count() == 12
     assert set(Intent.objects.values_list("name", flat=True)) == set(VOCAB)
-    assert "now active" in trained and IntentModel.objects.get().is_active
+    version = Adapter.objects.get(purpose="support.intent")
+    assert version.status == "ready" and version.data["train"] + version.data["held_out"] == 12
+    assert f"trained on {version.data['train']} labels (12 imported" not in trained  # the held-out slice is not
+    assert f"trained on {version.data['train']} labels ({version.data['train']} imported, 0 staff" in trained
+    assert version.is_active == version.gate_passed and ("now active" in trained) == version.gate_passed
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""Train a LoRA adapter for a purpose (content.copy, ...): queue it for the training worker, or run it here."""
+"""Train a new version for a purpose (content.copy: a LoRA adapter; support.intent: the intent classifier):
+queue it for the training worker, or run it here."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from ecomcms.finetune import registry, services
 
 
 class Command(BaseCommand):
-    help = ("Fine-tune the text model for a purpose with LoRA on its data (and optional imported pairs), evaluate "
-            "it next to the active model on a held-out split it never trained on, and store the gate's verdict. "
+    help = ("Train a new version for a purpose on its data (LoRA for the text model's purposes, with optional "
+            "imported pairs; the intent classifier for support.intent), evaluate it next to the active model on a "
+            "held-out split it never trained on, and store the gate's verdict. "
             "Activation is a separate, gated step (admin Runtime > Adapters, or --activate-if-better).")
 
     def add_arguments(self, parser):
@@ -32,17 +34,19 @@ class Command(BaseCommand):
         if not 0.05 <= o["holdout"] <= 0.5:
             raise CommandError("--holdout must be between 0.05 and 0.5")
         try:
-            registry.purpose_get(o["purpose"])
+            purpose = registry.purpose_get(o["purpose"])
         except registry.UnknownPurpose as exc:
             raise CommandError(str(exc)) from exc
-        parameters = {"epochs": o["epochs"], "holdout": o["holdout"], "seed": o["seed"]}
-        if o["pairs"]:
+        parameters = {"holdout": o["holdout"], "seed": o["seed"]}
+        if purpose.is_lora:  # another trainer (support.intent) has no epochs, pairs or sequence length
+            parameters["epochs"] = o["epochs"]
+        if o["pairs"] and purpose.is_lora:
             parameters["pairs"] = {"path": o["pairs"], "format": o["format"]}
         if o["held_out_limit"]:
             parameters["held_out_limit"] = o["held_out_limit"]
         if o["train_limit"]:
             parameters["train_limit"] = o["train_limit"]
-        if o["max_length"]:
+        if o["max_length"] and purpose.is_lora:
             parameters["max_length"] = o["max_length"]
         adapter = services.adapter_train_request(purpose=o["purpose"], parameters=parameters, actor=None)
         if not o["here"]:
