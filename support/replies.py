@@ -37,6 +37,7 @@ _SLOT = re.compile(r"\{\{\s*([^{}\n]{1,60}?)\s*\}\}")
 _PLACEHOLDER = re.compile(r"\[([A-Z_]+)_(\d+)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _LIST_ITEM = re.compile(r"^(\s*)\d{1,2}([.)])\s")
+_IDENTIFIER = re.compile(r"#?(?<![\w-])\d{6,}(?![\w-])")
 
 #: Template slots that stand for one of the shop's or the ticket's details (lower-case slot name -> detail key).
 DETAIL_SLOTS = {
@@ -142,7 +143,9 @@ def drop_gaps(text: str, keep: Sequence[str] = ()) -> str:
 
 def adapt(text: str, details: Details) -> str:
     """Another ticket's reply (or a canned response) made fit for this ticket: never with a gap left in it."""
-    filled = fill_slots(_replace_placeholders(text, details), details)
+    # Another ticket's identifiers (order, invoice, tracking numbers: 6+ digits) are its details, never this one's.
+    text = _IDENTIFIER.sub("[number]", _replace_placeholders(text, details))
+    filled = fill_slots(text, details)
     return drop_gaps(filled, keep=(details.customer, details.order))
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from ecomcms import inference, stats
 from ecomcms.assign import stable_fraction
+from ecomcms.redaction import restore
 from support import prompts, replies
 from support.checks import send_blockers
 
@@ -310,7 +311,7 @@ def replies_evaluate(held: Sequence[Pair], train: Sequence[Pair], settings: Sett
                                   ticket_text=f"{SUBJECT}\n{case.text}", mapping=case.mapping, customer="",
                                   shop_texts=settings.shop_texts, cite_by_design=case.by_design.get(name, False))
             known = "\n".join([*(f"{a.title}\n{a.body}\n{a.url}" for a in knowledge.articles), *settings.shop_texts])
-            blockers = send_blockers(done.text, known_text=known)
+            blockers = send_blockers(restore(done.text, case.mapping), known_text=known)  # what would be sent
             codes = sorted({f["code"] for f in done.flags} | {b["code"] for b in blockers})
             cited = {s.id for s in done.cited}
             items.append({

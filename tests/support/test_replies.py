@@ -22,7 +22,7 @@ SHOP = replies.Details(shop_name="Example Shop", email="help@shop.example", cust
 def test_the_nearest_resolved_reply_is_adapted_to_this_ticket():
     other = ("Hello [NAME_1],\n\nYour order [ORDER_2] left our warehouse today. We sent it to [ADDRESS_1] as you "
              "asked. Open {{Order Details}} on {{Website Name}} to follow it. Call us at "
-             "{{Customer Support Phone Number}} if it does not arrive.")
+             "{{Customer Support Phone Number}} if it does not arrive. Invoice 84736251 is attached.")
 
     adapted = replies.adapt(other, replies.Details(shop_name="Example Shop", customer="[NAME_3]", order="[ORDER_1]"))
 

@@ -28,7 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--per-intent", type=int, help="Evaluate the first N held-out rows of each intent.")
         parser.add_argument("--limit", type=int, help="Evaluate at most N held-out rows.")
         parser.add_argument("--adapter", default="none",
-                            help="none (the base model), active (support.reply's active adapter) or a version number.")
+                            help="none (the base model), active (support.reply's active adapter) or a version number; "
+                                 "several, comma-separated (none,2), compare them in one run with the gate's verdict.")
+        parser.add_argument("--out", help="Also write the JSON report here, after each adapter's run.")
         parser.add_argument("--knowledge", choices=["demo", "db"], default="demo",
                             help="The demo knowledge base (reproducible) or this shop's published articles.")
         parser.add_argument("--batch-size", type=int, default=conf.ECOMCMS_GENERATION_BATCH_SIZE)
@@ -50,23 +52,45 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         train, held = reply_evaluation.split(pairs, seed=o["seed"], share=o["holdout"])
         held = reply_evaluation.held_out_sample(held, per_intent=o["per_intent"], limit=o["limit"])
-        adapter_label, adapter_path = _adapter(o["adapter"])
-        settings = reply_evaluation.Settings(
-            strategies=strategies, adapter=adapter_label, adapter_path=adapter_path, batch_size=o["batch_size"],
-            max_new_tokens=conf.SUPPORT_REPLY_MAX_NEW_TOKENS, details=shop_details(),
-            shop_texts=(django_settings.DEFAULT_FROM_EMAIL, *conf.SUPPORT_REDACTION_KEEP))
-        articles = reply_evaluation.knowledge_db() if o["knowledge"] == "db" else None
-        report = reply_evaluation.replies_evaluate(held, train, settings, articles, keep_items=o["items"])
-        report["settings"] |= {"dataset": o["dataset"], "seed": o["seed"], "held_out_share": o["holdout"],
-                               "knowledge": o["knowledge"]}
+        runs = {}
+        for value in [v.strip() for v in o["adapter"].split(",") if v.strip()]:
+            adapter_label, adapter_path = _adapter(value)
+            settings = reply_evaluation.Settings(
+                strategies=strategies, adapter=adapter_label, adapter_path=adapter_path, batch_size=o["batch_size"],
+                max_new_tokens=conf.SUPPORT_REPLY_MAX_NEW_TOKENS, details=shop_details(),
+                shop_texts=(django_settings.DEFAULT_FROM_EMAIL, *conf.SUPPORT_REDACTION_KEEP))
+            articles = reply_evaluation.knowledge_db() if o["knowledge"] == "db" else None
+            report = reply_evaluation.replies_evaluate(held, train, settings, articles, keep_items=o["items"])
+            report["settings"] |= {"dataset": o["dataset"], "seed": o["seed"], "held_out_share": o["holdout"],
+                                   "knowledge": o["knowledge"]}
+            runs[adapter_label] = report
+            if o["out"]:  # after each run, so a long comparison leaves what it measured
+                _write(o["out"], runs)
+        first = next(iter(runs.values()))
         if o["apply"]:
             from support.services import reply_strategies_apply
 
-            report["applied"] = reply_strategies_apply(choice=report["choice"], evaluation=_brief(report), actor=None)
+            first["applied"] = reply_strategies_apply(choice=first["choice"], evaluation=_brief(first), actor=None)
+        if len(runs) > 1:
+            from support.finetuning import reply_gate
+
+            passed, reasons = reply_gate(first, list(runs.values())[-1])
+            result = {"runs": runs, "gate": {"passed": passed, "reasons": reasons}}
+        else:
+            result = first
+        if o["out"]:
+            _write(o["out"], runs if len(runs) > 1 else result)
         if o["json"]:
-            self.stdout.write(json.dumps(report, indent=2))
+            self.stdout.write(json.dumps(result, indent=2))
             return
-        self.stdout.write(table(report))
+        self.stdout.write("\n\n".join(table(report) for report in runs.values()))
+        if len(runs) > 1:
+            self.stdout.write(("gate passed: " if passed else "gate refused: ") + "; ".join(reasons))
+
+
+def _write(path: str, data: dict) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
 
 
 def shop_details() -> replies.Details:
