@@ -269,7 +269,8 @@ def replies_evaluate(held: Sequence[Pair], train: Sequence[Pair], settings: Sett
         raise ValueError(f"unknown strategies: {', '.join(sorted(unknown))} (known: {', '.join(replies.STRATEGIES)})")
     knowledge = Knowledge(articles if articles is not None else knowledge_demo())
     intents = {p.intent for p in held}
-    pool = [p for p in train if p.intent in intents]
+    needs_pool = bool(set(settings.strategies) & {"nearest", "canned", "combined"})
+    pool = [p for p in train if p.intent in intents] if needs_pool else []
     pool_vectors = embed([p.redacted()[0] for p in pool])
     held_vectors = embed([p.redacted()[0] for p in held])
     canned = _canned_by_intent(pool, pool_vectors)
