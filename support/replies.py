@@ -234,8 +234,10 @@ def numbered(articles: Sequence[Source], canned: Sequence[Source] = ()) -> list[
 
 #: A strategy may be chosen only if its flagged share is at most this much above the least flagged one.
 FLAG_TOLERANCE = 0.05
-#: An intent gets its own strategy only when it beats the overall choice there by this many chrF points.
+#: An intent gets its own strategy only when it beats the overall choice there by this many chrF points,
+#: measured on at least ``INTENT_MIN_ITEMS`` of its messages (fewer say nothing about the intent).
 INTENT_MARGIN = 2.0
+INTENT_MIN_ITEMS = 5
 
 
 def best_strategy(rows: Mapping[str, Mapping]) -> str | None:
@@ -255,7 +257,8 @@ def choose(overall: Mapping[str, Mapping], per_intent: Mapping[str, Mapping[str,
     """The serving choice from an evaluation: ``{"default": strategy, "per_intent": {intent: strategy}}``.
 
     An intent keeps the default unless its own best (same rule, on its items) beats the default's
-    chrF on that intent by ``INTENT_MARGIN`` points without being flagged more.
+    chrF on that intent by ``INTENT_MARGIN`` points without being flagged more, measured on at least
+    ``INTENT_MIN_ITEMS`` messages (``n``; rows without ``n`` count as enough).
     """
     default = best_strategy(overall)
     chosen = {}
@@ -264,6 +267,8 @@ def choose(overall: Mapping[str, Mapping], per_intent: Mapping[str, Mapping[str,
         if not best or not default or best == default or default not in rows:
             continue
         mine, theirs = rows[best], rows[default]
+        if min(mine.get("n", INTENT_MIN_ITEMS), theirs.get("n", INTENT_MIN_ITEMS)) < INTENT_MIN_ITEMS:
+            continue
         if (theirs.get("chrf") is not None and mine["chrf"] >= theirs["chrf"] + INTENT_MARGIN
                 and mine["flagged_share"] <= theirs["flagged_share"]):
             chosen[intent] = best

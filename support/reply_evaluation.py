@@ -394,7 +394,7 @@ def report_totals(items: list[dict], strategies: Sequence[str]) -> dict:
 
     def flat(summary: dict) -> dict:
         return {"chrf": (summary["chrf"] or {}).get("value"),
-                "flagged_share": (summary["flagged_share"] or {}).get("value")}
+                "flagged_share": (summary["flagged_share"] or {}).get("value"), "n": summary["replies"]}
 
     choice = replies.choose({n: flat(s) for n, s in by_strategy.items()},
                             {intent: {n: flat(s) for n, s in rows.items()} for intent, rows in per_intent.items()})

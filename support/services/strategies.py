@@ -65,10 +65,14 @@ def nearest_resolved_reply(ticket: Ticket, query: np.ndarray) -> tuple[Ticket, s
 
 
 def intent_canned(ticket: Ticket) -> CannedResponse | None:
-    """The active canned response for the ticket's intent (its queue's before a global one)."""
+    """The active canned response for the ticket's intent in the ticket's language (a response without a
+    language is in the shop's), its queue's before a global one."""
     if not ticket.intent:
         return None
+    shop = (conf.SUPPORT_SHOP_LANGUAGE or "en").lower()
+    language = (ticket.language or shop).lower()
     rows = CannedResponse.objects.filter(is_active=True, intent=ticket.intent)
+    rows = rows.filter(language=language) if language != shop else rows.filter(language__in=["", shop])
     return rows.filter(queue_id=ticket.queue_id).first() or rows.filter(queue__isnull=True).first() or rows.first()
 
 

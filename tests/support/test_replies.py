@@ -75,6 +75,8 @@ def test_the_serving_choice_follows_the_measured_table():
     assert replies.best_strategy(table) == "nearest"  # combined writes better but is flagged far more often
     assert replies.choose(table, per_intent) == {"default": "nearest", "per_intent": {"track_order": "canned"}}
     assert replies.best_strategy({**table, "model": {"chrf": 60.0, "flagged_share": 0.1}}) == "model"
+    few = {intent: {name: {**row, "n": 1} for name, row in rows.items()} for intent, rows in per_intent.items()}
+    assert replies.choose(table, few)["per_intent"] == {}  # one message per intent says nothing about the intent
 
 
 @pytest.mark.django_db
