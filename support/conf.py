@@ -43,7 +43,7 @@ conf = AppSettings({
     "SUPPORT_COPY_REVISION_INTENTS": ["not_as_described", "wrong_size", "incompatible", "missing_item"],
     # How suggested replies are written unless an intent has its own: model, nearest, canned or combined
     # (docs/support.md, "Reply strategies": the default is what measured best on the held-out Bitext split).
-    "SUPPORT_REPLY_STRATEGY": "model",
+    "SUPPORT_REPLY_STRATEGY": "nearest",
     "SUPPORT_API_THROTTLE_TICKETS": "20/hour",  # new tickets per client IP
     # Inbound email (support.services.mailbox): off while the host is empty.
     "SUPPORT_IMAP_HOST": "",

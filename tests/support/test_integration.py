@@ -31,7 +31,7 @@ def wait_for(predicate, timeout, worker):
 def test_a_ticket_from_the_api_is_triaged_answered_with_a_cited_article_and_sent(start_worker):
     load_demo_knowledge()
     agent = make_agent()
-    worker = start_worker("generation,default", SUPPORT_REPLY_MAX_NEW_TOKENS="96")
+    worker = start_worker("generation,default", SUPPORT_REPLY_MAX_NEW_TOKENS="96", SUPPORT_REPLY_STRATEGY="model")
     api = APIClient()
 
     created = api.post("/api/v1/tickets", {

@@ -272,3 +272,17 @@ def test_a_worse_reply_adapter_is_really_trained_evaluated_and_cannot_be_activat
     with pytest.raises(finetune.FinetuneError, match="not better than the active model"):
         finetune.adapter_activate(adapter=adapter, actor=None)
     assert not Adapter.objects.filter(is_active=True).exists()
+
+
+def test_the_served_default_is_what_measured_best():
+    """docs/support.md's table (tests/support/data/reply_strategy_table.json, from evaluate_replies) picks the
+    default of SUPPORT_REPLY_STRATEGY; a new measurement that picks another must change the default too."""
+    import json
+    from pathlib import Path
+
+    from django.conf import settings
+
+    table = json.loads((Path(__file__).parent / "data" / "reply_strategy_table.json").read_text())
+
+    assert replies.choose(table["overall"], table["per_intent"]) == {"default": settings.SUPPORT_REPLY_STRATEGY,
+                                                                     "per_intent": {}}
