@@ -128,7 +128,7 @@ class IntentClassifier:
         best = probabilities.argmax(axis=1)
         confidences = probabilities[np.arange(len(texts)), best]
         similarity, margin = self.nearest_similarity(vectors)
-        out_of_scope = self.open_rule.is_open(confidences, similarity, margin)
+        out_of_scope = self.open_rule.is_open(confidences, similarity, margin, best)
         return self.cutoffs.predictions([self.labels[i] for i in best], confidences.tolist(), out_of_scope.tolist())
 
     def nearest_similarity(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

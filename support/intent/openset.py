@@ -8,7 +8,8 @@ between two known intents has a low confidence, a message unlike anything seen
 one intent happens to win clearly.
 
 No out-of-scope examples exist at training time, so both cut-offs are chosen by
-simulating unknown intents inside the training data (``choose_open_rule``): in
+simulating unknown intents inside the training data (``choose_open_rule``), as is an optional
+per-intent similarity floor (a quantile of the intent's own nearest-neighbour similarities). In
 each of ``draws`` random draws a quarter of the known intents play "unknown". For
 every training row the classifier's out-of-fold probabilities are restricted to the
 draw's known intents and renormalised (what a model that never saw the others
@@ -24,7 +25,7 @@ this adds seconds to a fit. Measured with the open-intent protocol in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +38,9 @@ DRAWS = 8
 CONFIDENCE_GRID = np.r_[0.0, np.linspace(0.1, 0.9, 17)]
 SIMILARITY_GRID = np.r_[0.0, np.linspace(0.5, 0.9, 41)]
 MARGIN_GRID = np.linspace(0.0, 0.1, 11)
+#: Quantiles of each intent's own nearest-neighbour similarities tried as that intent's similarity floor
+#: (None: no per-intent floor).
+QUANTILE_GRID = (None, 0.0, 0.02, 0.05, 0.1, 0.15, 0.2)
 _CHUNK = 2048
 
 
@@ -50,12 +54,18 @@ class OpenRule:
     min_similarity: float = 0.0
     min_margin: float = 0.0
     simulated_macro_f1: float | None = None
+    #: Per-intent similarity floors (index = label index): the ``intent_quantile`` quantile of the similarities
+    #: of that intent's own training tickets to their nearest other ticket of the intent. Empty: none.
+    intent_similarity: tuple[float, ...] = field(default=(), repr=False)
+    intent_quantile: float | None = None
 
     def is_open(self, confidences: np.ndarray, similarities: np.ndarray,
-                margins: np.ndarray | None = None) -> np.ndarray:
+                margins: np.ndarray | None = None, intents: np.ndarray | None = None) -> np.ndarray:
         result = (np.asarray(confidences) < self.min_confidence) | (np.asarray(similarities) < self.min_similarity)
         if margins is not None:
             result |= np.asarray(margins) < self.min_margin
+        if self.intent_similarity and intents is not None:
+            result |= np.asarray(similarities) < np.asarray(self.intent_similarity)[np.asarray(intents, dtype=int)]
         return result
 
 
@@ -103,6 +113,13 @@ def per_label_similarity(vectors: np.ndarray, targets: np.ndarray, n_labels: int
     return best
 
 
+def intent_floors(similarity_by_label: np.ndarray, targets: np.ndarray, n_labels: int, quantile: float) -> np.ndarray:
+    """Per label: the ``quantile`` of its own rows' similarity to their nearest other row of the same label."""
+    own = similarity_by_label[np.arange(len(targets)), targets]
+    return np.array([np.quantile(own[targets == k], quantile) if (targets == k).any() else -1.0
+                     for k in range(n_labels)], dtype=np.float32)
+
+
 def macro_f1(truth: np.ndarray, predicted: np.ndarray, n_classes: int, weights: np.ndarray | None = None) -> float:
     """Macro-F1 over the classes 0..n_classes-1 that occur in ``truth`` (integer labels), rows weighted."""
     right = truth == predicted
@@ -116,7 +133,8 @@ def macro_f1(truth: np.ndarray, predicted: np.ndarray, n_classes: int, weights: 
 
 def choose_open_rule(probabilities: np.ndarray, targets: np.ndarray, vectors: np.ndarray, *, seed: int = 0,
                      draws: int = DRAWS, open_share: float = OPEN_SHARE,
-                     open_traffic: float | None = None) -> OpenRule:
+                     open_traffic: float | None = None,
+                     quantiles: tuple[float | None, ...] = QUANTILE_GRID) -> OpenRule:
     """The (confidence, similarity) cut-offs with the best mean simulated macro-F1 (see the module doc).
 
     ``probabilities`` are out-of-fold calibrated probabilities (rows x labels),
@@ -144,16 +162,26 @@ def choose_open_rule(probabilities: np.ndarray, targets: np.ndarray, vectors: np
         draws_data.append((restricted.max(axis=1), known[restricted.argmax(axis=1)], similarity, margin, truth,
                            weights))
 
-    def mean_f1(min_confidence: float, min_similarity: float, min_margin: float) -> float:
+    floors = {q: intent_floors(similarity_by_label, targets, n_labels, q) for q in quantiles if q is not None}
+
+    def mean_f1(min_confidence: float, min_similarity: float, min_margin: float, quantile: float | None) -> float:
         total = 0.0
         for confidence, best, similarity, margin, truth, weights in draws_data:
             flagged = (confidence < min_confidence) | (similarity < min_similarity) | (margin < min_margin)
+            if quantile is not None:
+                flagged |= similarity < floors[quantile][best]
             total += macro_f1(truth, np.where(flagged, open_class, best), n_labels + 1, weights)
         return total / len(draws_data)
 
-    # Stage 1: similarity and margin, which the simulation reproduces exactly (neighbours of the known intents).
-    _, min_similarity, min_margin = max((mean_f1(0.0, ts, tm), ts, tm) for ts in SIMILARITY_GRID for tm in MARGIN_GRID)
+    # Stage 1: similarity (global and per intent) and margin, which the simulation reproduces exactly (neighbours
+    # of the known intents; an intent's floor comes from its own rows, which a held-out draw does not change).
+    _, min_similarity, min_margin, pick = max(
+        (mean_f1(0.0, ts, tm, q), ts, tm, i) for ts in SIMILARITY_GRID for tm in MARGIN_GRID
+        for i, q in enumerate(quantiles))
+    quantile = quantiles[pick]
     # Stage 2: a confidence floor on top. Renormalised probabilities only approximate a model that never saw the
     # held-out intents (such a model is surer of its wrong answer), so this stage cannot undo stage 1.
-    best_f1, min_confidence = max((mean_f1(tc, min_similarity, min_margin), tc) for tc in CONFIDENCE_GRID)
-    return OpenRule(float(min_confidence), float(min_similarity), float(min_margin), round(float(best_f1), 4))
+    best_f1, min_confidence = max((mean_f1(tc, min_similarity, min_margin, quantile), tc) for tc in CONFIDENCE_GRID)
+    per_intent = () if quantile is None else tuple(float(x) for x in floors[quantile])
+    return OpenRule(float(min_confidence), float(min_similarity), float(min_margin), round(float(best_f1), 4),
+                    per_intent, None if quantile is None else float(quantile))

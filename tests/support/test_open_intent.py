@@ -12,7 +12,14 @@ from ecomcms.shared_data import shared_data_path
 from support.intent import IntentClassifier
 from support.intent.data import LabelledTexts, load_banking77
 from support.intent.openintent import OPEN, known_intents, open_intent_run, open_scores
-from support.intent.openset import OpenRule, choose_open_rule, macro_f1, nearest_similarity, per_label_similarity
+from support.intent.openset import (
+    OpenRule,
+    choose_open_rule,
+    intent_floors,
+    macro_f1,
+    nearest_similarity,
+    per_label_similarity,
+)
 from tests.support.test_intent import VOCAB, fake_embed, synthetic_tickets
 
 UNRELATED = ["zebra violin opera", "quantum purple giraffe", "saxophone nebula tango", "lorem ipsum dolor"]
@@ -55,6 +62,21 @@ def test_open_rule_fires_on_low_confidence_or_low_similarity():
     rule = OpenRule(min_confidence=0.5, min_similarity=0.7)
     assert rule.is_open(np.array([0.9, 0.4, 0.9, 0.4]), np.array([0.8, 0.8, 0.6, 0.6])).tolist() == [
         False, True, True, True]
+
+
+def test_per_intent_similarity_floor_depends_on_the_predicted_intent():
+    """A tight intent (floor 0.9) flags a ticket at 0.8 similarity; a loose one (floor 0.5) keeps it."""
+    rule = OpenRule(min_similarity=0.3, intent_similarity=(0.9, 0.5), intent_quantile=0.05)
+    similarities = np.array([0.8, 0.8, 0.95, 0.4])
+    assert rule.is_open(np.ones(4), similarities, None, np.array([0, 1, 0, 1])).tolist() == [True, False, False, True]
+    assert OpenRule(min_similarity=0.3).is_open(np.ones(4), similarities, None, np.array([0, 1, 0, 1])).tolist() == [
+        False] * 4
+
+
+def test_intent_floors_are_quantiles_of_each_intents_own_neighbour_similarities():
+    by_label = np.array([[0.9, 0.1], [0.7, 0.2], [0.3, 0.6], [0.2, 0.4]], dtype=np.float32)
+    floors = intent_floors(by_label, np.array([0, 0, 1, 1]), 2, 0.0)
+    assert floors.tolist() == pytest.approx([0.7, 0.4])
 
 
 def test_choose_open_rule_holds_out_intents_and_learns_a_similarity_floor():
