@@ -53,7 +53,8 @@ print(json.dumps({
         "project_settings_imported": False,
         "celery_app": "shop",
         "generation_route": "generation",
-        "beat": ["publish-due-drafts", "recommender-train-nightly", "support-find-kb-gaps", "support-poll-mailbox",
+        "beat": ["insights-refresh", "publish-due-drafts", "recommender-train-nightly", "support-find-kb-gaps",
+                     "support-poll-mailbox",
                  "support-retrain-intents", "support-sla-breaches", "support-sweep", "sweep-generation"],
         "batch_size": 8,  # the default: the host does not set it
         "text_backend": "ecomcms.inference.fake.FakeGenerator",  # the host's choice
