@@ -1,17 +1,18 @@
-"""Sentiment of a customer's text: the trained model when one is saved, else the cue words.
+"""Sentiment of a customer's text: the active trained model when there is one, else the cue words.
 
 Two readers, one place: support triage (tickets) and the review import (content) both ask
 here, so this module sits on the floor and imports no app.
 
 * **The model**: a multinomial logistic regression on the text's embedding (the shared
-  embedder, all-MiniLM-L6-v2 by default), trained on labelled reviews by
-  ``manage.py train_sentiment`` (``insights.sentiment_training``). Each training writes a
-  new version into ``ECOMCMS_DATA_DIR/sentiment/`` (``v<N>.npz``: plain arrays, no pickle;
-  ``v<N>.json``: the recipe and its measured metrics) and points ``ACTIVE`` at it. The
-  active version is used automatically, loaded once per process (again only when ``ACTIVE``
-  changes), and only with the embedding model it was trained on.
+  embedder, all-MiniLM-L6-v2 by default), trained on labelled reviews as the fine-tuning purpose
+  ``insights.sentiment`` (``insights.sentiment_finetuning``; ``manage.py train_sentiment`` or
+  *Runtime > Adapters*). Each training is an ``ecomcms.models.Adapter`` version whose folder holds
+  ``sentiment.npz`` (plain arrays, no pickle) and ``sentiment.json`` (the recipe); it is activated
+  only when its gate passed, and rolled back like every purpose (``ecomcms.finetune``). The active
+  version is used automatically, loaded once per process (again only when another version becomes
+  active), and only with the embedding model it was trained on.
 * **The cue words**: counts of listed complaint and praise words (``sentiment_cues``), the
-  fallback when no model is saved. Tickets add their anchor-sentence comparison on top
+  fallback when no version is active. Tickets add their anchor-sentence comparison on top
   (``support.triage.sentiment``).
 
 Measured against each other on held-out products: docs/monitoring.md.
@@ -28,8 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from ecomcms.conf import conf
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
@@ -158,48 +157,17 @@ def _write_atomically(path: Path, write) -> None:
         raise
 
 
-def artifact_dir() -> Path:
-    return Path(conf.ECOMCMS_DATA_DIR) / "sentiment"
+#: The fine-tuning purpose whose active version is the sentiment model (registered by ``insights``; the floor
+#: only reads its active version, ``ecomcms.finetune``).
+PURPOSE = "insights.sentiment"
+MODEL_FILE = "sentiment"  # <version folder>/sentiment.npz and sentiment.json
 
 
-def versions() -> list[dict]:
-    """Every saved version's metadata (newest first), with ``active`` set on the one in use."""
-    folder, active = artifact_dir(), active_version()
-    found = []
-    for path in folder.glob("v*.json") if folder.is_dir() else ():
-        try:
-            document = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        document["active"] = document.get("version") == active
-        found.append(document)
-    return sorted(found, key=lambda d: -int(d.get("version") or 0))
-
-
-def active_version() -> int | None:
-    try:
-        return int((artifact_dir() / "ACTIVE").read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def save_version(classifier: SentimentClassifier, *, activate: bool = True) -> int:
-    """Save ``classifier`` as the next version (and make it the active one); returns the version."""
-    folder = artifact_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    numbers = [int(p.stem[1:]) for p in folder.glob("v*.json") if p.stem[1:].isdigit()]
-    version = max(numbers, default=0) + 1
-    classifier.meta["version"] = version
-    classifier.save(folder / f"v{version}")
-    if activate:
-        activate_version(version)
-    return version
-
-
-def activate_version(version: int) -> None:
-    if not (artifact_dir() / f"v{version}.npz").is_file():
-        raise FileNotFoundError(f"no saved sentiment model v{version} in {artifact_dir()}")
-    _write_atomically(artifact_dir() / "ACTIVE", lambda handle: handle.write(f"{version}\n".encode()))
+def model_path(path: str | Path) -> Path:
+    """The classifier of a version (``<folder>/sentiment``, saved as ``.npz`` + ``.json``), or ``path`` itself
+    when it names the files (versions imported from the store before ``ecomcms.finetune``)."""
+    candidate = Path(path)
+    return candidate if candidate.with_suffix(".npz").is_file() else candidate / MODEL_FILE
 
 
 _lock = threading.Lock()
@@ -207,19 +175,24 @@ _loaded: dict[tuple, SentimentClassifier] = {}
 
 
 def active_classifier(embedding_model: str) -> SentimentClassifier | None:
-    """The active saved model if it was trained on ``embedding_model``, else None (use the cue words)."""
-    version = active_version()
-    if version is None:
+    """The active version of ``insights.sentiment`` if it was trained on ``embedding_model``, else None (then the
+    cue words read). Loaded once per process, again only when the active version or its file changes."""
+    from ecomcms.finetune.selectors import adapter_active  # the ORM only when a model is asked for
+
+    adapter = adapter_active(PURPOSE)
+    if adapter is None or not adapter.path:
         return None
-    path = artifact_dir() / f"v{version}"
+    path = model_path(adapter.path)
     try:
-        key = (str(path), path.with_suffix(".npz").stat().st_mtime_ns)
+        key = (adapter.pk, str(path), path.with_suffix(".npz").stat().st_mtime_ns)
     except OSError:
         return None
     with _lock:
         if key not in _loaded:
             _loaded.clear()
-            _loaded[key] = SentimentClassifier.load(path)
+            classifier = SentimentClassifier.load(path)
+            classifier.meta["version"] = adapter.version
+            _loaded[key] = classifier
         classifier = _loaded[key]
     return classifier if classifier.embedding_model == embedding_model else None
 

@@ -128,7 +128,7 @@ class AlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": "Monitoring: reviews and tickets by week",
                    "opts": self.model._meta, "form": form, "scope": scope, "key": key,
                    **_dashboard(scope, key, since, until),
-                   "alerts": selectors.recent_alerts(limit=20), "models": selectors.sentiment_models()[:5],
+                   "alerts": selectors.recent_alerts(limit=20), "models": selectors.sentiment_models(),
                    "unread": selectors.unread_reviews(),
                    "can_refresh": request.user.has_perm(MONITORING)}
         return TemplateResponse(request, "admin/ecomcms_insights/dashboard.html", context)

@@ -11,6 +11,7 @@ class InsightsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from insights import sentiment_finetuning  # noqa: F401  (registers the insights.sentiment purpose)
         from insights.roles import ensure_roles
 
         post_migrate.connect(ensure_roles, sender=self)

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from content.models import Product, Review
 from ecomcms import sentiment as reader
+from ecomcms.models import Adapter
 from insights.models import Alert, Scope
 from support.models import Ticket
 
@@ -196,9 +197,25 @@ def review_texts(scope: str, *, since: date, until: date, key: str | None = None
     return [t for t, (_, _, s) in zip(texts, rows) if s == "negative"], texts
 
 
-def sentiment_models() -> list[dict]:
-    """The saved sentiment model versions (newest first) with their measured metrics."""
-    return reader.versions()
+def sentiment_models(limit: int = 5) -> list[dict]:
+    """The newest versions of the sentiment model (fine-tuning purpose ``insights.sentiment``) with their
+    held-out metrics next to the cue words' on the same reviews."""
+    rows = []
+    for adapter in Adapter.objects.filter(purpose=reader.PURPOSE).order_by("-version")[:limit]:
+        measured = (adapter.metrics or {}).get("adapter") or {}
+        rows.append({
+            "version": adapter.version, "status": adapter.get_status_display(), "active": adapter.is_active,
+            "gate_passed": adapter.gate_passed, "recipe": (adapter.parameters or {}).get("recipe", ""),
+            "finished_at": adapter.finished_at, "held_out": measured.get("held_out"),
+            "accuracy": _value(measured.get("accuracy")), "macro_f1": _value(measured.get("macro_f1")),
+            "cue_words_accuracy": measured.get("cue_words_accuracy"),
+            "cue_words_macro_f1": measured.get("cue_words_macro_f1"),
+        })
+    return rows
+
+
+def _value(metric):
+    return metric.get("value") if isinstance(metric, dict) else metric
 
 
 def unread_reviews() -> int:

@@ -7,7 +7,8 @@ training products, never from the test products.
 
 Recipes (``RECIPES``): a logistic regression on the embeddings, plain or with balanced class
 weights, each with or without per-class offsets tuned on the validation split for macro-F1
-(neutral, about 13% of reviews, is the hard class). Baselines on the same test reviews: the
+(neutral, about 13% of reviews, is the hard class). A version the readers use is trained through
+the fine-tuning path (``insights.sentiment_finetuning``) with these functions. Baselines on the same test reviews: the
 cue words alone (``ecomcms.sentiment.cue_label``) and the ticket triage's cue words plus
 anchor sentences (``support.triage.sentiment``).
 """
@@ -20,12 +21,12 @@ import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from ecomcms import sentiment as floor
+from ecomcms.conf import conf
 from support import triage
 
 LABELS = floor.SENTIMENT_LABELS
@@ -66,6 +67,11 @@ def dataset_load(path: Path) -> Dataset:
             labels.append(LABELS.index(rating_label(rating)))
             products.append(row.get("Clothing ID") or "")
     return Dataset(texts, np.asarray(labels, dtype=np.int64), np.asarray(products))
+
+
+def embeddings_cache_dir() -> Path:
+    """Where the embeddings of a reviews file are kept between runs (named by model and texts)."""
+    return Path(conf.ECOMCMS_DATA_DIR) / "cache" / "sentiment-embeddings"
 
 
 def embeddings_cached(texts: list[str], embed: Callable[[list[str]], np.ndarray], model_id: str,
@@ -239,24 +245,3 @@ def evaluate(data: Dataset, vectors: np.ndarray, *, prototypes: np.ndarray, seed
     labels_share = {label: float((data.labels == i).mean()) for i, label in enumerate(LABELS)}
     return {"reviews": len(data.texts), "products": int(len(set(data.products.tolist()))), "seeds": seeds,
             "test_share": test_share, "splits": split_sizes, "label_share": labels_share, "methods": summary}
-
-
-def train(data: Dataset, vectors: np.ndarray, *, recipe: str, seed: int, test_share: float, embedding_model: str,
-          source: str) -> floor.SentimentClassifier:
-    """Fit ``recipe`` on the training products and measure it on the held-out ones (stored with it)."""
-    train_rows, test_rows = split_by_product(data.products, share=test_share, seed=seed)
-    classifier = fit_recipe(recipe, vectors[train_rows], data.labels[train_rows], data.products[train_rows],
-                            seed=seed, embedding_model=embedding_model)
-    truth = data.labels[test_rows]
-    predicted = predict_indices(classifier, vectors[test_rows])
-    cues = cue_predictions([data.texts[i] for i in np.flatnonzero(test_rows)])
-    model_scores, cue_scores = scores(truth, predicted), scores(truth, cues)
-    classifier.meta.update({
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "source": source, "seed": seed,
-        "offsets": [round(float(x), 2) for x in classifier.offsets],
-        "train_reviews": int(train_rows.sum()), "test_reviews": int(test_rows.sum()),
-        "test_products": int(len(set(data.products[test_rows].tolist()))),
-        "metrics": {k: round(v, 4) for k, v in model_scores.items()},
-        "cue_words_metrics": {k: round(v, 4) for k, v in cue_scores.items()},
-    })
-    return classifier

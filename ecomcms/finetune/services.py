@@ -54,8 +54,11 @@ def parameters_with_defaults(purpose: registry.Purpose, parameters: dict | None)
     return dict(purpose.defaults) | parameters
 
 
-def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor=None) -> Adapter:
+def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor=None, queue: bool = True) -> Adapter:
     """Queue a training run; ``parameters`` are the trainer's (``lora.DEFAULTS``) plus the purpose's own.
+
+    ``queue=False``: store the queued version without sending the task, for a caller that runs it in its own
+    process at once (``adapter_train_run``), so neither a training worker nor a broker outage can take it.
 
     ``parameters["activate_if_better"]``: activate the new version when it is ready and its gate passed
     (a scheduled retraining does; otherwise an operator activates it).
@@ -76,8 +79,9 @@ def adapter_train_request(*, purpose: str, parameters: dict | None = None, actor
                     purpose=purpose, version=version, requested_by=actor,
                     parameters=parameters,
                 )
-                queueing.send_after_commit(train_adapter, (adapter.pk,),
-                                           not_sent=lambda pk=adapter.pk: _not_queued(pk))
+                if queue:
+                    queueing.send_after_commit(train_adapter, (adapter.pk,),
+                                               not_sent=lambda pk=adapter.pk: _not_queued(pk))
             adapter.refresh_from_db()  # failed already when the broker did not take it (outside a transaction)
             return adapter
         except IntegrityError:  # two requests took the same version number

@@ -6,7 +6,7 @@ import json as jsonlib
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ecomcms import inference, sentiment as floor
+from ecomcms import inference
 from ecomcms.shared_data import shared_data_path
 from insights import sentiment_training as training
 from support import triage
@@ -42,7 +42,7 @@ class Command(BaseCommand):
             data = training.Dataset(data.texts[:limit], data.labels[:limit], data.products[:limit])
         embedder = inference.get_embedder()
         vectors = training.embeddings_cached(data.texts, lambda t: embedder.embed(t).vectors, embedder.model_id,
-                                             None if no_cache else floor.artifact_dir() / "cache")
+                                             None if no_cache else training.embeddings_cache_dir())
         prototypes = triage.anchor_prototypes(lambda t: embedder.embed(t).vectors)
         report = training.evaluate(data, vectors, prototypes=prototypes, seeds=list(range(seeds)),
                                    test_share=test_share, recipes=names, resamples=resamples)
