@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/api.py [--databases sqlite,postgres] [--duration 10] [--connections 8]
         [--workers N] [--products 2000] [--batches 100,250,500] [--compare-root PATH] [--variants uncached,conn0]
+        [--endpoints list,detail,if-none-match,similar,bought-together,customer,session,events]
         [--postgres-url postgres://postgres@127.0.0.1:5432/ecomcms_api] [--profile]
 
 For each database (a fresh SQLite file in a temporary ECOMCMS_DATA_DIR; PostgreSQL in a database the
@@ -341,28 +342,38 @@ def bench_database(database: str, args) -> list[tuple]:
             print(f"  measured {label} on {server.name}: {rate(result):.0f} req/s, p50 "
                   f"{result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms", flush=True)
 
+        wanted = set(args.endpoints)
         for server in servers:
-            measure("trivial: GET /healthz/live", server, paths=["/healthz/live"])
-            measure("GET /api/v1/products (26 pages)", server, "list", paths=list_paths)
-            measure("GET /api/v1/products/<slug> (200)", server, "detail", paths=detail_paths)
-            if server is product:
+            measure("trivial: GET /healthz/live", server, paths=["/healthz/live"])  # every ratio's reference
+            if "list" in wanted:
+                measure("GET /api/v1/products (26 pages)", server, "list", paths=list_paths)
+            if "detail" in wanted:
+                measure("GET /api/v1/products/<slug> (200)", server, "detail", paths=detail_paths)
+            if server is product and "if-none-match" in wanted:
                 measure("GET /api/v1/products, If-None-Match", server, "list", paths=list_paths[:1],
                         headers={"If-None-Match": etag})
-        measure("GET .../products/<slug>/similar", product, "recommendations",
-                paths=[f"/api/v1/recommendations/products/{s}/similar" for s in slugs])
-        measure("GET .../products/<slug>/bought-together", product, "recommendations",
-                paths=[f"/api/v1/recommendations/products/{s}/bought-together" for s in slugs])
+        if "similar" in wanted:
+            measure("GET .../products/<slug>/similar", product, "recommendations",
+                    paths=[f"/api/v1/recommendations/products/{s}/similar" for s in slugs])
+        if "bought-together" in wanted:
+            measure("GET .../products/<slug>/bought-together", product, "recommendations",
+                    paths=[f"/api/v1/recommendations/products/{s}/bought-together" for s in slugs])
         token_header = {"Authorization": f"Bearer {seeded['token']}"}
-        measure("GET .../recommendations/customer/<id>", product, "recommendations",
-                paths=[f"/api/v1/recommendations/customer/{c}" for c in seeded["customers"]], headers=token_header)
-        measure("GET .../recommendations/session/<id>", product, "recommendations",
-                paths=[f"/api/v1/recommendations/session/{s}" for s in seeded["sessions"]], headers=token_header)
-        for batch in args.batches:
+        if "customer" in wanted:
+            measure("GET .../recommendations/customer/<id>", product, "recommendations",
+                    paths=[f"/api/v1/recommendations/customer/{c}" for c in seeded["customers"]],
+                    headers=token_header)
+        if "session" in wanted:
+            measure("GET .../recommendations/session/<id>", product, "recommendations",
+                    paths=[f"/api/v1/recommendations/session/{s}" for s in seeded["sessions"]], headers=token_header)
+        for batch in args.batches if "events" in wanted else ():
             measure(f"POST /api/v1/events ({batch} a batch)", product, "events", batch=batch)
             if args.compare_root:
                 measure(f"POST /api/v1/events ({batch} a batch)", servers[-1], "events", batch=batch)
 
         # Idempotency: a batch sent twice is stored once, and nothing measured was stored twice.
+        if "events" not in wanted:
+            return rows
         retry = {"events": [{"id": f"retry-{n}", "type": "view", "product": slugs[n % len(slugs)], "session_id": "r",
                              "occurred_at": "2026-03-01T10:00:00Z"} for n in range(args.batches[-1])]}
         first = product.post("/api/v1/events", retry, seeded["token"])
@@ -444,7 +455,9 @@ def report(rows: list[tuple], args) -> bool:
 
 # --- Profile ------------------------------------------------------------------------------------------
 
-PROFILED = ("list", "detail", "similar", "bought-together", "customer", "session", "events-100", "events-500")
+ENDPOINTS = ("list", "detail", "if-none-match", "similar", "bought-together", "customer", "session", "events")
+PROFILED = ("trivial", "list", "detail", "similar", "bought-together", "customer", "session", "events-100",
+            "events-500")
 
 
 def profile(args) -> None:
@@ -471,6 +484,7 @@ def profile(args) -> None:
     token = {"HTTP_AUTHORIZATION": f"Bearer {seeded['token']}"}
     slugs = seeded["slugs"]
     requests = {
+        "trivial": (["/healthz/live"], {}),
         "list": (["/api/v1/products?page_size=20"] + [f"/api/v1/products?category={c}&page_size=20"
                                                       for c in seeded["categories"]], {}),
         "detail": ([f"/api/v1/products/{s}" for s in slugs], {}),
@@ -537,6 +551,8 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--batches", default="100,250,500", type=lambda v: [int(b) for b in v.split(",")],
                         help="events per ingestion request, each measured")
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS), type=lambda v: v.split(","),
+                        help=f"which endpoints to load (the trivial one always): {', '.join(ENDPOINTS)}")
     parser.add_argument("--variants", default="", type=lambda v: [x for x in v.split(",") if x],
                         help="also serve the same code as: uncached (API_CATALOG_CACHE_SECONDS=0), conn0 (a new "
                              "database connection per request, DATABASE_CONN_MAX_AGE=0)")
@@ -558,6 +574,9 @@ def main() -> None:
         return
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
+    unknown = set(args.endpoints) - set(ENDPOINTS)
+    if unknown:
+        sys.exit(f"unknown endpoints: {', '.join(sorted(unknown))} (known: {', '.join(ENDPOINTS)})")
     unknown = set(args.databases) - {"sqlite", "postgres"}
     if unknown:
         sys.exit(f"unknown databases: {', '.join(sorted(unknown))} (sqlite, postgres)")
