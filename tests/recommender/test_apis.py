@@ -239,3 +239,36 @@ def test_the_schema_documents_the_endpoints_and_their_errors(api):
         assert {p["name"] for p in methods["get"]["parameters"]} >= {"n", "exclude", "category", "per_category"}
     customer = paths[f"{BASE}/customer/{{customer_id}}"]["get"]
     assert {} not in customer["security"]  # no anonymous access
+
+
+@pytest.mark.parametrize("endpoint", ["customer", "session", "similar", "bought-together"])
+def test_the_lists_json_is_the_documented_serializers(catalogue, endpoint):
+    """The lists are built without DRF's serializers (a profile, docs/performance.md): the same JSON as them."""
+    import json
+
+    from recommender.apis import RecommendationsOutput, recommendations_payload
+    from recommender.models import MerchandisingRule, RuleAction, RuleContext
+
+    train()
+    view("s-1", [catalogue["scarf"], catalogue["tee"]])
+    MerchandisingRule.objects.create(context=RuleContext.ALL, action=RuleAction.PIN,
+                                     product=catalogue["pot"], position=2, is_active=True)
+    catalogue["tea"].price = None
+    catalogue["tea"].image_urls = ["https://img.example/tea.jpg"]
+    catalogue["tea"].save()
+    recommendations = {
+        "customer": lambda: services.recommend_for_customer(customer_id="k1", n=10),
+        "session": lambda: services.recommend_for_session(session_id="s-1", n=10),
+        "similar": lambda: services.recommend_similar(product=catalogue["tee"], n=10),
+        "bought-together": lambda: services.recommend_bought_together(product=catalogue["mug"], n=10),
+    }[endpoint]()
+
+    assert recommendations.items
+    assert json.loads(render_payload(recommendations_payload(recommendations))) == \
+        json.loads(json.dumps(RecommendationsOutput(recommendations).data))
+
+
+def render_payload(payload) -> bytes:
+    from ecomcms.api.cache import render
+
+    return render(payload)
