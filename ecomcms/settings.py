@@ -422,6 +422,9 @@ SUPPORT_COPY_REVISION_INTENTS = env.items(
 # How suggested replies are written unless an intent has its own (docs/support.md, "Reply strategies"): the default
 # is what measured best on the held-out Bitext split.
 SUPPORT_REPLY_STRATEGY = env.choice("SUPPORT_REPLY_STRATEGY", "nearest", ["model", "nearest", "canned", "combined"])
+# Replies the model writes are decoded so that they cannot hold a placeholder or template slot they were not
+# given, a link outside the knowledge base, or a chatbot disclaimer (ecomcms.inference.replyrules).
+SUPPORT_REPLY_GROUNDED = env.boolean("SUPPORT_REPLY_GROUNDED", True)
 SUPPORT_API_THROTTLE_TICKETS = _throttle_rate("API_THROTTLE_TICKETS", "20/hour")  # new tickets per client IP
 # Inbound email: customers' emails to the support mailbox become tickets and replies (docs/support.md).
 # Off while SUPPORT_IMAP_HOST is empty. The password may come from SUPPORT_IMAP_PASSWORD_FILE.

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import nh3
 
+from ecomcms.inference.replyrules import LINK
 from support.prompts import Source
 
 MAX_REPLY_CHARS = 1500
@@ -34,11 +35,9 @@ _RAMBLE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,}|P\.\s?S\.?|Chat History\b
                      re.IGNORECASE | re.MULTILINE)
 _SIGN_OFF = re.compile(r"^\s*(?:best|kind|warm)?\s*regards,?.*$|^\s*sincerely,?.*$", re.IGNORECASE | re.MULTILINE)
 
-_LINK = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+"
-    r"|(?<![\w@./-])(?:[a-z0-9-]+\.)+(?:com|net|org|io|co|uk|de|fr|nl|eu|shop|info|biz)\b(?:/[^\s<>\"')\]]*)?",
-    re.IGNORECASE,
-)
+#: What a link is: web addresses, bare domains, email addresses. One pattern for the flags, the send guard
+#: and the grounded decoding that keeps unknown links out of the model's replies.
+_LINK = LINK
 INSTRUCTION_LIKE = re.compile(
     r"\b(?:ignore|disregard|forget|override)\s+(?:(?:all|any|the|your|my|these|those|previous|prior|above|earlier)\s+)*"
     r"(?:instructions|rules|prompt|guidelines)\b"

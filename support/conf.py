@@ -44,6 +44,8 @@ conf = AppSettings({
     # How suggested replies are written unless an intent has its own: model, nearest, canned or combined
     # (docs/support.md, "Reply strategies": the default is what measured best on the held-out Bitext split).
     "SUPPORT_REPLY_STRATEGY": "nearest",
+    # Grounded decoding of the model's replies: no unfilled placeholder, unknown link or chatbot line can be written.
+    "SUPPORT_REPLY_GROUNDED": True,
     "SUPPORT_API_THROTTLE_TICKETS": "20/hour",  # new tickets per client IP
     # Inbound email (support.services.mailbox): off while the host is empty.
     "SUPPORT_IMAP_HOST": "",

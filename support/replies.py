@@ -24,10 +24,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ecomcms.inference import Grounding
 from support import checks
 from support.prompts import Source
 
 STRATEGIES = ("model", "nearest", "canned", "combined")
+#: The model strategies with grounded decoding (``reply_grounding``), as the harness names them: what ``model``
+#: and ``combined`` serve while ``SUPPORT_REPLY_GROUNDED`` is on (the default). ``served`` maps them back.
+GROUNDED = "+grounded"
+EVALUATED = ("model", "model+grounded", "nearest", "canned", "combined", "combined+grounded")
 #: The fine-tuning purpose of the reply model (``support.finetuning``); drafting uses its active adapter.
 REPLY_PURPOSE = "support.reply"
 #: Strategies that call the text model (the others are templates and cost no generation).
@@ -194,6 +199,34 @@ def finish(text: str, *, sources: Sequence[Source], quote: Sequence[str], ticket
     footer = checks.related_articles_footer(cited or articles[:1])
     full = f"{reply}\n\n{footer}".strip() if reply else ""
     return Finished(reply=reply, text=full, flags=flags, cited=cited)
+
+
+def served(strategy: str) -> str:
+    """The serving strategy an evaluated one stands for ("model+grounded" -> "model")."""
+    return strategy.removesuffix(GROUNDED)
+
+
+# --- Grounded decoding of the model's replies ---------------------------------------------------------------
+
+#: What a reply must never say about itself (the ``instruction`` flag's chatbot lines): blocked while decoding.
+CHATBOT_PHRASES = frozenset({"chatbot", "as an AI", "an AI language model", "a language model", "I am an AI",
+                             "I'm an AI", "AI assistant"})
+
+
+def reply_grounding(*, sources: Sequence[Source], mapping: Mapping[str, str], shop_texts: Sequence[str] = (),
+                    known_links: Sequence[str] = ()) -> Grounding:
+    """What the model may write in a reply, enforced while it decodes (``ecomcms.inference.replyrules``).
+
+    Brackets: only citations of the articles it was given (``[1]``) and the ticket's own placeholders
+    (``[ORDER_1]``, restored to the customer's data for staff); no other ``[...]``, no ``{{slot}}``,
+    no ``<tag>``. Links: only those in the sources, the shop's own addresses and ``known_links``
+    (the knowledge base): the send guard's rule, so a grounded reply is never refused for a gap or a
+    link. Chatbot lines (``CHATBOT_PHRASES``) are blocked. Numbers are left free (the checks flag them).
+    """
+    brackets = {f"[{s.number}]" for s in sources if s.kind == "article"} | set(mapping)
+    given = "\n".join([*(f"{s.url}\n{s.body}" for s in sources), *shop_texts, *known_links])
+    return Grounding(numbers=None, banned_terms=CHATBOT_PHRASES, brackets=frozenset(brackets),
+                     links=frozenset(checks.links(given)))
 
 
 # --- Retrieval helpers (pure) --------------------------------------------------------------------------------

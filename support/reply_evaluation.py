@@ -145,7 +145,7 @@ def article_source(article: Article, number: int = 0, similarity: float = 0.0) -
 
 @dataclass
 class Settings:
-    strategies: tuple[str, ...] = replies.STRATEGIES
+    strategies: tuple[str, ...] = replies.STRATEGIES  # or any of replies.EVALUATED ("model+grounded" ...)
     adapter_path: str = ""  # "" = the base model
     adapter: str = "none"
     details: replies.Details = field(default_factory=replies.Details)
@@ -248,6 +248,7 @@ class _Case:
     sources: dict[str, list[prompts.Source]] = field(default_factory=dict)
     by_design: dict[str, bool] = field(default_factory=dict)
     prompts: dict[str, prompts.ChatPrompt] = field(default_factory=dict)
+    groundings: dict[str, object] = field(default_factory=dict)  # strategy -> inference.Grounding (grounded ones)
 
 
 def reply_prompt(pair_text: str, sources: Sequence[prompts.Source], *, shop_name: str) -> prompts.ChatPrompt:
@@ -264,12 +265,12 @@ def replies_evaluate(held: Sequence[Pair], train: Sequence[Pair], settings: Sett
                      articles: Sequence[Article] | None = None, *, keep_items: bool = False) -> dict:
     """Every strategy of ``settings`` on the held-out pairs; returns the report (metrics, per intent, choice)."""
     started = time.perf_counter()
-    unknown = set(settings.strategies) - set(replies.STRATEGIES)
+    unknown = set(settings.strategies) - set(replies.EVALUATED)
     if unknown:
-        raise ValueError(f"unknown strategies: {', '.join(sorted(unknown))} (known: {', '.join(replies.STRATEGIES)})")
+        raise ValueError(f"unknown strategies: {', '.join(sorted(unknown))} (known: {', '.join(replies.EVALUATED)})")
     knowledge = Knowledge(articles if articles is not None else knowledge_demo())
     intents = {p.intent for p in held}
-    needs_pool = bool(set(settings.strategies) & {"nearest", "canned", "combined"})
+    needs_pool = bool(set(settings.strategies) & {"nearest", "canned", "combined", "combined+grounded"})
     pool = [p for p in train if p.intent in intents] if needs_pool else []
     pool_vectors = embed([p.redacted()[0] for p in pool])
     held_vectors = embed([p.redacted()[0] for p in held])
@@ -288,14 +289,18 @@ def replies_evaluate(held: Sequence[Pair], train: Sequence[Pair], settings: Sett
         nearest_body = replies.adapt(nearest.reference, details) if nearest else ""
         with_intent = replies.numbered(knowledge.intent_articles(pair.intent)[:1], retrieved)[:TOP_ARTICLES]
         for name in settings.strategies:
-            if name == "model":
+            if replies.served(name) == "model":
                 case.sources[name] = retrieved
                 case.prompts[name] = reply_prompt(text, retrieved, shop_name=shop)
-            elif name == "combined":
+            elif replies.served(name) == "combined":
                 sources = replies.numbered(with_intent, [nearest_source(nearest_body)] if nearest_body else [])
                 case.sources[name] = sources
                 case.prompts[name] = reply_prompt(text, sources, shop_name=shop)
-            else:
+            if name in case.prompts and name.endswith(replies.GROUNDED):
+                case.groundings[name] = replies.reply_grounding(
+                    sources=case.sources[name], mapping=mapping, shop_texts=settings.shop_texts,
+                    known_links=[a.url for a in knowledge.articles if a.url])
+            if name not in case.prompts:
                 template = nearest if name == "nearest" else canned.get(pair.intent)
                 body = replies.adapt(template.reference, details) if template else ""
                 case.sources[name] = with_intent
@@ -342,11 +347,17 @@ def _generate(cases: list[_Case], settings: Settings) -> dict:
     if settings.adapter_path:
         options = replace(options, adapter=settings.adapter_path)
     generator = inference.get_generator()
-    jobs.sort(key=lambda job: len(job[0].prompts[job[1]].user))
+    can_ground = getattr(generator, "supports_grounding", False)
+    if any(case.groundings for case, _ in jobs) and not can_ground:
+        raise ValueError(f"the text generator {generator.model_id} cannot ground decoding (the +grounded strategies)")
+    # Grounded and free prompts in separate batches, so a free batch pays nothing for the grounding.
+    jobs.sort(key=lambda job: (name_grounded(job[1]), len(job[0].prompts[job[1]].user)))
     started, tokens, model_id = time.perf_counter(), 0, ""
     for start in range(0, len(jobs), settings.batch_size):
         chunk = jobs[start:start + settings.batch_size]
-        results = generator.generate([case.prompts[name] for case, name in chunk], options)
+        groundings = [case.groundings.get(name) for case, name in chunk]
+        extra = {"groundings": groundings} if any(g is not None for g in groundings) else {}
+        results = generator.generate([case.prompts[name] for case, name in chunk], options, **extra)
         for (case, name), result in zip(chunk, results):
             case.bodies[name] = result.text
             tokens += result.tokens_out
@@ -355,6 +366,10 @@ def _generate(cases: list[_Case], settings: Settings) -> dict:
     return {"replies": len(jobs), "model_id": model_id, "seconds": round(seconds, 1),
             "seconds_per_reply": round(seconds / len(jobs), 2), "tokens_per_second": round(tokens / seconds, 1)
             if seconds else None}
+
+
+def name_grounded(name: str) -> bool:
+    return name.endswith(replies.GROUNDED)
 
 
 def _interval(values: Sequence[float], digits: int = 2) -> dict | None:
@@ -396,6 +411,9 @@ def report_totals(items: list[dict], strategies: Sequence[str]) -> dict:
         return {"chrf": (summary["chrf"] or {}).get("value"),
                 "flagged_share": (summary["flagged_share"] or {}).get("value"), "n": summary["replies"]}
 
-    choice = replies.choose({n: flat(s) for n, s in by_strategy.items()},
-                            {intent: {n: flat(s) for n, s in rows.items()} for intent, rows in per_intent.items()})
+    # What can be served: with grounded decoding on (the default), "model" is served grounded, so a free row
+    # measured beside its grounded one is reported but not chosen.
+    servable = [n for n in strategies if n + replies.GROUNDED not in strategies]
+    choice = replies.choose({n: flat(by_strategy[n]) for n in servable},
+                            {intent: {n: flat(rows[n]) for n in servable} for intent, rows in per_intent.items()})
     return {"strategies": by_strategy, "per_intent": per_intent, "choice": choice}

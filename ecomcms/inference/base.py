@@ -125,15 +125,29 @@ class Grounding:
     "1,200"); a number the model forms while decoding must be one of them (compared
     whole, as it is formed, not digit by digit). ``banned_terms``: attribute values
     (materials, colours, certifications from the shop's vocabularies) the product does
-    NOT hold; the model may not write them. A backend that cannot apply a grounding says
-    so with ``supports_grounding = False`` (or by not having the attribute).
+    NOT hold (or phrases a reply must not say); the model may not write them. ``brackets``
+    and ``links`` keep replies free of unfilled placeholders and unknown links. A backend that
+    cannot apply a grounding says so with ``supports_grounding = False`` (or by not having the
+    attribute).
     """
 
-    numbers: frozenset[str] = frozenset()
+    numbers: frozenset[str] | None = frozenset()  # None: numbers are not constrained
     banned_terms: frozenset[str] = frozenset()
+    #: None: not constrained. Otherwise the bracketed texts the output may hold, as written ("[1]",
+    #: "[ORDER_1]"); any other "[...]", and every "{" and "<", cannot be written (replies: no gaps).
+    brackets: frozenset[str] | None = None
+    #: None: not constrained. Otherwise the links (web addresses, domains, email addresses) the output may
+    #: write; any other link is cut off as it forms (``ecomcms.inference.replyrules``).
+    links: frozenset[str] | None = None
 
     def as_dict(self) -> dict:
-        return {"numbers": sorted(self.numbers), "banned_terms": sorted(self.banned_terms)}
+        data = {"numbers": sorted(self.numbers) if self.numbers is not None else None,
+                "banned_terms": sorted(self.banned_terms)}
+        if self.brackets is not None:
+            data["brackets"] = sorted(self.brackets)
+        if self.links is not None:
+            data["links"] = sorted(self.links)
+        return data
 
 
 @dataclass(frozen=True)

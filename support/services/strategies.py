@@ -90,13 +90,13 @@ def reply_strategies_apply(*, choice: dict, evaluation: dict, actor) -> dict:
     if actor is not None:
         require_permission(actor, "ecomcms_support.change_intent", error=NotAllowed)
     valid = set(ReplyStrategy.values)
-    default = choice.get("default")
+    default = replies.served(choice.get("default") or "")
     if default not in valid:
         raise ValueError(f"no measured default strategy in {choice!r}")
     stored = {}
     with transaction.atomic():
         for intent in Intent.objects.select_for_update():
-            measured = choice.get("per_intent", {}).get(intent.name, default)
+            measured = replies.served(choice.get("per_intent", {}).get(intent.name, default))
             value = "" if measured == conf.SUPPORT_REPLY_STRATEGY or measured not in valid else measured
             if intent.reply_strategy != value:
                 Intent.objects.filter(pk=intent.pk).update(reply_strategy=value)

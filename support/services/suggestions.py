@@ -233,9 +233,11 @@ def suggestions_generate(batch: list[ReplySuggestion]) -> dict[str, int]:
             built.append(_strategy_context(context, suggestion.ticket, query, subject, thread))
         options = reply_options()
         to_model = [c for c in built if c.prompt is not None]
+        generator = inference.get_generator() if to_model else None
+        extra = {"groundings": reply_groundings(to_model)} \
+            if to_model and conf.SUPPORT_REPLY_GROUNDED and getattr(generator, "supports_grounding", False) else {}
         results = dict(zip((id(c) for c in to_model),
-                           inference.get_generator().generate([c.prompt for c in to_model], options)
-                           if to_model else []))
+                           generator.generate([c.prompt for c in to_model], options, **extra) if to_model else []))
     except inference.ModelError as exc:
         return _suggestions_fail_or_requeue(batch, str(exc), permanent=exc.permanent)
     for context in built:
@@ -243,6 +245,15 @@ def suggestions_generate(batch: list[ReplySuggestion]) -> dict[str, int]:
         if _suggestion_save(context, result, options if result is not None else None):
             counts["ready"] += 1
     return counts
+
+
+def reply_groundings(contexts: list[_Context]) -> list[inference.Grounding]:
+    """Grounded decoding for the model's replies (``replies.reply_grounding``): only the citations and
+    placeholders each was given, only links of the knowledge base and the shop, no chatbot lines."""
+    known = checks.links(_known_links_text(None))
+    shop_texts = [settings.DEFAULT_FROM_EMAIL, *conf.SUPPORT_REDACTION_KEEP]
+    return [replies.reply_grounding(sources=c.sources, mapping=c.mapping, shop_texts=shop_texts, known_links=known)
+            for c in contexts]
 
 
 def _suggestion_save(context: _Context, result: inference.Generation | None,
@@ -255,8 +266,8 @@ def _suggestion_save(context: _Context, result: inference.Generation | None,
                           cite_by_design=result is None)
     articles = [s for s in context.sources if s.kind == "article"]
     provenance = ({"model_id": result.model_id, "tokens_in": result.tokens_in, "tokens_out": result.tokens_out,
-                   "seconds": result.seconds, "options": options.as_dict() | ({"template": context.template}
-                                                                              if context.template else {})}
+                   "seconds": result.seconds, "options": options.as_dict() | {"grounded": result.grounded}
+                   | ({"template": context.template} if context.template else {})}
                   if result is not None else
                   {"model_id": "", "tokens_in": None, "tokens_out": None, "seconds": 0.0,
                    "options": {"template": context.template}})
@@ -313,12 +324,13 @@ def suggestions_process(
     return suggestions_generate(batch)
 
 
-def _known_links_text(ticket: Ticket) -> str:
-    """Where a link in a reply may come from: the knowledge base, the shop's own addresses, the customer's address."""
+def _known_links_text(ticket: Ticket | None) -> str:
+    """Where a link in a reply may come from: the knowledge base, the shop's own addresses, the customer's address
+    (``ticket`` None: every customer's address is left out)."""
     articles = KnowledgeArticle.objects.filter(is_published=True).values_list("title", "body", "url")
     canned = CannedResponse.objects.filter(is_active=True).values_list("body", flat=True)
     return "\n".join([*("\n".join(row) for row in articles), *canned, settings.DEFAULT_FROM_EMAIL,
-                      *conf.SUPPORT_REDACTION_KEEP, ticket.customer_email])
+                      *conf.SUPPORT_REDACTION_KEEP, ticket.customer_email if ticket is not None else ""])
 
 
 def reply_send_blockers(ticket: Ticket, text: str) -> list[dict]:

@@ -21,6 +21,7 @@ def recording_models(settings):
     settings.ECOMCMS_EMBEDDING_BACKEND = "tests.support.fakes.RecordingEmbedder"
     RecordingEmbedder.seen = []
     ScriptedGenerator.prompts = []
+    ScriptedGenerator.groundings = []
     ScriptedGenerator.reply = "Hello [NAME_1], you can return any item within 30 days [1].\nBest regards, the shop team"
     inference.reset()
     yield

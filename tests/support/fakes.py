@@ -21,8 +21,10 @@ class ScriptedGenerator(FakeGenerator):
 
     reply = "Hello [NAME_1], you can return any item within 30 days [1].\nBest regards, the shop team"
     prompts: list = []
+    groundings: list = []  # one per prompt (None when the call had none); they are recorded, not applied
 
-    def generate(self, prompts, options, **kwargs):  # groundings (guarded copy) are ignored
+    def generate(self, prompts, options, **kwargs):
         ScriptedGenerator.prompts.extend(prompts)
+        ScriptedGenerator.groundings.extend(kwargs.get("groundings") or [None] * len(prompts))
         return [Generation(text=self.reply, model_id="scripted-generator", tokens_in=len(p.user.split()), tokens_out=12,
                            seconds=0.01, batch_size=len(prompts)) for p in prompts]

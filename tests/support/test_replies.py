@@ -170,6 +170,62 @@ def test_drafting_uses_the_active_reply_adapter_and_records_it(recording_models,
     assert suggestion.strategy == "model" and suggestion.options["adapter"] == str(tmp_path / "support.reply-v3")
 
 
+@pytest.mark.django_db
+def test_the_model_writes_replies_with_grounded_decoding_and_records_it(recording_models):
+    make_taxonomy()
+    make_knowledge()
+    ticket, _ = make_ticket(order_reference="A-1")
+
+    services.ticket_triage(ticket.pk)
+    services.suggestions_process()
+
+    suggestion = ticket.suggestions.get()
+    grounding = ScriptedGenerator.groundings[0]
+    assert suggestion.strategy == "model" and suggestion.options["grounded"] is False  # the fake applies nothing
+    assert grounding.brackets >= {"[1]", "[NAME_1]"} and not {b for b in grounding.brackets if "Order" in b}
+    assert grounding.links >= {"https://shop.example/help/returns", "https://shop.example/help/shipping"}
+    assert "chatbot" in grounding.banned_terms and grounding.numbers is None
+
+
+@pytest.mark.django_db
+def test_with_grounding_off_the_model_is_not_constrained(recording_models, settings):
+    settings.SUPPORT_REPLY_GROUNDED = False
+    make_taxonomy()
+    make_knowledge()
+    ticket, _ = make_ticket()
+
+    services.ticket_triage(ticket.pk)
+    services.suggestions_process()
+
+    assert ticket.suggestions.get().strategy == "model" and ScriptedGenerator.groundings == [None]
+
+
+def test_the_harness_grounds_only_the_grounded_strategies_and_serves_what_it_measured(recording_models,
+                                                                                      bitext_file):
+    pairs = reply_evaluation.pairs_read(bitext_file)
+    train, held = reply_evaluation.split(pairs, seed=0, share=0.2)
+    settings = reply_evaluation.Settings(strategies=("model", "model+grounded", "nearest"), details=SHOP)
+
+    report = reply_evaluation.replies_evaluate(held[:4], train, settings)
+
+    assert list(report["strategies"]) == ["model", "model+grounded", "nearest"]
+    assert len(ScriptedGenerator.prompts) == 8
+    grounded = [g for g in ScriptedGenerator.groundings if g is not None]
+    assert len(grounded) == 4 and all("[ORDER_1]" in g.brackets for g in grounded)
+    assert report["choice"]["default"] in {"model+grounded", "nearest"}  # "model" is served grounded: not a choice
+
+
+@pytest.mark.django_db
+def test_a_grounded_choice_is_stored_as_its_strategy(settings):
+    settings.SUPPORT_REPLY_STRATEGY = "nearest"
+    make_taxonomy()
+
+    stored = services.reply_strategies_apply(
+        choice={"default": "nearest", "per_intent": {"get_refund": "combined+grounded"}}, evaluation={}, actor=None)
+
+    assert stored["get_refund"] == "combined" and services.strategy_for_intent("get_refund") == "combined"
+
+
 # --- fine-tuning: the split and the gate ------------------------------------------------------------------------
 
 REFERENCE = ("I understand you want to {verb} order {{{{Order Number}}}}. Open {{{{Order Details}}}} on "

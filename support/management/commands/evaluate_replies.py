@@ -21,7 +21,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dataset", default=str(shared_data_path("support", "bitext")),
                             help="The Bitext CSV or its folder.")
-        parser.add_argument("--strategies", default=",".join(replies.STRATEGIES))
+        parser.add_argument("--strategies", default=",".join(replies.EVALUATED),
+                            help="Some of model, model+grounded, nearest, canned, combined, combined+grounded "
+                                 "(+grounded: the model's reply decoded without gaps, unknown links or chatbot lines).")
         parser.add_argument("--held-out", type=float, default=0.2, dest="holdout",
                             help="Share of rows held out (the split support.reply trains on the rest of).")
         parser.add_argument("--seed", type=int, default=0)
@@ -41,9 +43,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         strategies = tuple(s.strip() for s in o["strategies"].split(",") if s.strip())
-        unknown = set(strategies) - set(replies.STRATEGIES)
+        unknown = set(strategies) - set(replies.EVALUATED)
         if unknown or not strategies:
-            raise CommandError(f"--strategies takes some of {', '.join(replies.STRATEGIES)}")
+            raise CommandError(f"--strategies takes some of {', '.join(replies.EVALUATED)}")
         if not 0.05 <= o["holdout"] <= 0.5:
             raise CommandError("--held-out must be between 0.05 and 0.5")
         try:
@@ -133,10 +135,19 @@ def _fmt(value: dict | None, percent: bool = False) -> str:
 def table(report: dict) -> str:
     s = report["settings"]
     lines = [f"{s['held_out']} held-out Bitext messages, adapter {s['adapter']}, {report['seconds']:.0f} s",
-             "| strategy | chrF | flagged | right article |", "| --- | --- | --- | --- |"]
+             "| strategy | chrF | flagged | right article | main flags |", "| --- | --- | --- | --- | --- |"]
     for name, row in report["strategies"].items():
+        flags = ", ".join(f"{code} {n}" for code, n in list(row["flags"].items())[:4])
         lines.append(f"| {name} | {_fmt(row['chrf'])} | {_fmt(row['flagged_share'], True)} | "
-                     f"{_fmt(row['right_article_share'], True)} |")
+                     f"{_fmt(row['right_article_share'], True)} | {flags} |")
+    winners = {}
+    for rows in report["per_intent"].values():
+        best = replies.best_strategy({n: {"chrf": (r["chrf"] or {}).get("value"),
+                                          "flagged_share": (r["flagged_share"] or {}).get("value")}
+                                      for n, r in rows.items()})
+        winners[best] = winners.get(best, 0) + 1
+    lines.append("best per intent (same rule, each intent's own messages): "
+                 + ", ".join(f"{name} {n}" for name, n in sorted(winners.items(), key=lambda kv: -kv[1])))
     choice = report["choice"]
     lines.append(f"serve: {choice['default']}" + "".join(f"; {i}: {c}" for i, c in choice["per_intent"].items()))
     return "\n".join(lines)
