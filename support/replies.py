@@ -214,18 +214,21 @@ CHATBOT_PHRASES = frozenset({"chatbot", "as an AI", "an AI language model", "a l
 
 
 def reply_grounding(*, sources: Sequence[Source], mapping: Mapping[str, str], shop_texts: Sequence[str] = (),
-                    known_links: Sequence[str] = ()) -> Grounding:
+                    known_links: Sequence[str] = (), brackets: Sequence[str] = ()) -> Grounding:
     """What the model may write in a reply, enforced while it decodes (``ecomcms.inference.replyrules``).
 
-    Brackets: only citations of the articles it was given (``[1]``) and the ticket's own placeholders
-    (``[ORDER_1]``, restored to the customer's data for staff); no other ``[...]``, no ``{{slot}}``,
-    no ``<tag>``. Links: only those in the sources, the shop's own addresses and ``known_links``
-    (the knowledge base): the send guard's rule, so a grounded reply is never refused for a gap or a
-    link. Chatbot lines (``CHATBOT_PHRASES``) are blocked. Numbers are left free (the checks flag them).
+    Brackets: none by default, so no ``[...]``, no ``{{slot}}``, no ``<tag>``. Allowing citations or the
+    ticket's placeholders (``brackets``) does not work with a small model: a bracket it opens for a gap
+    ("Hi [customer_name]") can only be completed as an allowed text, so it turns every gap into "[1]"
+    or "[ORDER_1]" (measured: "Hi [1]" in 6 replies of 6), which is wrong and would hide the
+    ``no_citation`` flag. Without citations the reply is quoted and flagged as before. Links: only those
+    in the sources, the shop's own addresses and ``known_links`` (the knowledge base): the send guard's
+    rule. Chatbot lines (``CHATBOT_PHRASES``) are blocked. Numbers are left free (the checks flag them).
+    ``mapping`` is the ticket's placeholders (for callers that allow them through ``brackets``).
     """
-    brackets = {f"[{s.number}]" for s in sources if s.kind == "article"} | set(mapping)
+    allowed = {b for b in brackets if b in mapping or re.fullmatch(r"\[\d{1,2}\]", b)}
     given = "\n".join([*(f"{s.url}\n{s.body}" for s in sources), *shop_texts, *known_links])
-    return Grounding(numbers=None, banned_terms=CHATBOT_PHRASES, brackets=frozenset(brackets),
+    return Grounding(numbers=None, banned_terms=CHATBOT_PHRASES, brackets=frozenset(allowed),
                      links=frozenset(checks.links(given)))
 
 

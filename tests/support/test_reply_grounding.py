@@ -105,13 +105,13 @@ def _allowed(processor, tokenizer, generated: list[str]) -> set[str]:
     return {tokenizer.vocab[i] for i in range(len(tokenizer)) if torch.isfinite(scores[0, i])}
 
 
-def _processor(tokenizer):
+def _processor(tokenizer, brackets=("[1]", "[ORDER_1]")):
     from ecomcms.inference.grounding import GroundingLogitsProcessor
 
     grounding = replies.reply_grounding(
         sources=[Source(1, "article", 7, "Returns", "Send it back within 30 days.", 0.9,
                         "https://shop.example.com/returns")],
-        mapping={"[ORDER_1]": "12345"}, shop_texts=["help@shop.example.com"])
+        mapping={"[ORDER_1]": "12345"}, shop_texts=["help@shop.example.com"], brackets=brackets)
     return GroundingLogitsProcessor(tokenizer, [grounding, None], prompt_length=2)
 
 
@@ -134,6 +134,15 @@ def test_the_processor_blocks_gaps_slots_tags_unknown_links_and_chatbot_lines():
     assert "bot" in _allowed(processor, tokenizer, ["Hi", " helper"])
 
 
+def test_by_default_a_reply_cannot_open_a_bracket_at_all():
+    tokenizer = _Tokenizer()
+    processor = _processor(tokenizer, brackets=())
+
+    start = _allowed(processor, tokenizer, ["Hi"])
+
+    assert not {"[", "{{", "{", "<", "<b>"} & start and {" see", "Thanks", "<|end|>"} <= start
+
+
 def test_a_row_without_grounding_is_left_alone():
     tokenizer = _Tokenizer()
     processor = _processor(tokenizer)
@@ -145,14 +154,17 @@ def test_a_row_without_grounding_is_left_alone():
     assert not bool(torch.isfinite(scores[0, tokenizer.vocab.index("{{")]))
 
 
-def test_the_reply_grounding_allows_the_articles_citations_the_tickets_placeholders_and_known_links():
+def test_the_reply_grounding_allows_no_bracket_by_default_and_the_known_links():
     grounding = replies.reply_grounding(
         sources=[Source(1, "article", 7, "Returns", "See https://shop.example.com/returns.", 0.9, ""),
                  Source(2, "canned", 3, "Saved reply", "Hello [NAME_1]", 0.0, "")],
         mapping={"[NAME_1]": "Ann", "[ORDER_1]": "12345"}, shop_texts=["help@shop.example.com"],
         known_links=["https://shop.example.com/shipping"])
+    allowing = replies.reply_grounding(sources=[], mapping={"[NAME_1]": "Ann"},
+                                       brackets=["[1]", "[NAME_1]", "[NAME_2]", "[Order Number]"])
 
-    assert grounding.brackets == {"[1]", "[NAME_1]", "[ORDER_1]"}  # not [2]: a saved reply is not an article
+    assert grounding.brackets == frozenset()  # by default: a gap would be completed as a citation ("Hi [1]")
+    assert allowing.brackets == {"[1]", "[NAME_1]"}  # only citations and the ticket's own placeholders
     assert grounding.links == {"https://shop.example.com/returns", "help@shop.example.com",
                                "https://shop.example.com/shipping"}
     assert grounding.numbers is None and "chatbot" in grounding.banned_terms
@@ -162,21 +174,21 @@ def test_the_reply_grounding_allows_the_articles_citations_the_tickets_placehold
 def test_with_the_real_model_a_reply_that_held_a_placeholder_holds_none_once_grounded():
     from support import reply_evaluation
 
-    article = Source(1, "article", 1, "Cancelling an order",
-                     "You can cancel an order until it ships from Account > Orders > Cancel.", 0.8,
-                     "https://shop.example.com/help/cancel")
-    prompt = reply_evaluation.reply_prompt(
-        "i need help cancelling purchase [ORDER_1]", [article], shop_name="Example Shop")
-    grounding = replies.reply_grounding(sources=[article], mapping={"[ORDER_1]": "#37777"},
-                                        shop_texts=["support@example.com"])
+    article = Source(1, "article", 1, "Changing or cancelling an order",
+                     "You can cancel an order until it ships: open Orders in your account and choose Cancel.", 0.8,
+                     "https://shop.example.com/help/order-changes")
+    prompt = reply_evaluation.reply_prompt("I need help cancelling the order I made", [article],
+                                           shop_name="Example Shop")
+    grounding = replies.reply_grounding(sources=[article], mapping={}, shop_texts=["support@example.com"])
     inference.reset()
     generator = inference.get_generator()
-    options = inference.GenerationOptions(max_new_tokens=120)
+    options = inference.GenerationOptions(max_new_tokens=60)
 
     free, grounded = generator.generate([prompt, prompt], options, groundings=[None, grounding])
 
-    known = "https://shop.example.com/help/cancel support@example.com"
-    assert checks.send_blockers(free.text, known_text=known), free.text  # the prompt did yield a gap or link
+    known = "https://shop.example.com/help/order-changes support@example.com"
+    assert checks.unfilled_placeholders(free.text), free.text  # without grounding: "Hi [customer_name]!"
     assert grounded.grounded
     assert checks.send_blockers(grounded.text, known_text=known) == [], grounded.text
+    assert not {"[", "{", "<"} & set(grounded.text), grounded.text
     assert not checks.INSTRUCTION_LIKE.search(grounded.text), grounded.text
