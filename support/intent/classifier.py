@@ -9,8 +9,10 @@ rows only; from the out-of-fold scores it learns, in order:
 2. the mixing weights (grid below; best out-of-fold accuracy, ties to lower log-loss),
 3. one temperature for the mix (calibrated confidences),
 4. the Low/Medium/High cut-offs (``calibration.choose_cutoffs``),
-5. the out-of-scope rule (``openset.choose_open_rule``): minimum confidence and minimum
-   similarity to the nearest training ticket, chosen by simulating unknown intents.
+5. the out-of-scope rule (``openset.choose_open_rule``): a floor on a combined confidence and
+   similarity-to-the-nearest-training-ticket score, and similarity floors, chosen by simulating unknown
+   intents: a few draws hold out a quarter of the intents, refit the members without them and score
+   their rows.
 
 Then the members with a non-zero weight are refitted on all rows.
 """
@@ -113,8 +115,9 @@ class IntentClassifier:
         correct = probabilities.argmax(axis=1) == targets
         self.cv_accuracy = float(correct.mean())
         self.cutoffs = choose_cutoffs(probabilities.max(axis=1), correct, self.low_accuracy, self.high_precision)
-        self.open_rule = choose_open_rule(probabilities, targets, vectors, seed=self.seed,
-                                          open_traffic=self.open_traffic)
+        self.open_rule = choose_open_rule(
+            probabilities, targets, vectors, seed=self.seed, open_traffic=self.open_traffic,
+            refit=lambda known: self._refit_without_unknown(texts, vectors, targets, known))
         self.reference, self.reference_targets = vectors.astype(np.float32), targets.copy()
         self._members = {name: self._new_member(name).fit(texts, vectors, targets) for name in self.mix}
         return self
@@ -176,12 +179,27 @@ class IntentClassifier:
         model._members = state["members"]
         return model
 
-    def _new_member(self, name: str) -> Member:
+    def _new_member(self, name: str, n_labels: int | None = None) -> Member:
         if name == "linear":
             return LinearMember(self.weights, self.c, self.seed)
         if name == "kernel":
             return KernelMember()
-        return NeighbourMember(len(self.labels))
+        return NeighbourMember(len(self.labels) if n_labels is None else n_labels)
+
+    def _refit_without_unknown(self, texts: list[str], vectors: np.ndarray, targets: np.ndarray,
+                               known: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities (columns in ``known`` order) of the rows whose label is not in ``known``, from
+        the mixed members refitted on the rows of ``known`` only: how the model scores an intent it never saw."""
+        keep = np.isin(targets, known)
+        column = np.full(len(self.labels), -1)
+        column[known] = np.arange(len(known))
+        known_texts = [text for text, kept in zip(texts, keep) if kept]
+        unknown_texts = [text for text, kept in zip(texts, keep) if not kept]
+        mixed = sum(
+            weight * self._log_probabilities(name, self._new_member(name, len(known)).fit(
+                known_texts, vectors[keep], column[targets[keep]]).scores(unknown_texts, vectors[~keep]))
+            for name, weight in self.mix.items())
+        return softmax(mixed, self.temperature)
 
     def _log_probabilities(self, name: str, scores: np.ndarray) -> np.ndarray:
         return log_softmax(scores / self.member_temperatures[name], axis=1)

@@ -78,7 +78,8 @@ def open_intent_run(train: LabelledTexts, test: LabelledTexts, embed: Embed, *, 
         "ratio": ratio, "seed": seed, "known": len(known), "n_train": len(rows), "n_test": len(test),
         **open_scores(list(test.labels), predicted, known),
         "out_of_scope_share": sum(p.out_of_scope for p in predictions) / max(len(predictions), 1),
-        "min_confidence": model.open_rule.min_confidence, "min_similarity": model.open_rule.min_similarity,
+        "min_similarity": model.open_rule.min_similarity, "similarity_weight": model.open_rule.similarity_weight,
+        "min_combined": model.open_rule.min_combined, "intent_quantile": model.open_rule.intent_quantile,
         "train_seconds": round(train_seconds, 1),
     }
 

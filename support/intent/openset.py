@@ -1,30 +1,35 @@
 """Saying "none of these": the out-of-scope rule, chosen from the training data alone.
 
-A ticket is out of scope when the classifier's calibrated confidence is below
-``min_confidence`` OR its embedding's cosine similarity to the nearest training
-ticket is below ``min_similarity``. The two catch different things: a message
-between two known intents has a low confidence, a message unlike anything seen
-(a greeting, a question the shop never planned for) has a low similarity even when
-one intent happens to win clearly.
+A ticket is out of scope when any of these holds:
 
-No out-of-scope examples exist at training time, so both cut-offs are chosen by
-simulating unknown intents inside the training data (``choose_open_rule``), as is an optional
-per-intent similarity floor (a quantile of the intent's own nearest-neighbour similarities). In
-each of ``draws`` random draws a quarter of the known intents play "unknown". For
-every training row the classifier's out-of-fold probabilities are restricted to the
-draw's known intents and renormalised (what a model that never saw the others
-would roughly say), and its nearest-neighbour similarity is taken over the other
-rows of those intents only (leave-one-out). The cut-off pair with the best mean
-macro-F1 over the draw's known intents + "open" wins, with the rows weighted so
-that out-of-scope ones make up ``open_traffic`` of the traffic: the best cut-offs
-depend on how much of the traffic is out of scope (measured: choosing for 25%
-when 75% of the test is out of scope costs 11 points of accuracy). Nothing is refitted, so
-this adds seconds to a fit. Measured with the open-intent protocol in
-``support.intent.openintent`` (docs/support.md).
+* its combined score ``log(confidence) + similarity_weight * similarity`` is below ``min_combined``
+  (confidence: the classifier's calibrated top probability; similarity: the cosine to the nearest
+  training ticket). The two see different things: a message between two known intents has a low
+  confidence, a message unlike anything seen (a greeting, a question the shop never planned for) a low
+  similarity even when one intent happens to win clearly. One weighted score separates known from
+  unknown better than two separate cut-offs (AUROC 0.949 vs 0.927 for the confidence alone on
+  BANKING77 at 75% known intents, seed 0);
+* its similarity is below ``min_similarity``, or below the floor of its predicted intent (a quantile
+  of that intent's own tickets' nearest-neighbour similarities: a tight intent gets a high floor);
+* (older rules) its confidence is below ``min_confidence``, or its nearest intent wins by less than ``min_margin``.
+
+No out-of-scope examples exist at training time, so the cut-offs are chosen by simulating unknown
+intents inside the training data (``choose_open_rule``). In each of ``draws`` seeded draws a quarter
+of the known intents play "unknown". The rows of the draw's known intents keep their out-of-fold
+probabilities, restricted to the known intents and renormalised; the rows of the held-out intents are
+scored by ``refit(known)``, members refitted on the known intents' rows only: what a model that never
+saw an intent says of it (renormalising the out-of-fold probabilities instead made the simulated
+unknowns look less confident than real ones, and the chosen cut-offs too lenient). Similarities are
+taken over the other rows of the known intents only (leave-one-out), which is exact. The cut-offs with
+the best mean macro-F1 over the draw's known intents + "open" win, with the rows weighted so that
+out-of-scope ones make up ``open_traffic`` of the traffic: the best cut-offs depend on how much of the
+traffic is out of scope (choosing for 25% when 75% of the test is out of scope cost 11 points of
+accuracy). Measured with the open-intent protocol in ``support.intent.openintent`` (docs/support.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,10 +39,12 @@ OPEN_SHARE = 0.25
 #: Share of incoming tickets expected to fit no intent, which the cut-offs are chosen for (the simulated
 #: rows are reweighted to it). On real shop chatbots a third to a half of the messages fit no intent.
 OPEN_TRAFFIC = 0.4
-DRAWS = 8
-CONFIDENCE_GRID = np.r_[0.0, np.linspace(0.1, 0.9, 17)]
-SIMILARITY_GRID = np.r_[0.0, np.linspace(0.5, 0.9, 41)]
-MARGIN_GRID = np.linspace(0.0, 0.1, 11)
+DRAWS = 4
+#: Weights of the similarity in the combined score ``log(confidence) + weight * similarity``.
+WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
+#: Quantiles of the simulated rows' combined scores tried as ``min_combined``.
+COMBINED_QUANTILES = np.linspace(0.0, 0.5, 26)
+SIMILARITY_GRID = (0.0, 0.6, 0.65, 0.7)
 #: Quantiles of each intent's own nearest-neighbour similarities tried as that intent's similarity floor
 #: (None: no per-intent floor).
 QUANTILE_GRID = (None, 0.0, 0.02, 0.05, 0.1, 0.15, 0.2)
@@ -46,9 +53,11 @@ _CHUNK = 2048
 
 @dataclass(frozen=True)
 class OpenRule:
-    """Out of scope when the confidence is below ``min_confidence``, the similarity to the nearest training
-    ticket below ``min_similarity``, or the nearest intent wins by less than ``min_margin`` (cosine of the
-    nearest ticket of the best intent minus that of the second intent)."""
+    """Out of scope when ``log(confidence) + similarity_weight * similarity`` is below ``min_combined``, the
+    similarity to the nearest training ticket below ``min_similarity`` or below the predicted intent's floor,
+    the confidence below ``min_confidence``, or the nearest intent wins by less than ``min_margin`` (cosine of
+    the nearest ticket of the best intent minus that of the second intent). The defaults never fire; a model
+    saved before a field existed loads with its default (the class attribute)."""
 
     min_confidence: float = 0.0
     min_similarity: float = 0.0
@@ -58,15 +67,34 @@ class OpenRule:
     #: of that intent's own training tickets to their nearest other ticket of the intent. Empty: none.
     intent_similarity: tuple[float, ...] = field(default=(), repr=False)
     intent_quantile: float | None = None
+    similarity_weight: float = 0.0
+    min_combined: float = float("-inf")
+
+    @property
+    def active(self) -> bool:
+        """True when some cut-off can fire (a rule of defaults never does)."""
+        return (self.min_combined > float("-inf") or self.min_similarity > 0 or self.min_confidence > 0
+                or self.min_margin > 0 or bool(self.intent_similarity))
+
+    def combined(self, confidences: np.ndarray, similarities: np.ndarray) -> np.ndarray:
+        """The combined score ``log(confidence) + similarity_weight * similarity`` (higher: more in scope)."""
+        return combined_score(confidences, similarities, self.similarity_weight)
 
     def is_open(self, confidences: np.ndarray, similarities: np.ndarray,
                 margins: np.ndarray | None = None, intents: np.ndarray | None = None) -> np.ndarray:
         result = (np.asarray(confidences) < self.min_confidence) | (np.asarray(similarities) < self.min_similarity)
+        if self.min_combined > float("-inf"):
+            result |= self.combined(confidences, similarities) < self.min_combined
         if margins is not None:
             result |= np.asarray(margins) < self.min_margin
         if self.intent_similarity and intents is not None:
             result |= np.asarray(similarities) < np.asarray(self.intent_similarity)[np.asarray(intents, dtype=int)]
         return result
+
+
+def combined_score(confidences: np.ndarray, similarities: np.ndarray, weight: float) -> np.ndarray:
+    """``log(confidence) + weight * similarity``, the confidence clipped away from 0."""
+    return np.log(np.clip(np.asarray(confidences, dtype=np.float64), 1e-12, 1.0)) + weight * np.asarray(similarities)
 
 
 def similarity_and_margin(by_label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,14 +159,22 @@ def macro_f1(truth: np.ndarray, predicted: np.ndarray, n_classes: int, weights: 
     return float(f1[true_count > 0].mean())
 
 
+#: ``refit(known)``: calibrated probabilities (columns in ``known`` order) of the training rows whose intent is
+#: NOT in ``known``, from members refitted on the rows of ``known`` only.
+Refit = Callable[[np.ndarray], np.ndarray]
+
+
 def choose_open_rule(probabilities: np.ndarray, targets: np.ndarray, vectors: np.ndarray, *, seed: int = 0,
                      draws: int = DRAWS, open_share: float = OPEN_SHARE,
                      open_traffic: float | None = None,
-                     quantiles: tuple[float | None, ...] = QUANTILE_GRID) -> OpenRule:
-    """The (confidence, similarity) cut-offs with the best mean simulated macro-F1 (see the module doc).
+                     quantiles: tuple[float | None, ...] = QUANTILE_GRID,
+                     refit: Refit | None = None) -> OpenRule:
+    """The cut-offs with the best mean simulated macro-F1 (see the module doc).
 
     ``probabilities`` are out-of-fold calibrated probabilities (rows x labels),
-    ``targets`` the label indices, ``vectors`` the unit embeddings of the same rows.
+    ``targets`` the label indices, ``vectors`` the unit embeddings of the same rows;
+    ``refit`` scores each draw's held-out intents with a model that never saw them (without it,
+    their renormalised out-of-fold probabilities stand in, which flatters the confidence).
     With fewer than 4 labels no intent can play unknown: the rule never fires.
     """
     n_labels = probabilities.shape[1]
@@ -153,35 +189,38 @@ def choose_open_rule(probabilities: np.ndarray, targets: np.ndarray, vectors: np
         known = np.sort(rng.permutation(n_labels)[n_open:])
         restricted = probabilities[:, known]
         restricted = restricted / restricted.sum(axis=1, keepdims=True)
-        similarity, margin = similarity_and_margin(similarity_by_label[:, known])
-        truth = np.where(np.isin(targets, known), targets, open_class)
+        unknown = ~np.isin(targets, known)
+        if refit is not None and unknown.any():
+            restricted[unknown] = refit(known)
+        similarity, _ = similarity_and_margin(similarity_by_label[:, known])
+        truth = np.where(unknown, open_class, targets)
         weights = None
         if open_traffic is not None:  # reweight so that out-of-scope rows are this share of the traffic
-            is_open = truth == open_class
-            weights = np.where(is_open, open_traffic / is_open.mean(), (1 - open_traffic) / (1 - is_open.mean()))
-        draws_data.append((restricted.max(axis=1), known[restricted.argmax(axis=1)], similarity, margin, truth,
-                           weights))
+            weights = np.where(unknown, open_traffic / unknown.mean(), (1 - open_traffic) / (1 - unknown.mean()))
+        draws_data.append((restricted.max(axis=1), known[restricted.argmax(axis=1)], similarity, truth, weights))
 
     floors = {q: intent_floors(similarity_by_label, targets, n_labels, q) for q in quantiles if q is not None}
+    floors_of = [None if q is None else floors[q] for q in quantiles]
 
-    def mean_f1(min_confidence: float, min_similarity: float, min_margin: float, quantile: float | None) -> float:
-        total = 0.0
-        for confidence, best, similarity, margin, truth, weights in draws_data:
-            flagged = (confidence < min_confidence) | (similarity < min_similarity) | (margin < min_margin)
-            if quantile is not None:
-                flagged |= similarity < floors[quantile][best]
-            total += macro_f1(truth, np.where(flagged, open_class, best), n_labels + 1, weights)
-        return total / len(draws_data)
-
-    # Stage 1: similarity (global and per intent) and margin, which the simulation reproduces exactly (neighbours
-    # of the known intents; an intent's floor comes from its own rows, which a held-out draw does not change).
-    _, min_similarity, min_margin, pick = max(
-        (mean_f1(0.0, ts, tm, q), ts, tm, i) for ts in SIMILARITY_GRID for tm in MARGIN_GRID
-        for i, q in enumerate(quantiles))
-    quantile = quantiles[pick]
-    # Stage 2: a confidence floor on top. Renormalised probabilities only approximate a model that never saw the
-    # held-out intents (such a model is surer of its wrong answer), so this stage cannot undo stage 1.
-    best_f1, min_confidence = max((mean_f1(tc, min_similarity, min_margin, quantile), tc) for tc in CONFIDENCE_GRID)
-    per_intent = () if quantile is None else tuple(float(x) for x in floors[quantile])
-    return OpenRule(float(min_confidence), float(min_similarity), float(min_margin), round(float(best_f1), 4),
-                    per_intent, None if quantile is None else float(quantile))
+    best_key, best_rule = None, OpenRule()
+    for weight in WEIGHT_GRID:
+        scores = [combined_score(confidence, similarity, weight) for confidence, _, similarity, _, _ in draws_data]
+        for min_combined in np.quantile(np.concatenate(scores), COMBINED_QUANTILES):
+            below = [score < min_combined for score in scores]
+            for quantile, floor in zip(quantiles, floors_of):
+                for min_similarity in SIMILARITY_GRID:
+                    total = 0.0
+                    for flagged, (_, best, similarity, truth, weights) in zip(below, draws_data):
+                        flagged = flagged | (similarity < min_similarity)
+                        if floor is not None:
+                            flagged = flagged | (similarity < floor[best])
+                        total += macro_f1(truth, np.where(flagged, open_class, best), n_labels + 1, weights)
+                    key = round(total / len(draws_data), 6)
+                    if best_key is None or key > best_key:
+                        best_key = key
+                        best_rule = OpenRule(
+                            min_similarity=float(min_similarity), simulated_macro_f1=round(float(key), 4),
+                            intent_similarity=() if floor is None else tuple(float(x) for x in floor),
+                            intent_quantile=None if quantile is None else float(quantile),
+                            similarity_weight=float(weight), min_combined=float(min_combined))
+    return best_rule

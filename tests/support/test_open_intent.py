@@ -32,7 +32,7 @@ def fitted() -> IntentClassifier:
 
 
 def test_text_like_no_intent_is_out_of_scope_and_known_intents_are_not(fitted):
-    assert fitted.open_rule.min_similarity > 0  # chosen by the simulation, from training rows only
+    assert fitted.open_rule.active  # chosen by the simulation, from training rows only
     in_scope = fitted.predict(synthetic_tickets(per_intent=10, seed=2)[0], fake_embed)
     unrelated = fitted.predict(UNRELATED, fake_embed)
     assert all(p.out_of_scope and p.needs_human and p.bucket == "Low" for p in unrelated)
@@ -64,6 +64,16 @@ def test_open_rule_fires_on_low_confidence_or_low_similarity():
         False, True, True, True]
 
 
+def test_open_rule_fires_on_a_low_combined_score():
+    """log(confidence) + 2 * similarity below 1.0: a confident ticket unlike any seen, or a close one the model
+    is unsure of, is out of scope; confident and close is not."""
+    rule = OpenRule(similarity_weight=2.0, min_combined=1.0)
+    confidences, similarities = np.array([0.9, 0.9, 0.3, 0.3]), np.array([0.9, 0.4, 0.9, 0.4])
+    assert rule.combined(confidences, similarities) == pytest.approx(np.log(confidences) + 2 * similarities)
+    assert rule.is_open(confidences, similarities).tolist() == [False, True, True, True]
+    assert rule.active and not OpenRule().active
+
+
 def test_per_intent_similarity_floor_depends_on_the_predicted_intent():
     """A tight intent (floor 0.9) flags a ticket at 0.8 similarity; a loose one (floor 0.5) keeps it."""
     rule = OpenRule(min_similarity=0.3, intent_similarity=(0.9, 0.5), intent_quantile=0.05)
@@ -71,6 +81,38 @@ def test_per_intent_similarity_floor_depends_on_the_predicted_intent():
     assert rule.is_open(np.ones(4), similarities, None, np.array([0, 1, 0, 1])).tolist() == [True, False, False, True]
     assert OpenRule(min_similarity=0.3).is_open(np.ones(4), similarities, None, np.array([0, 1, 0, 1])).tolist() == [
         False] * 4
+
+
+def test_the_simulation_scores_held_out_intents_with_the_refit_it_is_given():
+    """Each draw asks ``refit`` for the held-out intents' rows; what it answers decides the confidence cut-off.
+
+    All rows are alike (no similarity signal) and the out-of-fold probabilities are sure of every row.
+    A refit that is as sure of the held-out rows leaves nothing to separate them (no cut-off pays);
+    one that is unsure of them (a model that never saw the intent) yields a rule that flags low confidence.
+    """
+    targets = np.repeat(np.arange(8), 20)
+    vectors = np.ones((160, 4), dtype=np.float32) / 2.0
+    probabilities = np.full((160, 8), 0.01)
+    probabilities[np.arange(160), targets] = 0.93
+    asked = []
+
+    def unsure(known):
+        asked.append(known.copy())
+        held = ~np.isin(targets, known)
+        return np.full((held.sum(), len(known)), 1.0 / len(known))
+
+    def sure(known):
+        held = ~np.isin(targets, known)
+        answer = np.full((held.sum(), len(known)), 0.01)
+        answer[:, 0] = 1 - 0.01 * (len(known) - 1)
+        return answer
+
+    rule = choose_open_rule(probabilities, targets, vectors, open_traffic=0.3, refit=unsure)
+    assert len(asked) == 4 and all(len(known) == 6 for known in asked)
+    assert rule.is_open(np.array([1 / 6, 0.95]), np.array([1.0, 1.0])).tolist() == [True, False]
+    blind = choose_open_rule(probabilities, targets, vectors, open_traffic=0.3, refit=sure)
+    assert not blind.is_open(np.array([0.95]), np.array([1.0])).any()
+    assert blind.simulated_macro_f1 < rule.simulated_macro_f1
 
 
 def test_intent_floors_are_quantiles_of_each_intents_own_neighbour_similarities():
@@ -89,7 +131,12 @@ def test_choose_open_rule_holds_out_intents_and_learns_a_similarity_floor():
     probabilities = np.full((120, 4), 0.02)
     probabilities[np.arange(120), targets] = 0.94
     rule = choose_open_rule(probabilities, targets, vectors, open_traffic=0.3)
-    assert 0.2 < rule.min_similarity < 0.95 and rule.simulated_macro_f1 > 0.9
+    assert rule.active and rule.simulated_macro_f1 > 0.9
+    far = np.eye(8, dtype=np.float32)[[6]]  # like no cluster
+    near = centres[[2]]
+    for vector, expected in ((far, True), (near, False)):
+        similarity = nearest_similarity(vector, vectors)
+        assert rule.is_open(np.array([0.94]), similarity, None, np.array([2])).tolist() == [expected]
     assert choose_open_rule(probabilities[:, :3], targets % 3, vectors) == OpenRule()  # too few intents
 
 

@@ -181,7 +181,7 @@ def test_an_out_of_scope_ticket_goes_to_a_person_with_no_intent_and_no_suggestio
 
     classifier = IntentClassifier.load(classifier_file(version.path))
     assert version.is_active and classifier.open_traffic == settings.SUPPORT_INTENT_OPEN_TRAFFIC
-    assert classifier.open_rule.min_similarity > 0
+    assert classifier.open_rule.active
     assert (triaged.intent, triaged.intent_confidence, triaged.needs_human_triage) == ("", "low", True)
     assert triaged.category == "" and triaged.queue == ticket.queue
     details = triaged.triage_details["intent"]
