@@ -301,7 +301,7 @@ def test_a_permanent_generation_error_fails_the_suggestion_with_the_reason(recor
     ticket, _ = make_ticket()
     services.ticket_triage(ticket.pk)
 
-    def broken(self, prompts, options):
+    def broken(self, prompts, options, **kwargs):
         raise inference.ModelError("weights missing", permanent=True)
 
     monkeypatch.setattr(ScriptedGenerator, "generate", broken)
