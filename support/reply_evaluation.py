@@ -113,15 +113,18 @@ def split(pairs: Sequence[Pair], *, seed: int = 0, share: float = 0.2) -> tuple[
 
 
 def held_out_sample(held: Sequence[Pair], *, per_intent: int | None = None, limit: int | None = None) -> list[Pair]:
-    """The first ``per_intent`` held-out rows of each intent (file order), then at most ``limit`` in all."""
+    """The first ``per_intent`` held-out rows of each intent (file order), then at most ``limit`` in all.
+
+    With ``per_intent`` the rows come round by round (the first of each intent, then the second ...), so
+    any prefix of the sample, what a run stopped early has measured, covers the intents evenly."""
     if per_intent:
         taken: Counter = Counter()
-        sample = []
+        ranked = []
         for pair in held:
             if taken[pair.intent] < per_intent:
+                ranked.append((taken[pair.intent], len(ranked), pair))
                 taken[pair.intent] += 1
-                sample.append(pair)
-        held = sample
+        held = [pair for _, _, pair in sorted(ranked, key=lambda r: (r[0], r[1]))]
     return list(held[:limit] if limit else held)
 
 
@@ -262,8 +265,13 @@ def nearest_source(body: str) -> prompts.Source:
 
 
 def replies_evaluate(held: Sequence[Pair], train: Sequence[Pair], settings: Settings,
-                     articles: Sequence[Article] | None = None, *, keep_items: bool = False) -> dict:
-    """Every strategy of ``settings`` on the held-out pairs; returns the report (metrics, per intent, choice)."""
+                     articles: Sequence[Article] | None = None, *, keep_items: bool = False,
+                     on_progress=None) -> dict:
+    """Every strategy of ``settings`` on the held-out pairs; returns the report (metrics, per intent, choice).
+
+    The model's prompts run in windows of held-out messages in their order (every strategy of a message in
+    the same window); after each window ``on_progress(report)`` gets the report of the messages done so far,
+    every strategy on the same messages, so a run stopped early still compares like with like."""
     started = time.perf_counter()
     unknown = set(settings.strategies) - set(replies.EVALUATED)
     if unknown:
@@ -307,39 +315,88 @@ def replies_evaluate(held: Sequence[Pair], train: Sequence[Pair], settings: Sett
                 case.by_design[name] = True
                 case.bodies[name] = replies.framed(body, customer="", shop_name=shop) if body else ""
         cases.append(case)
-    generation = _generate(cases, settings)
+    known = "\n".join([*(f"{a.title}\n{a.body}\n{a.url}" for a in knowledge.articles), *settings.shop_texts])
+    items: list[dict] = []
+    scored = 0
+
+    def score(done_cases: int) -> None:
+        nonlocal scored
+        for case in cases[scored:done_cases]:
+            items.extend(_score(case, settings, knowledge, known, keep_items))
+        scored = done_cases
+
+    def progress(done_cases: int, generation: dict) -> None:
+        score(done_cases)
+        if on_progress is not None:
+            on_progress(_report(items, settings, cases[:done_cases], pool, generation, started, keep_items))
+
+    generation = _generate(cases, settings, progress)
+    score(len(cases))
+    return _report(items, settings, cases, pool, generation, started, keep_items)
+
+
+def _score(case: _Case, settings: Settings, knowledge: Knowledge, known: str, keep_items: bool) -> list[dict]:
     items = []
-    for case in cases:
-        for name in settings.strategies:
-            sources = case.sources[name]
-            quote = knowledge.quote(sources, case.query)
-            done = replies.finish(case.bodies.get(name, ""), sources=sources, quote=quote,
-                                  ticket_text=f"{SUBJECT}\n{case.text}", mapping=case.mapping, customer="",
-                                  shop_texts=settings.shop_texts, cite_by_design=case.by_design.get(name, False))
-            known = "\n".join([*(f"{a.title}\n{a.body}\n{a.url}" for a in knowledge.articles), *settings.shop_texts])
-            blockers = send_blockers(restore(done.text, case.mapping), known_text=known)  # what would be sent
-            codes = sorted({f["code"] for f in done.flags} | {b["code"] for b in blockers})
-            cited = {s.id for s in done.cited}
-            items.append({
-                "id": case.pair.id, "intent": case.pair.intent, "strategy": name,
-                "chrf": round(chrf(done.reply, case.reference), 3),
-                "flagged": bool(codes), "flags": codes,
-                "right_article": bool(cited & case.right) if case.right else None,
-                "reply": done.text if keep_items else None,
-            })
+    for name in settings.strategies:
+        sources = case.sources[name]
+        quote = knowledge.quote(sources, case.query)
+        done = replies.finish(case.bodies.get(name, ""), sources=sources, quote=quote,
+                              ticket_text=f"{SUBJECT}\n{case.text}", mapping=case.mapping, customer="",
+                              shop_texts=settings.shop_texts, cite_by_design=case.by_design.get(name, False))
+        blockers = send_blockers(restore(done.text, case.mapping), known_text=known)  # what would be sent
+        codes = sorted({f["code"] for f in done.flags} | {b["code"] for b in blockers})
+        cited = {s.id for s in done.cited}
+        items.append({
+            "id": case.pair.id, "intent": case.pair.intent, "strategy": name,
+            "chrf": round(chrf(done.reply, case.reference), 3),
+            "flagged": bool(codes), "flags": codes,
+            "right_article": bool(cited & case.right) if case.right else None,
+            "reply": done.text if keep_items else None,
+        })
+    return items
+
+
+def _report(items: list[dict], settings: Settings, cases: Sequence[_Case], pool: Sequence[Pair], generation: dict,
+            started: float, keep_items: bool) -> dict:
     report = report_totals(items, settings.strategies)
     report["settings"] = {"strategies": list(settings.strategies), "adapter": settings.adapter,
-                          "held_out": len(held), "resolved_pool": len(pool), "batch_size": settings.batch_size,
-                          "max_new_tokens": settings.max_new_tokens, "shop_name": shop}
+                          "held_out": len(cases), "resolved_pool": len(pool), "batch_size": settings.batch_size,
+                          "max_new_tokens": settings.max_new_tokens, "shop_name": settings.details.shop_name}
     report["generation"] = generation
     report["seconds"] = round(time.perf_counter() - started, 1)
     if keep_items:
-        report["items"] = items
+        report["items"] = list(items)
     return report
 
 
-def _generate(cases: list[_Case], settings: Settings) -> dict:
-    """Run the model strategies' prompts in batches (shortest first, so a batch pads little)."""
+#: Held-out messages per window of generation (their prompts are sorted by length inside the window).
+WINDOW = 8
+
+
+def _generate(cases: list[_Case], settings: Settings, progress=None) -> dict:
+    """Run the model strategies' prompts in batches, window by window of messages (shortest first inside a
+    window, so a batch pads little); ``progress(messages done, generation so far)`` after each window."""
+    totals = {"replies": 0, "seconds": 0.0, "tokens": 0, "model_id": ""}
+    for start in range(0, len(cases), WINDOW):
+        window = _generate_window(cases[start:start + WINDOW], settings)
+        for key in ("replies", "seconds", "tokens"):
+            totals[key] += window.get(key, 0)
+        totals["model_id"] = window.get("model_id") or totals["model_id"]
+        if progress is not None:
+            progress(min(start + WINDOW, len(cases)), _generation_summary(totals))
+    return _generation_summary(totals)
+
+
+def _generation_summary(totals: dict) -> dict:
+    if not totals["replies"]:
+        return {"replies": 0}
+    seconds = totals["seconds"]
+    return {"replies": totals["replies"], "model_id": totals["model_id"], "seconds": round(seconds, 1),
+            "seconds_per_reply": round(seconds / totals["replies"], 2),
+            "tokens_per_second": round(totals["tokens"] / seconds, 1) if seconds else None}
+
+
+def _generate_window(cases: list[_Case], settings: Settings) -> dict:
     jobs = [(case, name) for case in cases for name in settings.strategies if name in case.prompts]
     if not jobs:
         return {"replies": 0}
@@ -362,10 +419,7 @@ def _generate(cases: list[_Case], settings: Settings) -> dict:
             case.bodies[name] = result.text
             tokens += result.tokens_out
             model_id = result.model_id
-    seconds = time.perf_counter() - started
-    return {"replies": len(jobs), "model_id": model_id, "seconds": round(seconds, 1),
-            "seconds_per_reply": round(seconds / len(jobs), 2), "tokens_per_second": round(tokens / seconds, 1)
-            if seconds else None}
+    return {"replies": len(jobs), "model_id": model_id, "seconds": time.perf_counter() - started, "tokens": tokens}
 
 
 def name_grounded(name: str) -> bool:
@@ -417,3 +471,25 @@ def report_totals(items: list[dict], strategies: Sequence[str]) -> dict:
     choice = replies.choose({n: flat(by_strategy[n]) for n in servable},
                             {intent: {n: flat(rows[n]) for n in servable} for intent, rows in per_intent.items()})
     return {"strategies": by_strategy, "per_intent": per_intent, "choice": choice}
+
+
+def reports_merge(reports: Sequence[dict]) -> dict:
+    """One report from the reports of shards of a run (``evaluate_replies --shard K/N --items``): their items
+    joined, the messages every strategy of every report answered, the same totals and choice."""
+    strategies = list(dict.fromkeys(name for r in reports for name in r["settings"]["strategies"]))
+    items = [item for r in reports for item in r.get("items", [])]
+    if not items:
+        raise ValueError("the reports hold no items (run the shards with --items)")
+    answered: dict[str, set] = defaultdict(set)
+    for item in items:
+        answered[item["id"]].add(item["strategy"])
+    complete = {pid for pid, names in answered.items() if set(strategies) <= names}
+    items = [i for i in items if i["id"] in complete]
+    report = report_totals(items, strategies)
+    first = reports[0]["settings"]
+    report["settings"] = {**first, "strategies": strategies, "held_out": len(complete),
+                          "merged": [r["settings"].get("held_out") for r in reports]}
+    report["generation"] = [r.get("generation") for r in reports]
+    report["seconds"] = max(r.get("seconds", 0) for r in reports)
+    report["items"] = items
+    return report

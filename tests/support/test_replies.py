@@ -215,6 +215,41 @@ def test_the_harness_grounds_only_the_grounded_strategies_and_serves_what_it_mea
     assert report["choice"]["default"] in {"model+grounded", "nearest"}  # "model" is served grounded: not a choice
 
 
+def test_a_long_run_reports_as_it_goes_and_shards_merge_into_the_whole_run(recording_models, bitext_file):
+    pairs = reply_evaluation.pairs_read(bitext_file)
+    train, held = reply_evaluation.split(pairs, seed=0, share=0.5)
+    held = reply_evaluation.held_out_sample(held, per_intent=6)
+    settings = reply_evaluation.Settings(strategies=("model", "nearest"), details=SHOP, batch_size=4)
+    seen = []
+
+    whole = reply_evaluation.replies_evaluate(held, train, settings, keep_items=True,
+                                              on_progress=lambda r: seen.append(r["settings"]["held_out"]))
+    shards = [reply_evaluation.replies_evaluate(held[k::2], train, settings, keep_items=True) for k in (0, 1)]
+    merged = reply_evaluation.reports_merge(shards)
+
+    assert {p.intent for p in held[:2]} == {"cancel_order", "track_order"}  # round by round over the intents
+    assert seen == [min(n, len(held)) for n in range(reply_evaluation.WINDOW, len(held) + reply_evaluation.WINDOW,
+                                                     reply_evaluation.WINDOW)]
+    assert merged["settings"]["held_out"] == len(held)
+    assert merged["strategies"]["model"]["chrf"]["value"] == whole["strategies"]["model"]["chrf"]["value"]
+    assert merged["choice"] == whole["choice"]
+
+
+def test_the_command_runs_shards_and_merges_them(recording_models, bitext_file, tmp_path, capsys):
+    from django.core.management import call_command
+
+    outs = [str(tmp_path / f"shard{k}.json") for k in (0, 1)]
+    for k, out in enumerate(outs):
+        call_command("evaluate_replies", "--dataset", str(bitext_file), "--strategies", "model,model+grounded,nearest",
+                     "--per-intent", "3", "--shard", f"{k}/2", "--items", "--json", "--out", out)
+    capsys.readouterr()
+    call_command("evaluate_replies", "--merge", *outs)
+
+    printed = capsys.readouterr().out
+    assert printed.startswith("6 held-out Bitext messages")
+    assert "| model+grounded |" in printed and "best per intent" in printed and "serve: " in printed
+
+
 @pytest.mark.django_db
 def test_a_grounded_choice_is_stored_as_its_strategy(settings):
     settings.SUPPORT_REPLY_STRATEGY = "nearest"

@@ -29,6 +29,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--per-intent", type=int, help="Evaluate the first N held-out rows of each intent.")
         parser.add_argument("--limit", type=int, help="Evaluate at most N held-out rows.")
+        parser.add_argument("--shard", help="K/N: evaluate only every N-th message of the sample, from the K-th "
+                                            "(0-based), to share a long run among processes; --merge joins them.")
+        parser.add_argument("--merge", nargs="+", metavar="JSON",
+                            help="Join the --out files of shards (their --items) into one report; runs nothing.")
         parser.add_argument("--adapter", default="none",
                             help="none (the base model), active (support.reply's active adapter) or a version number; "
                                  "several, comma-separated (none,2), compare them in one run with the gate's verdict.")
@@ -52,8 +56,21 @@ class Command(BaseCommand):
             pairs = reply_evaluation.pairs_read(o["dataset"])
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
+        if o["merge"]:
+            result = reply_evaluation.reports_merge([_read(path) for path in o["merge"]])
+            if o["out"]:
+                _write(o["out"], result)
+            self.stdout.write(json.dumps(result, indent=2) if o["json"] else table(result))
+            return
         train, held = reply_evaluation.split(pairs, seed=o["seed"], share=o["holdout"])
         held = reply_evaluation.held_out_sample(held, per_intent=o["per_intent"], limit=o["limit"])
+        if o["shard"]:
+            try:
+                k, n = (int(x) for x in o["shard"].split("/"))
+                assert 0 <= k < n
+            except (ValueError, AssertionError) as exc:
+                raise CommandError("--shard takes K/N with 0 <= K < N") from exc
+            held = held[k::n]
         runs = {}
         for value in [v.strip() for v in o["adapter"].split(",") if v.strip()]:
             adapter_label, adapter_path = _adapter(value)
@@ -62,12 +79,17 @@ class Command(BaseCommand):
                 max_new_tokens=conf.SUPPORT_REPLY_MAX_NEW_TOKENS, details=shop_details(),
                 shop_texts=(django_settings.DEFAULT_FROM_EMAIL, *conf.SUPPORT_REDACTION_KEEP))
             articles = reply_evaluation.knowledge_db() if o["knowledge"] == "db" else None
-            report = reply_evaluation.replies_evaluate(held, train, settings, articles, keep_items=o["items"])
+            def partial(report, label=adapter_label):  # a long run leaves what it measured so far
+                if o["out"]:
+                    _write(o["out"], {**runs, label: report} if len(runs) else report)
+
+            report = reply_evaluation.replies_evaluate(held, train, settings, articles, keep_items=o["items"],
+                                                       on_progress=partial)
             report["settings"] |= {"dataset": o["dataset"], "seed": o["seed"], "held_out_share": o["holdout"],
                                    "knowledge": o["knowledge"]}
             runs[adapter_label] = report
             if o["out"]:  # after each run, so a long comparison leaves what it measured
-                _write(o["out"], runs)
+                _write(o["out"], runs if len(runs) > 1 else report)
         first = next(iter(runs.values()))
         if o["apply"]:
             from support.services import reply_strategies_apply
@@ -88,6 +110,11 @@ class Command(BaseCommand):
         self.stdout.write("\n\n".join(table(report) for report in runs.values()))
         if len(runs) > 1:
             self.stdout.write(("gate passed: " if passed else "gate refused: ") + "; ".join(reasons))
+
+
+def _read(path: str) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def _write(path: str, data: dict) -> None:
