@@ -1,17 +1,20 @@
 """Generation throughput on this machine: the product's layouts against one at a time and llama.cpp.
 
     .venv/bin/python bench/generation.py [--quick] [--prompts 32] [--max-new-tokens 128] [--rounds 2]
-        [--layouts 1x2x32:generate,1x2x16,1x2x48,2x1x16,1x2x32:int8] [--no-llama] [--no-scoring]
+        [--layouts 2x1x32,2x1x16:fp32,1x2x32,2x1x32:int8,1x2x16:generate] [--no-llama] [--no-scoring]
 
 Every variant runs in fresh processes on the same prompts (the demo products through the
 description template, as the worker builds them) with the same token budget, greedy:
 
 - one prompt at a time (1 process, the configured threads, batch 1), on a quarter of the prompts;
-- the worker's batched path at its configured batch (ECOMCMS_GENERATION_BATCH_SIZE) and threads;
+- the worker's batched path at its configured batch (ECOMCMS_GENERATION_BATCH_SIZE), threads and
+  dtype (ECOMCMS_TEXT_DTYPE);
 - layouts PxTxB: P worker processes of T torch threads each, each generating its share of the
-  prompts in batches of B (what P generation workers on one queue do); ``:int8`` with dynamic
-  int8 quantization of the linear layers (ECOMCMS_TEXT_QUANTIZE=int8), ``:generate`` with
-  transformers' ``generate`` instead of the backend's fast decoder (the reference);
+  prompts in batches of B (what P generation workers on one queue do), in the configured dtype;
+  ``:bf16`` / ``:fp32`` force bfloat16 / float32 weights and compute, ``:int8`` dynamic int8
+  quantization of the linear layers (ECOMCMS_TEXT_QUANTIZE=int8, float32), ``:generate``
+  transformers' ``generate`` instead of the backend's fast decoder (the reference). The default set
+  (also ``--quick``): ``default_layouts`` below;
 - llama.cpp (llama-cpp-python) on the same GGUF, one stream per process, 1xcores and coresx1,
   when it is installed (otherwise the bench says it skipped it; docs/performance.md says how to
   build it).
@@ -88,9 +91,10 @@ def _memory_mb() -> tuple[float, float]:
 
 # --- one process of a layout (spawned: a fresh interpreter, as a worker's pool process) ---------
 
-def _product_process(share, options, threads, batch, quantize, decoder, barrier, results):
+def _product_process(share, options, threads, batch, quantize, decoder, dtype, barrier, results):
     os.environ["ECOMCMS_TORCH_THREADS"] = str(threads)
     os.environ["ECOMCMS_TEXT_QUANTIZE"] = quantize
+    os.environ["ECOMCMS_TEXT_DTYPE"] = dtype
     import django
 
     django.setup()
@@ -194,11 +198,12 @@ def run_layout(label, target, prompts, processes, threads, batch, *args, quiet=F
 
 @dataclass(frozen=True)
 class Variant:
-    key: str  # PxTxB[:int8][:generate], "one at a time", "llama.cpp PxT"
+    key: str  # PxTxB[:int8|:bf16|:fp32][:generate], "one at a time", "llama.cpp PxT"
     processes: int
     threads: int
     batch: int
     quantize: str = "none"
+    dtype: str = "float32"
     decoder: str = "fast"
     llama: bool = False
     share: float = 1.0  # of the prompts
@@ -209,24 +214,30 @@ class Variant:
             return run_layout(self.key, _llama_process, chosen, self.processes, self.threads, 1,
                               options | {"repetition_penalty": 1.1}, self.threads, gguf)
         return run_layout(self.key, _product_process, chosen, self.processes, self.threads, self.batch,
-                          options, self.threads, self.batch, self.quantize, self.decoder)
+                          options, self.threads, self.batch, self.quantize, self.decoder, self.dtype)
 
 
-def parse_layout(text: str) -> Variant:
-    """``PxTxB`` with optional ``:int8`` (ECOMCMS_TEXT_QUANTIZE=int8) and ``:generate`` (transformers'
-    ``generate`` instead of the fast decoder): processes, torch threads each, batch."""
+def parse_layout(text: str, dtype: str = "float32") -> Variant:
+    """``PxTxB`` with optional ``:bf16`` / ``:fp32`` (ECOMCMS_TEXT_DTYPE; default ``dtype``, the
+    configured one), ``:int8`` (ECOMCMS_TEXT_QUANTIZE=int8, float32) and ``:generate``
+    (transformers' ``generate`` instead of the fast decoder): processes, torch threads each, batch."""
     shape, *flags = text.strip().lower().split(":")
     try:
         processes, threads, batch = (int(part) for part in shape.split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"a layout is PROCESSESxTHREADSxBATCH[:int8][:generate], e.g. 1x2x16; got {text!r}"
+            f"a layout is PROCESSESxTHREADSxBATCH[:bf16|:fp32][:int8][:generate], e.g. 1x2x16; got {text!r}"
         ) from None
-    unknown = set(flags) - {"int8", "generate", "none"}
+    unknown = set(flags) - {"int8", "generate", "none", "bf16", "fp32"}
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown flag {sorted(unknown)[0]!r} in {text!r}: int8 or generate")
+        raise argparse.ArgumentTypeError(
+            f"unknown flag {sorted(unknown)[0]!r} in {text!r}: bf16, fp32, int8 or generate")
+    if "bf16" in flags:
+        dtype = "bfloat16"
+    if "fp32" in flags or "int8" in flags:
+        dtype = "float32"
     return Variant(text.strip().lower(), processes, threads, batch, "int8" if "int8" in flags else "none",
-                   "generate" if "generate" in flags else "fast")
+                   dtype, "generate" if "generate" in flags else "fast")
 
 
 def gguf_path() -> str | None:
@@ -239,6 +250,13 @@ def gguf_path() -> str | None:
 
     source = text_model_source(settings.ECOMCMS_TEXT_MODEL)
     return str(source.path / source.gguf_file) if source.is_gguf else None
+
+
+def default_layouts(cores: int) -> str:
+    """The layouts the bench compares by default (and ``--quick``): what ``make run`` uses (one process
+    per core, one thread, batch 32, the configured dtype: bfloat16 by default), its batch at 16 and 64,
+    one process of every core, and the float32 layout ``make run`` used before (``Cx1x16:fp32``)."""
+    return f"{cores}x1x32,{cores}x1x16,{cores}x1x64,1x{cores}x32,{cores}x1x16:fp32"
 
 
 def _median(values):
@@ -265,8 +283,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None,
                         help="rounds of every variant, in alternating order (ABBA), default 2, --quick 1")
     parser.add_argument("--layouts", default=None,
-                        help="comma-separated PROCESSESxTHREADSxBATCH[:int8][:generate]; default: the worker's "
-                             f"batch with transformers' generate, 1x{cores}x16, 1x{cores}x48, {cores}x1x16")
+                        help="comma-separated PROCESSESxTHREADSxBATCH[:bf16|:fp32][:int8][:generate]; default: "
+                             + default_layouts(cores))
     parser.add_argument("--no-llama", action="store_true", help="skip llama.cpp even when it is installed")
     parser.add_argument("--no-scoring", action="store_true", help="skip the scoring and planned-draft figures")
     args = parser.parse_args()
@@ -281,17 +299,26 @@ def main() -> None:
     threads = settings.ECOMCMS_TORCH_THREADS or cores
     configured_batch = settings.ECOMCMS_GENERATION_BATCH_SIZE
     configured_quantize = getattr(settings, "ECOMCMS_TEXT_QUANTIZE", "none")
+    from ecomcms.inference.transformers_backend import resolve_device, resolve_dtype
+
+    configured_dtype = resolve_dtype(settings.ECOMCMS_TEXT_DTYPE, resolve_device(settings.ECOMCMS_DEVICE))
     print(f"{cores} cores, {len(prompts)} prompts, {max_new_tokens} new tokens at most, greedy, {rounds} round(s); "
           f"model {settings.ECOMCMS_TEXT_MODEL}; configured: {threads} threads, batch {configured_batch}, "
-          f"quantize {configured_quantize}; load average {os.getloadavg()[0]:.1f}", flush=True)
+          f"dtype {configured_dtype}, quantize {configured_quantize}; load average {os.getloadavg()[0]:.1f}",
+          flush=True)
 
-    one = Variant("one at a time", 1, threads, 1, configured_quantize, share=0.25)
+    one = Variant("one at a time", 1, threads, 1, configured_quantize, configured_dtype, share=0.25)
     worker = Variant(f"worker as configured 1x{threads}x{configured_batch}", 1, threads, configured_batch,
-                     configured_quantize)
-    layouts = [parse_layout(text) for text in (args.layouts or (
-        f"1x{threads}x{configured_batch}:generate,1x{cores}x16,1x{cores}x48,{cores}x1x16")).split(",")]
-    layouts = [v for v in layouts if (v.processes, v.threads, v.batch, v.quantize, v.decoder)
-               != (1, threads, configured_batch, configured_quantize, "fast")]  # that row is the worker's
+                     configured_quantize, configured_dtype)
+    layouts = [parse_layout(text, configured_dtype) for text in (args.layouts or default_layouts(cores)).split(",")]
+    shapes = {(1, threads, configured_batch, configured_quantize, configured_dtype, "fast")}  # the worker's row
+    unique = []
+    for v in layouts:  # e.g. 2x1x16 and 2x1x16:fp32 where the configured dtype is float32
+        shape = (v.processes, v.threads, v.batch, v.quantize, v.dtype, v.decoder)
+        if shape not in shapes:
+            shapes.add(shape)
+            unique.append(v)
+    layouts = unique
     variants = [one, worker, *layouts]
 
     gguf = gguf_path()
@@ -329,6 +356,8 @@ def main() -> None:
     best = max(product, key=lambda k: _median(speed[k]))
     kept = [k for k in product if ":int8" not in k and ":generate" not in k]
     best_kept = max(kept, key=lambda k: _median(speed[k]))
+    float32 = [v.key for v in variants if not v.llama and v is not one and v.dtype == "float32"
+               and v.quantize == "none" and v.decoder == "fast"]
     print()
     print("ratios (per round, median [min-max]):")
     print(f"worker as configured / one at a time: {ratio(worker.key, one.key)}")
@@ -336,6 +365,9 @@ def main() -> None:
         reference = next(k for k in product if ":generate" in k)
         print(f"worker as configured (fast decoder) / {reference}: {ratio(worker.key, reference)}")
     print(f"best product layout ({best_kept}) / one at a time: {ratio(best_kept, one.key)}")
+    if float32 and best_kept not in float32:
+        best_float32 = max(float32, key=lambda k: _median(speed[k]))
+        print(f"best product layout / best float32 layout ({best_float32}): {ratio(best_kept, best_float32)}")
     if best != best_kept:
         print(f"fastest row overall: {best} (not kept: see docs/performance.md)")
     llama = [v.key for v in variants if v.llama]

@@ -9,7 +9,12 @@ one process, on the same seeded sample of the shared Amazon dev products, with t
 
 - ``generate``: transformers' ``generate``, float32 (the reference);
 - ``fast``: the backend's fast decoder (finished rows leave the batch), float32;
-- ``int8``: the fast decoder on ``ECOMCMS_TEXT_QUANTIZE=int8`` weights.
+- ``bf16``: the fast decoder on bfloat16 weights and compute (``ECOMCMS_TEXT_DTYPE=bfloat16``);
+- ``int8``: the fast decoder on ``ECOMCMS_TEXT_QUANTIZE=int8`` weights (float32 activations).
+
+``bf16`` and ``int8`` reload the model from the converted folder, so they run after the float32
+variants. Variants can also run in separate processes at the same time (one ``--variants`` each,
+e.g. one process per core): the reports land in separate files.
 
 Prints each variant's totals (unsupported claims per draft and chrF with their intervals) and
 writes the JSON reports under ``var/eval/generation-quality-VARIANT.json``. Needs a migrated
@@ -41,7 +46,9 @@ def main() -> None:
     import django
 
     django.setup()
+    import torch
     from django.core.management import call_command
+    from transformers import AutoModelForCausalLM
 
     from content.management.commands.evaluate_copy import render_totals
     from ecomcms import inference
@@ -50,10 +57,17 @@ def main() -> None:
     generator = inference.get_generator()
     out_dir = ROOT / "var" / "eval"
     reports = {}
-    for variant in sorted(args.variants.split(","), key=lambda v: v == "int8"):  # int8 changes the model: last
-        if variant == "int8" and getattr(generator, "quantize", "none") != "int8":
-            generator.model = quantize_int8(generator.model, generator.device)
-            generator.quantize = "int8"
+    unknown = set(args.variants.split(",")) - {"generate", "fast", "bf16", "int8"}
+    if unknown:
+        parser.error(f"unknown variant(s) {sorted(unknown)}: generate, fast, bf16, int8")
+    # bf16 and int8 change the model: they run last, each on weights reloaded from the converted folder
+    for variant in sorted(args.variants.split(","), key=lambda v: v in ("bf16", "int8")):
+        if variant in ("bf16", "int8"):
+            dtype = torch.bfloat16 if variant == "bf16" else torch.float32
+            model = AutoModelForCausalLM.from_pretrained(generator.folder, dtype=dtype, local_files_only=True)
+            model = model.to(generator.device).eval()
+            generator.model = quantize_int8(model, generator.device) if variant == "int8" else model
+            generator.quantize = "int8" if variant == "int8" else "none"
         generator.decoder = "generate" if variant == "generate" else "fast"
         out = out_dir / f"generation-quality-{variant}.json"
         call_command("evaluate_copy", format="amazon2020", kind=args.kind, limit=args.limit, seed=args.seed,

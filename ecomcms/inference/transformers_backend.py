@@ -63,6 +63,25 @@ def resolve_device(setting: str) -> str:
     return setting
 
 
+def native_bfloat16(device: str) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with
+    bf16 instructions (AVX512-BF16 or AMX, as oneDNN reports them). Elsewhere bfloat16 is emulated
+    and slower than float32 (docs/performance.md)."""
+    if device.startswith("cuda"):
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_dtype(setting: str, device: str) -> str:
+    """``ECOMCMS_TEXT_DTYPE``: ``auto`` is bfloat16 where the device computes it natively, else float32."""
+    if setting == "auto":
+        return "bfloat16" if native_bfloat16(device) else "float32"
+    return setting
+
+
 def quantize_int8(model, device: str):
     """Dynamic int8 quantization of the linear layers (weights int8, activations quantized per
     batch at run time): CPU only, about a third of the float32 memory for the linear weights."""
@@ -142,6 +161,8 @@ class TransformersGenerator:
         if threads:
             torch.set_num_threads(threads)
         self.device = resolve_device(device)
+        # int8 dynamic quantization takes float32 weights and runs float32 activations
+        self.dtype = "float32" if quantize == "int8" else resolve_dtype(dtype, self.device)
         self.source = source
         self.model_id = source.model_id
         self._lock = threading.Lock()
@@ -151,7 +172,7 @@ class TransformersGenerator:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
             self.model = AutoModelForCausalLM.from_pretrained(
-                folder, dtype=getattr(torch, dtype), local_files_only=True
+                folder, dtype=getattr(torch, self.dtype), local_files_only=True
             )
         except (OSError, ValueError) as exc:
             raise ModelUnavailable(f"cannot load the text model from {folder}: {exc}") from exc

@@ -96,7 +96,8 @@ PROMPTS = [
 
 
 @pytest.fixture
-def real_generator():
+def real_generator(settings):
+    settings.ECOMCMS_TEXT_DTYPE = "float32"  # token identity with generate is a float32 property
     inference.reset()
     generator = inference.get_generator()
     yield generator
@@ -131,3 +132,26 @@ def test_guarded_generation_is_the_same_through_the_fast_decoder(real_generator)
 
     assert [g.text for g in fast] == [g.text for g in reference]
     assert [g.grounded for g in fast] == [False, True, False, False, True]
+
+
+@pytest.mark.models
+def test_bfloat16_weights_write_sensible_text_with_the_real_model(settings):
+    """bfloat16 (ECOMCMS_TEXT_DTYPE) changes the model's arithmetic, so its texts differ from float32's
+    (the copy harness judges its quality, docs/performance.md); here: it loads in bfloat16 and still
+    answers each prompt on its subject, in words, and ends short answers by itself."""
+    from ecomcms.inference.sources import text_model_source
+    from ecomcms.inference.transformers_backend import TransformersGenerator
+
+    generator = TransformersGenerator(text_model_source(settings.ECOMCMS_TEXT_MODEL),
+                                      cache_dir=settings.ECOMCMS_MODEL_CACHE, dtype="bfloat16", device="cpu")
+
+    out = generator.generate(PROMPTS, inference.GenerationOptions(max_new_tokens=64))
+
+    assert generator.dtype == "bfloat16"
+    assert {p.dtype for p in generator.model.parameters()} == {torch.bfloat16}
+    subjects = [("banana",), ("bottle", "steel"), ("hello",), ("scarf", "wool"), ("bamboo", "cutting")]
+    for generation, words in zip(out, subjects):
+        text = generation.text.lower()
+        assert any(word in text for word in words), generation.text
+        assert len(set(text.split())) >= 0.5 * len(text.split()) >= 3, generation.text  # words, no loop
+    assert sum(g.finish_reason == "stop" for g in out) >= 2  # short answers end with the end-of-turn token
