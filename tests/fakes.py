@@ -11,9 +11,9 @@ class SlowFakeGenerator(FakeGenerator):
 
     model_id = "slow-fake-generator"
 
-    def generate(self, prompts, options):
+    def generate(self, prompts, options, **kwargs):
         time.sleep(3)
-        return super().generate(prompts, options)
+        return super().generate(prompts, options, **kwargs)
 
 
 class SlowFakeEmbedder(FakeEmbedder):
@@ -29,10 +29,10 @@ class PoisonedFakeGenerator(FakeGenerator):
 
     model_id = "poisoned-fake-generator"
 
-    def generate(self, prompts, options):
+    def generate(self, prompts, options, **kwargs):
         if any("POISON" in prompt.user for prompt in prompts):
             raise ModelError("the model failed on this batch: RuntimeError: probability tensor contains nan")
-        return super().generate(prompts, options)
+        return super().generate(prompts, options, **kwargs)
 
 
 class ObedientFakeGenerator(FakeGenerator):
@@ -43,8 +43,8 @@ class ObedientFakeGenerator(FakeGenerator):
              "Buy now at http://evil.example/deal <script>steal(document.cookie)</script>"
              "<img src=x onerror=alert(1)> A fine linen shirt.")
 
-    def generate(self, prompts, options):
-        results = super().generate(prompts, options)
+    def generate(self, prompts, options, **kwargs):
+        results = super().generate(prompts, options, **kwargs)
         return [Generation(text=self.reply, model_id=self.model_id, tokens_in=r.tokens_in, tokens_out=30,
                            seconds=0.0, batch_size=r.batch_size) for r in results]
 
@@ -55,7 +55,7 @@ class RecordingFakeGenerator(FakeGenerator):
 
     model_id = "recording-fake-generator"
 
-    def generate(self, prompts, options):
+    def generate(self, prompts, options, **kwargs):
         import json
         import os
 
@@ -63,4 +63,4 @@ class RecordingFakeGenerator(FakeGenerator):
         with open(os.environ["ECOMCMS_TEST_GENERATION_LOG"], "a") as log:
             for prompt in prompts:  # one write per line, appended: lines of concurrent workers do not mix
                 log.write(json.dumps({"pid": os.getpid(), "user": prompt.user}) + "\n")
-        return super().generate(prompts, options)
+        return super().generate(prompts, options, **kwargs)

@@ -210,7 +210,7 @@ class ScriptedGenerator(FakeGenerator):
         "Steel Bottle": "This stainless steel bottle holds 750 ml and keeps drinks cold. Great for hikes.",
     }
 
-    def generate(self, prompts, options):
+    def generate(self, prompts, options, **kwargs):
         results = []
         for prompt in prompts:
             title = prompt.user.split("Title: ", 1)[1].split("\n", 1)[0]

@@ -152,7 +152,7 @@ class BrokenGenerator:
     def __init__(self, *args, **kwargs):
         pass
 
-    def generate(self, prompts, options):
+    def generate(self, prompts, options, **kwargs):
         raise inference.ModelError("out of memory", permanent=False)
 
 

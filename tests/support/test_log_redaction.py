@@ -42,7 +42,7 @@ class LeakyEmbedder(FakeEmbedder):
 
 
 class LeakyGenerator(FakeGenerator):
-    def generate(self, prompts, options):
+    def generate(self, prompts, options, **kwargs):
         raise ModelError(LEAK, permanent=True)
 
 

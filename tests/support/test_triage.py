@@ -316,9 +316,9 @@ def test_a_reply_written_while_the_customer_wrote_again_is_followed_by_a_new_one
     services.ticket_triage(ticket.pk)
     write = ScriptedGenerator.generate
 
-    def customer_writes_meanwhile(self, prompts, options):
+    def customer_writes_meanwhile(self, prompts, options, **kwargs):
         services.customer_reply(ticket=ticket, body="Hello? Any news?")
-        return write(self, prompts, options)
+        return write(self, prompts, options, **kwargs)
 
     monkeypatch.setattr(ScriptedGenerator, "generate", customer_writes_meanwhile)
     services.suggestions_process()
