@@ -106,7 +106,7 @@ conf = AppSettings({
     "ECOMCMS_TEXT_BACKEND": TEXT_BACKENDS["transformers"],
     "ECOMCMS_EMBEDDING_BACKEND": "ecomcms.inference.sentence_transformers_backend.SentenceTransformersEmbedder",
     "ECOMCMS_DEVICE": "auto",
-    "ECOMCMS_TEXT_DTYPE": "float32",
+    "ECOMCMS_TEXT_DTYPE": "auto",
     "ECOMCMS_TEXT_QUANTIZE": "none",
     "ECOMCMS_TORCH_THREADS": 0,
     "ECOMCMS_GENERATION_BATCH_SIZE": 8,

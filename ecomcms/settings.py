@@ -483,7 +483,7 @@ ECOMCMS_EMBEDDING_BACKEND = env.string(
     "ECOMCMS_EMBEDDING_BACKEND", "ecomcms.inference.sentence_transformers_backend.SentenceTransformersEmbedder"
 )
 # "auto": bfloat16 where the device computes it natively (CUDA, CPUs with AVX512-BF16 or AMX), else float32.
-ECOMCMS_TEXT_DTYPE = env.choice("ECOMCMS_TEXT_DTYPE", "float32", ["auto", "float32", "bfloat16"])
+ECOMCMS_TEXT_DTYPE = env.choice("ECOMCMS_TEXT_DTYPE", "auto", ["auto", "float32", "bfloat16"])
 # "int8": dynamic int8 quantization of the text model's linear layers (CPU only; see docs/performance.md).
 ECOMCMS_TEXT_QUANTIZE = env.choice("ECOMCMS_TEXT_QUANTIZE", "none", ["none", "int8"])
 ECOMCMS_TORCH_THREADS = env.integer("ECOMCMS_TORCH_THREADS", 0, minimum=0)  # 0: all cores
