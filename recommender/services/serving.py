@@ -191,6 +191,7 @@ def _serve(snapshot, artifact, ranking, context: str, request: _Request, *, not_
         return item is not None and bool(np.isfinite(scores[item]))
 
     eligible: dict[int, Product] = {}
+    bought = set(selectors.customer_purchases(not_bought_by)) if not_bought_by else set()  # once, not per batch
     checked = 0
     while True:
         batch = order[checked : checked + (FIRST_BATCH if checked == 0 else LATER_BATCH)]
@@ -199,7 +200,7 @@ def _serve(snapshot, artifact, ranking, context: str, request: _Request, *, not_
         extra = set()
         if pks:
             eligible.update(selectors.serving_eligible(snapshot, pks, exclude=request.exclude,
-                                                       category=request.category, not_bought_by=not_bought_by))
+                                                       category=request.category, bought=bought))
         best = max((float(scores[artifact.pk_index[pk]]) for pk in eligible if is_candidate(pk)), default=0.0)
         if best > 0:
             scale = best

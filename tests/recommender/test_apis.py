@@ -272,3 +272,25 @@ def render_payload(payload) -> bytes:
     from ecomcms.api.cache import render
 
     return render(payload)
+
+
+def test_a_customers_purchases_are_the_orm_aggregate(catalogue):
+    """``customer_purchases`` is hand-written SQL (a profile): the same rows as the ORM's aggregate."""
+    from django.db.models import Count, Sum
+
+    from recommender.models import Event, EventType
+    from recommender.selectors import customer_purchases
+    from tests.recommender.factories import buy
+
+    buy("k1", "R1", [catalogue["mug"]], quantity=-1)  # a return of one of their two mugs
+    buy("k1", "R2", [catalogue["hat"]], quantity=2)
+    buy("k1", "R3", [catalogue["hat"]])
+    expected = {row["product"]: max(row["orders"], 1) for row in (
+        Event.objects.filter(customer_id="k1", type=EventType.PURCHASE, product__isnull=False)
+        .values("product").annotate(net=Sum("quantity"), orders=Count("order_id", distinct=True))
+        .filter(net__gt=0).order_by())}
+
+    assert customer_purchases("k1") == expected
+    assert expected[catalogue["hat"].pk] == 2
+    assert catalogue["pot"].pk in expected
+    assert customer_purchases("nobody") == {}
