@@ -11,7 +11,7 @@ bench drops and creates, ``ecomcms_api`` by default, never ``ecomcms`` or ``test
 recommender version, starts gunicorn on 127.0.0.1 as deployed (``deploy/gunicorn.conf.py``: 2 x
 cores + 1 sync workers unless --workers says otherwise) and loads each endpoint with ``wrk`` (Debian
 package ``wrk``) from a second process: 2 threads, --connections connections, --duration seconds after
-a warm-up (every path asked for 12 times, then 1 s of load: the caches are warm, as in a storefront's
+a warm-up (every path asked for 24 times, then 1 s of load: the caches are warm, as in a storefront's
 steady state; ``--variants uncached`` measures the same requests without the cache). It prints requests/s,
 p50 and p99 latency, and each endpoint's requests/s relative to the trivial endpoint
 (``/healthz/live``: the same middleware, no database) measured in the same server, and checks
