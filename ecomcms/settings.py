@@ -440,6 +440,10 @@ SUPPORT_IMAP_POLL_SECONDS = env.integer("SUPPORT_IMAP_POLL_SECONDS", 60, minimum
 SUPPORT_IMAP_MAX_BYTES = env.integer("SUPPORT_IMAP_MAX_BYTES", 10_000_000, minimum=10_000)
 SUPPORT_IMAP_BATCH = env.integer("SUPPORT_IMAP_BATCH", 50, minimum=1)
 SUPPORT_IMAP_TIMEOUT = env.integer("SUPPORT_IMAP_TIMEOUT", 30, minimum=1)
+SUPPORT_ATTACHMENT_MAX_BYTES = env.integer("SUPPORT_ATTACHMENT_MAX_BYTES", 10_000_000, minimum=0)
+SUPPORT_ATTACHMENT_MAX_TOTAL_BYTES = env.integer("SUPPORT_ATTACHMENT_MAX_TOTAL_BYTES", 20_000_000, minimum=0)
+SUPPORT_ATTACHMENT_TYPES = env.items("SUPPORT_ATTACHMENT_TYPES", [
+    "application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "text/plain", "text/csv"])
 if SUPPORT_IMAP_HOST and not (SUPPORT_IMAP_USER and SUPPORT_IMAP_PASSWORD):
     raise ImproperlyConfigured("SUPPORT_IMAP_USER and SUPPORT_IMAP_PASSWORD(_FILE): required with SUPPORT_IMAP_HOST")
 CELERY_BEAT_SCHEDULE["support-poll-mailbox"] = {

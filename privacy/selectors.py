@@ -17,6 +17,8 @@ name them in the request too.
 
 from __future__ import annotations
 
+import base64
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -111,7 +113,11 @@ def _ticket_document(ticket: Ticket) -> dict:
                         for field in ("intent", "category", "sentiment", "priority", "language")},
         "messages": [
             {"author": m.author_kind, "internal_note": m.author_kind == Message.Author.NOTE, "body": m.body,
-             "created_at": _iso(m.created_at), "emailed_at": _iso(m.emailed_at)}
+             "created_at": _iso(m.created_at), "emailed_at": _iso(m.emailed_at),
+             # The files the customer emailed are theirs too: in the file, whole (base64).
+             "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size,
+                              "sha256": a.sha256, "content_base64": base64.b64encode(bytes(a.data)).decode("ascii")}
+                             for a in m.attachments.all()]}
             for m in ticket.messages.all()  # prefetched, ordered by the model (created_at, pk)
         ],
         "suggested_replies": [
@@ -152,7 +158,8 @@ def customer_data_document(customer: Customer) -> dict:
     note); internal notes are included and marked, for the person answering the
     request to review before sending the file.
     """
-    tickets = customer_tickets(customer).prefetch_related("messages", "suggestions", "labels", "events")
+    tickets = customer_tickets(customer).prefetch_related("messages", "messages__attachments", "suggestions", "labels",
+                                                          "events")
     sessions = customer_sessions(customer)
     events = customer_events(customer, sessions).select_related("product")
     ticket_documents = [_ticket_document(ticket) for ticket in tickets]
@@ -165,6 +172,7 @@ def customer_data_document(customer: Customer) -> dict:
         "counts": {
             "tickets": len(ticket_documents),
             "messages": sum(len(t["messages"]) for t in ticket_documents),
+            "attachments": sum(len(m["attachments"]) for t in ticket_documents for m in t["messages"]),
             "suggested_replies": sum(len(t["suggested_replies"]) for t in ticket_documents),
             "intent_labels": sum(len(t["intent_labels"]) for t in ticket_documents),
             "events": len(event_documents),

@@ -15,6 +15,7 @@ Erasure removes the person and keeps the statistics. In one transaction:
   counts per intent, status and priority do not move;
 * messages (customer, staff and notes): body and redacted body ``[erased]``,
   mapping emptied; author kind and times stay (first-response statistics);
+  the files that came with the customer's emails (attachments) are deleted;
 * suggested replies: every text (suggested, model-written, sent, rejection
   reason, failure) ``[erased]``, flag messages erased but their codes kept;
   status, decision, timing and provenance stay, so acceptance rates per intent
@@ -65,6 +66,7 @@ from recommender.models import Event, ModelVersion, VersionStatus
 from recommender.services import STALE_TRAINING
 from support.intent_finetuning import PURPOSE as INTENT_PURPOSE
 from support.models import (
+    Attachment,
     InboundEmail,
     IntentLabel,
     Message,
@@ -193,6 +195,7 @@ def _erase_tickets(tickets: list[Ticket]) -> dict[str, int]:
     ids = [t.pk for t in tickets]
     counts["messages"] = Message.objects.filter(ticket_id__in=ids).update(body=ERASED, redacted_body=ERASED,
                                                                          redactions={})
+    counts["attachments"], _ = Attachment.objects.filter(ticket_id__in=ids).delete()  # the files themselves
     counts["suggestions"] = 0
     counts["suggestions_stopped"] = 0
     open_statuses = (ReplySuggestion.Status.PENDING, ReplySuggestion.Status.GENERATING)

@@ -13,13 +13,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Q, Subquery
-from django.http import HttpResponseRedirect
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 
 from ecomcms.admin_utils import ReadOnlyAdminMixin, report_outcome
 from ecomcms.finetune import selectors as finetune_selectors, services as finetune_services
@@ -27,6 +28,7 @@ from privacy.actions import CustomerDataActions
 from support import checks, selectors, services
 from support.intent_finetuning import PURPOSE as INTENT_PURPOSE
 from support.models import (
+    Attachment,
     CannedResponse,
     Confidence,
     InboundEmail,
@@ -339,7 +341,23 @@ class TicketAdmin(CustomerDataActions, admin.ModelAdmin):
     def get_urls(self):
         return [
             path("<int:pk>/act/", self.admin_site.admin_view(self.act_view), name="ecomcms_support_ticket_act"),
+            path("<int:pk>/attachments/<int:attachment_pk>/", self.admin_site.admin_view(self.attachment_view),
+                 name="ecomcms_support_ticket_attachment"),
         ] + super().get_urls()
+
+    def attachment_view(self, request, pk, attachment_pk):
+        """A file of a customer's email, as a download only (never rendered by the browser), for staff who may
+        see the ticket."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        attachment = selectors.ticket_attachment(ticket_id=pk, attachment_id=attachment_pk)
+        if attachment is None:
+            raise Http404("no such attachment on this ticket")
+        response = HttpResponse(bytes(attachment.data), content_type="application/octet-stream")
+        response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def act_view(self, request, pk):
         """The buttons of the ticket page; each calls one service (``_act``)."""
@@ -435,7 +453,8 @@ def ticket_context(request, ticket: Ticket) -> dict:
                 "choices": choices.get(field),
             }
         )
-    thread = list(selectors.ticket_thread(ticket, include_notes=True))
+    thread = list(selectors.ticket_thread(ticket, include_notes=True).prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.defer("data"))))
     for message in thread:
         message.shown_body = mask_cards(message.body)  # staff see "**** **** **** 4242", as the model's input hides it
     ready = suggestion is not None and suggestion.status == ReplySuggestion.Status.READY and not suggestion.decision

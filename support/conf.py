@@ -60,4 +60,9 @@ conf = AppSettings({
     "SUPPORT_IMAP_MAX_BYTES": 10_000_000,  # larger emails: the ticket gets what the first this-many bytes say
     "SUPPORT_IMAP_BATCH": 50,  # emails taken in per poll
     "SUPPORT_IMAP_TIMEOUT": 30,  # seconds per network operation
+    # Attachments of inbound emails, stored with the customer's message (staff download them from the ticket page).
+    "SUPPORT_ATTACHMENT_MAX_BYTES": 10_000_000,  # per file; a larger one is not stored (a note on the ticket says so)
+    "SUPPORT_ATTACHMENT_MAX_TOTAL_BYTES": 20_000_000,  # per email; files past it are not stored (with the note)
+    "SUPPORT_ATTACHMENT_TYPES": ["application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp",
+                                 "image/heic", "text/plain", "text/csv"],  # anything else is not stored (the note)
 }, base=ecomcms_conf)

@@ -33,6 +33,15 @@ _AUTO_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder", "x-mail-auto
                  "x-fc-machinegenerated")
 
 
+@dataclass(frozen=True)
+class InboundAttachment:
+    """A file that came with the email: its name (made safe), its declared type, its decoded bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 @dataclass
 class InboundMail:
     """One email as the support desk reads it."""
@@ -48,6 +57,7 @@ class InboundMail:
     text: str
     skip_reason: str = ""  # why no person should answer it (a bounce, an auto-reply); empty for a person's email
     defects: list[str] = field(default_factory=list)
+    attachments: list[InboundAttachment] = field(default_factory=list)
 
 
 def _header(message: Message, name: str) -> str:
@@ -104,6 +114,46 @@ def _body_text(message: Message, defects: list[str]) -> str:
     else:
         text = ""
     return text.replace("\r\n", "\n").replace("\x00", "").strip()
+
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def safe_filename(name: str | None, index: int) -> str:
+    """The file's own name without folders or characters a file system or a header would trip on."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = " ".join(_UNSAFE_NAME.sub("_", name).split()).strip(". ")
+    if not name:
+        return f"attachment-{index}"
+    stem, dot, suffix = name.rpartition(".")
+    if dot and len(suffix) <= 10 and len(name) > 200:
+        return stem[:200 - len(suffix) - 1] + "." + suffix
+    return name[:200]
+
+
+def _attachments(message: Message, defects: list[str]) -> list[InboundAttachment]:
+    """Parts sent as files: marked as attachments, or any named part that is not the text of the email."""
+    found = []
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_maintype() == "message":
+            continue
+        try:
+            disposition, filename = part.get_content_disposition(), part.get_filename()
+        except Exception:  # noqa: BLE001 (a broken header: not a file we can name)
+            defects.append("an attachment header was not readable")
+            continue
+        content_type = part.get_content_type()
+        if disposition != "attachment" and not (filename and content_type not in ("text/plain", "text/html")):
+            continue
+        try:
+            payload = part.get_payload(decode=True)
+        except Exception:  # noqa: BLE001
+            payload = None
+        if not isinstance(payload, bytes):
+            defects.append(f"attachment {filename or len(found) + 1} not decodable")
+            continue
+        found.append(InboundAttachment(safe_filename(filename, len(found) + 1), content_type[:100], payload))
+    return found
 
 
 def strip_quoted_history(text: str) -> str:
@@ -168,6 +218,11 @@ def parse(raw: bytes) -> InboundMail:
     except Exception as exc:  # noqa: BLE001 (a structure the parser cannot walk: keep the email, say so)
         defects.append(f"body not readable ({type(exc).__name__})")
         text = ""
+    try:
+        attachments = _attachments(message, defects)
+    except Exception as exc:  # noqa: BLE001
+        defects.append(f"attachments not readable ({type(exc).__name__})")
+        attachments = []
     print_ = fingerprint(raw, message)
     if len(message_id) > 250:  # too long to be a key: its hash is
         message_id_key = "sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
@@ -177,5 +232,5 @@ def parse(raw: bytes) -> InboundMail:
         key=message_id_key or f"sha256:{print_}", message_id=message_id, fingerprint=print_,
         in_reply_to=_ids(_header(message, "In-Reply-To")), references=_ids(_header(message, "References")),
         from_address=from_address.strip(), from_name=from_name, subject=subject, text=text,
-        skip_reason=skip_reason(message, from_address.strip()), defects=defects,
+        skip_reason=skip_reason(message, from_address.strip()), defects=defects, attachments=attachments,
     )

@@ -492,6 +492,24 @@ class TicketCopyRevision(models.Model):  # noqa: DJ008 (a link row: the admin sh
         ]
 
 
+class Attachment(models.Model):  # noqa: DJ008 (a file of a message: the admin links it by its filename)
+    """A file that came with a customer's email, stored with the message it came in (in the database, so it is
+    committed with the ticket or not at all). Staff download it from the ticket page (never shown inline);
+    the privacy export includes it and erasure deletes it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+
 class InboundEmail(models.Model):
     """One email taken in from the support mailbox, and what it became. Its key makes taking it in idempotent.
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from support.models import (
     PRIORITY_RANK,
+    Attachment,
     IntentLabel,
     Message,
     ReplySuggestion,
@@ -54,6 +55,11 @@ def ticket_thread(ticket: Ticket, *, include_notes: bool) -> QuerySet:
     if not include_notes:
         messages = messages.exclude(author_kind=Message.Author.NOTE)
     return messages.order_by("created_at", "pk")
+
+
+def ticket_attachment(*, ticket_id: int, attachment_id: int) -> Attachment | None:
+    """One file of a ticket's emails, with its bytes (only for the download)."""
+    return Attachment.objects.filter(ticket_id=ticket_id, pk=attachment_id).first()
 
 
 def ticket_latest_suggestion(ticket: Ticket) -> ReplySuggestion | None:

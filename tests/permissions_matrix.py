@@ -255,6 +255,9 @@ ROUTES: dict[str, Route] = {
     "admin:ecomcms_content_draft_decide": Route(EDITORS, method="POST", body={"decision": "approve", "comment": "ok"}),
     "admin:ecomcms_content_draft_variants": Route(CONTENT, note="the variants of one request on one page: view_draft"),
     "admin:ecomcms_support_ticket_act": Route(SUPPORT, method="POST", body={"action": "note", "body": "A note"}),
+    "admin:ecomcms_support_ticket_attachment": Route(
+        SUPPORT, kwargs=lambda w: {"pk": w.objects["ecomcms_support.ticket"], "attachment_pk": w.attachment_id},
+        note="downloads a file a customer emailed: view_ticket"),
     "admin:ecomcms_support_intentlabel_train": Route(
         ONLY_SUPERUSER, method="POST", body={}, note="queues a version of support.intent: ecomcms.change_adapter"),
     "admin:ecomcms_support_unsureticket_set_intent": Route(

@@ -95,6 +95,7 @@ class World:
     ticket_token: str = ""
     other_ticket_public_id: str = ""
     other_ticket_token: str = ""
+    attachment_id: int = 0
     customer_id: str = "perm-customer"
     session_id: str = "perm-session"
     missing_admin_path: str = "no-such-page/"
@@ -159,6 +160,11 @@ def _build_world() -> World:
                                              email="anna@example.com", customer_id="cust-a")
     Ticket.objects.filter(pk=ticket.pk).update(needs_human_triage=True, triage_status="done")  # unsure too
     support_services.ticket_reply(ticket=ticket, actor=None, body=f"{STAFF_ONLY} note", internal=True)
+    from support.models import Attachment
+
+    world.attachment_id = Attachment.objects.create(  # a file a customer emailed: readable by support only
+        ticket=ticket, message=ticket.messages.order_by("pk").first(), filename="receipt.txt",
+        content_type="text/plain", size=len(TICKET), sha256="0" * 64, data=TICKET.encode()).pk
     suggestion = ReplySuggestion.objects.create(ticket=ticket, status="ready", text=f"{STAFF_ONLY} suggested reply")
     other, world.other_ticket_token = make_ticket(subject=f"Refund {OTHER_TICKET}", body=f"My refund {OTHER_TICKET}",
                                                   email="bert@example.com", customer_id="cust-b")

@@ -10,11 +10,14 @@ Tickets and replies go through ``ticket_create`` and ``customer_reply``, so emai
 same redaction, triage and suggested replies as the API. Bounces, auto-replies and the shop's
 own mail are stored as skipped with the reason and never answered; an email without a usable
 sender is copied to the quarantine folder; an oversized or broken one becomes a ticket with
-what could be read and a note saying what is missing.
+what could be read and a note saying what is missing. Attachments are stored with the customer's
+message in the same transaction, within the type and size limits; the ones left out are named in
+an internal note, and the email is taken in all the same.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections import Counter
@@ -27,7 +30,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from support import inbound
 from support.conf import conf
 from support.imap import Mailbox, MailboxError, MailboxSettings
-from support.models import Channel, InboundEmail, Message, Ticket, TicketStatus
+from support.models import Attachment, Channel, InboundEmail, Message, Ticket, TicketStatus
+from support.privacy import redact_text
 from support.services._base import MAX_BODY, MAX_SUBJECT, SupportError
 from support.services.tickets import customer_reply, ticket_create
 
@@ -99,6 +103,46 @@ def _body(mail: inbound.InboundMail, *, size: int, truncated: bool, reply: bool)
     return text
 
 
+def _attachments_store(mail: inbound.InboundMail, message: Message, *, truncated: bool) -> list[str]:
+    """Store the email's files with the customer's message, within the limits; returns why any were not stored.
+
+    Each file over ``SUPPORT_ATTACHMENT_MAX_BYTES``, of a type not in ``SUPPORT_ATTACHMENT_TYPES``, or past
+    ``SUPPORT_ATTACHMENT_MAX_TOTAL_BYTES`` for the email is left out and named; the email itself is always taken
+    in. A cut email (over ``SUPPORT_IMAP_MAX_BYTES``) has no file stored: what was read of them may be partial.
+    """
+    if not mail.attachments:
+        return []
+    if truncated:
+        return [f"{a.filename}: the email was cut at the size limit" for a in mail.attachments]
+    allowed = {t.strip().lower() for t in conf.SUPPORT_ATTACHMENT_TYPES}
+    per_file, per_email = int(conf.SUPPORT_ATTACHMENT_MAX_BYTES), int(conf.SUPPORT_ATTACHMENT_MAX_TOTAL_BYTES)
+    refused, total = [], 0
+    for attachment in mail.attachments:
+        size = len(attachment.data)
+        if attachment.content_type.lower() not in allowed:
+            refused.append(f"{attachment.filename}: type {attachment.content_type} is not accepted")
+        elif size > per_file:
+            refused.append(f"{attachment.filename}: {size:,} bytes, over the {per_file:,}-byte limit per file")
+        elif total + size > per_email:
+            refused.append(f"{attachment.filename}: over the {per_email:,}-byte limit for the files of one email")
+        else:
+            total += size
+            Attachment.objects.create(
+                ticket_id=message.ticket_id, message=message, filename=attachment.filename,
+                content_type=attachment.content_type, size=size, data=attachment.data,
+                sha256=hashlib.sha256(attachment.data).hexdigest())
+    return refused
+
+
+def _refused_attachments_note(ticket: Ticket, refused: list[str]) -> None:
+    """An internal note (never emailed, never in a prompt) naming the files that were not stored."""
+    body = ("Attachments not stored: " + "; ".join(refused)
+            + ". The whole email stays in the support mailbox.")[:MAX_BODY]
+    redacted = redact_text(body, customer_name=ticket.customer_name)
+    Message.objects.create(ticket=ticket, author_kind=Message.Author.NOTE, body=body, redacted_body=redacted.text,
+                           redactions=redacted.mapping)
+
+
 def _take_in(mail: inbound.InboundMail, row: InboundEmail, *, size: int, truncated: bool) -> None:
     """Inside the transaction that inserted ``row``: decide what the email becomes and make it."""
     if mail.skip_reason:
@@ -130,6 +174,10 @@ def _take_in(mail: inbound.InboundMail, row: InboundEmail, *, size: int, truncat
             body=_body(mail, size=size, truncated=truncated, reply=False))
         row.customer_message = row.ticket.messages.order_by("pk").first()
         row.outcome = InboundEmail.Outcome.TICKET
+    refused = _attachments_store(mail, row.customer_message, truncated=truncated)
+    if refused:
+        _refused_attachments_note(row.ticket, refused)
+        notes.append(f"{len(refused)} attachment(s) not stored")
     row.reason = "; ".join(notes)
 
 

@@ -86,8 +86,8 @@ def test_the_export_holds_every_ticket_message_reply_label_and_event_of_the_cust
     assert first["intent_labels"][0]["intent"] == "track_order"
     assert first["predictions"]["intent"] == {"value": "track_order", "confidence": "high", "set_by": "staff"}
     assert {e["kind"] for e in first["history"]} >= {"created", "override", "decision", "message"}
-    assert document["counts"] == {"tickets": 2, "messages": 6, "suggested_replies": 3, "intent_labels": 2,
-                                  "events": 7, "sessions": 2}
+    assert document["counts"] == {"tickets": 2, "messages": 6, "attachments": 0, "suggested_replies": 3,
+                                  "intent_labels": 2, "events": 7, "sessions": 2}
     kinds = sorted((e["type"], e["customer_id"], e["session_id"]) for e in document["events"])
     assert kinds == sorted([("purchase", ANNA_ID, "sess-anna-1")] * 2 + [("purchase", ANNA_ID, "sess-anna-2")] * 2
                            + [("view", "", "sess-anna-1")] * 2 + [("search", "", "sess-anna-2")])

@@ -230,11 +230,15 @@ def test_an_oversized_email_becomes_a_ticket_from_its_start_with_a_note(mailbox,
 
     assert services.mailbox_poll() == {"enabled": True, "ticket": 1}
 
-    body = Ticket.objects.get().messages.get().body
-    assert body.startswith("The vase arrived broken, photo attached.\n\n[Support desk note: the email was ")
-    assert "over the 20,000-byte limit" in body
+    customer, note = Ticket.objects.get().messages.order_by("pk")
+    assert customer.body.startswith("The vase arrived broken, photo attached.\n\n[Support desk note: the email was ")
+    assert "over the 20,000-byte limit" in customer.body
+    # What was read of the file may be partial: not stored, and named in an internal note.
+    assert not customer.attachments.exists() and note.author_kind == Message.Author.NOTE
+    assert note.body.startswith("Attachments not stored: damage.png: the email was cut at the size limit.")
     row = InboundEmail.objects.get()
     assert row.truncated and row.size > 100_000 and row.reason.startswith("oversized: ")
+    assert row.reason.endswith("; 1 attachment(s) not stored")
     assert mailbox.flags()[uid] >= DONE
 
 
@@ -410,3 +414,106 @@ def test_the_command_takes_in_the_waiting_emails_and_says_what_they_became(mailb
     assert out.getvalue().strip() == "1 skipped, 1 ticket"
     with pytest.raises(CommandError, match="--limit must be at least 1"):
         call_command("poll_mailbox", limit=0)
+
+
+# --- attachments -----------------------------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8  # binary bytes survive base64 both ways
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 300
+
+
+def email_with_files(files: list[tuple[str, str, bytes]], *, message_id: str, text="Photos of the damage attached.",
+                     sender="Ann Smith <ann@example.com>") -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "help@shop.example"
+    message["Subject"] = "Broken on arrival"
+    message["Date"] = "Mon, 07 Dec 2026 09:00:00 +0000"
+    message["Message-ID"] = message_id
+    message.set_content(text)
+    for filename, content_type, data in files:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return bytes(message)
+
+
+def test_allowed_attachments_are_stored_with_the_message_others_named_in_a_note_and_the_email_kept(
+        mailbox, db, settings):
+    settings.SUPPORT_ATTACHMENT_MAX_BYTES = 5_000
+    settings.SUPPORT_ATTACHMENT_MAX_TOTAL_BYTES = 2_200
+    uid = mailbox.deliver(email_with_files([
+        ("receipt.pdf", "application/pdf", PDF),  # 2,057 bytes: stored
+        ("../../photo.png", "image/png", PNG),  # allowed (308 bytes), but past the 2,200 of one email
+        ("invoice.exe", "application/x-msdownload", b"MZ" + b"\x00" * 50),  # a type not accepted
+        ("scan.pdf", "application/pdf", b"%PDF" + b"x" * 6_000),  # over the 5,000 bytes per file
+    ], message_id="<files@example.com>"))
+
+    counts = services.mailbox_poll()
+
+    assert counts == {"enabled": True, "ticket": 1}
+    ticket = Ticket.objects.get()
+    customer, note = ticket.messages.order_by("pk")
+    assert customer.body == "Photos of the damage attached."
+    assert [(a.filename, a.content_type, a.size, bytes(a.data)) for a in customer.attachments.all()] == [
+        ("receipt.pdf", "application/pdf", len(PDF), PDF)]
+    assert note.author_kind == Message.Author.NOTE and note.body == (
+        "Attachments not stored: photo.png: over the 2,200-byte limit for the files of one email; "
+        "invoice.exe: type application/x-msdownload is not accepted; "
+        "scan.pdf: 6,004 bytes, over the 5,000-byte limit per file. The whole email stays in the support mailbox.")
+    row = InboundEmail.objects.get()
+    assert (row.outcome, row.reason) == ("ticket", "3 attachment(s) not stored")
+    assert mailbox.flags()[uid] >= DONE
+
+
+def test_a_reply_keeps_its_files_and_staff_download_them_from_the_ticket_others_may_not(
+        mailbox, db, client, agent, outsider):
+    from django.urls import reverse
+
+    mailbox.deliver(email(message_id="<start@example.com>"))
+    services.mailbox_poll()
+    ticket = Ticket.objects.get()
+    reply = email_with_files([("label.png", "image/png", PNG)], message_id="<reply@example.com>",
+                             text="Here is the label.")
+    mailbox.deliver(reply.replace(b"Subject: Broken on arrival",
+                                  b"Subject: Re: Where is my parcel?\nIn-Reply-To: <start@example.com>"))
+
+    assert services.mailbox_poll() == {"enabled": True, "reply": 1}
+    attachment = ticket.attachments.get()
+    assert attachment.message.body == "Here is the label."
+    url = reverse("admin:ecomcms_support_ticket_attachment", args=[ticket.pk, attachment.pk])
+
+    client.force_login(agent)
+    page = client.get(reverse("admin:ecomcms_support_ticket_change", args=[ticket.pk])).content.decode()
+    assert f'href="{url}"' in page and "label.png" in page
+    response = client.get(url)
+    assert response.status_code == 200 and response.content == PNG
+    assert response["Content-Type"] == "application/octet-stream"  # never rendered by the browser
+    assert response["Content-Disposition"] == 'attachment; filename="label.png"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    other, _ = services.ticket_create(email="bob@example.com", name="Bob", subject="Hi", body="Hello")
+    wrong_ticket = reverse("admin:ecomcms_support_ticket_attachment", args=[other.pk, attachment.pk])
+    assert client.get(wrong_ticket).status_code == 404
+
+    client.force_login(outsider)  # staff, but not support
+    assert client.get(url).status_code == 403
+
+
+def test_the_privacy_export_holds_the_files_and_erasure_deletes_them(mailbox, db):
+    import base64
+
+    from privacy import services as privacy
+
+    mailbox.deliver(email_with_files([("receipt.pdf", "application/pdf", PDF)], message_id="<export@example.com>"))
+    services.mailbox_poll()
+
+    document = privacy.customer_data_export(email="ann@example.com", actor=None)
+
+    files = document["tickets"][0]["messages"][0]["attachments"]
+    assert [(f["filename"], f["size"], base64.b64decode(f["content_base64"])) for f in files] == [
+        ("receipt.pdf", len(PDF), PDF)]
+    assert document["counts"]["attachments"] == 1
+
+    summary = privacy.customer_data_erase(email="ann@example.com", actor=None, reason="asked")
+
+    assert summary.counts["attachments"] == 1
+    assert not Ticket.objects.get().attachments.exists() and Message.objects.get().body == "[erased]"
