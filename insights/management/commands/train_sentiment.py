@@ -71,7 +71,9 @@ class Command(BaseCommand):
             return
         new, old = adapter.metrics["adapter"], adapter.metrics["base"]
         self.stdout.write(
-            f"{adapter} ({recipe}), {adapter.data.get('train')} reviews trained on in {adapter.seconds:.0f} s; "
+            f"{adapter} ({recipe}), {adapter.data.get('train')} reviews, fitted in "
+            f"{adapter.progress.get('seconds', 0):.0f} s ({adapter.seconds:.0f} s with reading, embedding, "
+            f"evaluating); "
             f"{new['held_out']} reviews of {new['held_out_products']} held-out products: "
             f"accuracy {new['accuracy']['value']:.3f}, macro-F1 {new['macro_f1']['value']:.3f} "
             f"(active before, {old['model']}: {old['accuracy']['value']:.3f} / {old['macro_f1']['value']:.3f}; "
