@@ -10,11 +10,14 @@ SQL text for its placeholders, which for 500 of them cost more than the query (a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import TypeVar
 
 import orjson
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
+
+T = TypeVar("T")
 
 
 def rows_where_in(table: str, columns: list[str], column: str, values: Iterable[str], *,
@@ -40,6 +43,28 @@ def rows_where_in(table: str, columns: list[str], column: str, values: Iterable[
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)} WHERE {where}", params)
         return cursor.fetchall()
+
+
+def as_health_check(run: Callable[[], T]) -> T:
+    """``run()``, a read; when it is a request's first query, it also serves as the connection's health check.
+
+    With ``CONN_HEALTH_CHECKS`` (PostgreSQL, ecomcms/settings.py) Django sends ``SELECT 1`` before a
+    request's first query, one more round trip for every request (``ecomcms.caching`` does the same
+    for the catalogue generation read). Here the read itself checks: should the kept connection be
+    dead (the database restarted), it is closed and ``run()`` runs once more on a new one, which is
+    what the health check would have done (in a transaction, the error is raised: it is lost anyway).
+    """
+    checking = (connection.settings_dict.get("CONN_HEALTH_CHECKS") and connection.connection is not None
+                and not connection.health_check_done)
+    if checking:
+        connection.health_check_done = True
+        try:
+            return run()
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+    return run()
 
 
 def insert_new(model, fields: list, rows: list[list]) -> int:

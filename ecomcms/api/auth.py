@@ -20,6 +20,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from ecomcms.conf import API_THROTTLE_RATES
+from ecomcms.sql import as_health_check
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class TokenAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("The Authorization header must be `Bearer <token>`.")
-        token = _tokens.authenticate(secret=parts[1]) if _tokens else None
+        # The token read is the request's first query: it doubles as the connection's health check.
+        token = as_health_check(lambda: _tokens.authenticate(secret=parts[1])) if _tokens else None
         if token is None:
             raise exceptions.AuthenticationFailed("The token is unknown or has been revoked.")
         return AnonymousUser(), token

@@ -252,3 +252,31 @@ def test_a_price_in_exponent_or_other_non_decimal_notation_is_refused(shop, mug,
     assert [(r["index"], r["fields"]) for r in body["rejected"]] == [
         (0, {"price": ["Enter a decimal number with a dot, such as 19.90 (no exponent)."]})]
     assert list(Event.objects.values_list("client_id", "price")) == [("e-1", Decimal("1000.00"))]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="health checks are on for PostgreSQL only")
+def test_the_token_read_is_the_requests_health_check(shop, mug, monkeypatch):
+    post(shop, [event(0)])
+    checks = []
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or True)
+    connection.health_check_done = False  # a new request (the test client skips Django's request_started hooks)
+
+    assert post(shop, [event(1)]).json()["accepted"] == 1
+    assert checks == []  # no separate SELECT 1
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="health checks are on for PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_kept_connection_is_replaced_by_the_token_read():
+    from ecomcms.api.auth import TokenAuthentication
+
+    secret = make_token("events:write")
+    connection.ensure_connection()
+    connection.connection.close()  # the kept connection dies (as when the database restarts)
+    connection.health_check_done = False  # a new request
+
+    class Request:
+        headers = {"Authorization": f"Bearer {secret}"}
+
+    _, token = TokenAuthentication().authenticate(Request())
+    assert token.name
