@@ -7,6 +7,7 @@ import csv
 
 import pytest
 
+from ecomcms.assign import stable_fraction
 from ecomcms.models import Adapter, AdapterStatus
 from support import checks, finetuning, replies, reply_evaluation, services
 from support.models import CannedResponse, Intent, ReplySuggestion, TicketStatus
@@ -292,13 +293,16 @@ def test_the_reply_dataset_never_trains_on_held_out_rows_and_adds_what_staff_sen
     services.suggestions_process()
     services.suggestion_edit_and_send(suggestion=ticket.suggestions.get(), actor=agent, confirm_flags="figure",
                                       text="Hello Anna Becker, your parcel arrives tomorrow.")
-    parameters = {"seed": 1, "holdout": 0.25, "pairs": {"path": str(bitext_file), "format": "bitext"}}
+    # Tickets are split by a hash of their id, which differs between databases and runs: take a seed that keeps
+    # this one on the training side.
+    seed = next(s for s in range(1, 50) if stable_fraction(s, f"ticket:{ticket.pk}") >= 0.25)
+    parameters = {"seed": seed, "holdout": 0.25, "pairs": {"path": str(bitext_file), "format": "bitext"}}
 
     data = finetuning.reply_dataset(parameters)
     again = finetuning.reply_dataset(parameters)
 
     held_ids = {p.id for p in data.held_out}
-    assert held_ids and all(reply_evaluation.is_held_out(i, seed=1, share=0.25) for i in held_ids)
+    assert held_ids and all(reply_evaluation.is_held_out(i, seed=seed, share=0.25) for i in held_ids)
     trained = [e.prompt.user for e in data.train]
     assert len(trained) == 40 - len(held_ids) + 1 and trained == [e.prompt.user for e in again.train]
     for pair in data.held_out:
