@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--variants", default="generate,fast")
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
+    os.environ["ECOMCMS_TEXT_DTYPE"] = "float32"  # generate and fast are the float32 reference; bf16 reloads
 
     import django
 

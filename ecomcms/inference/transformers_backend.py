@@ -135,6 +135,38 @@ def ensure_converted(source: ModelSource, cache_dir: Path) -> tuple[Path, float]
     return target, time.perf_counter() - started
 
 
+def ensure_bfloat16(folder: Path) -> tuple[Path, float]:
+    """A bfloat16 copy of the converted float32 folder ``folder`` (its sibling ``<name>-bfloat16``),
+    written once under a file lock, and the seconds this process spent writing it.
+
+    Loading bfloat16 weights from the float32 file reads (and keeps resident) the float32 pages as
+    well as the bfloat16 copy: about 0.27 GB more peak RSS per process. The bfloat16 file is what
+    the weights are, so nothing is converted at load time.
+    """
+    target = folder.with_name(folder.name + "-bfloat16")
+    if (target / _COMPLETE_MARKER).is_file():
+        return target, 0.0
+    started = time.perf_counter()
+    with _file_lock(target.with_suffix(".lock")):
+        if (target / _COMPLETE_MARKER).is_file():
+            return target, 0.0
+        logger.info("writing a bfloat16 copy of %s in %s (once)", folder, target)
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16, local_files_only=True)
+        staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+        try:
+            model.save_pretrained(staging)
+            tokenizer.save_pretrained(staging)
+            (staging / _COMPLETE_MARKER).write_text((folder / _COMPLETE_MARKER).read_text())
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return target, time.perf_counter() - started
+
+
 class TransformersGenerator:
     """Batched chat generation.
 
@@ -168,6 +200,9 @@ class TransformersGenerator:
         self._lock = threading.Lock()
         started = time.perf_counter()
         folder, self.convert_seconds = ensure_converted(source, cache_dir)
+        if source.is_gguf and self.dtype == "bfloat16":  # our own float32 conversion: keep a bfloat16 one too
+            folder, seconds = ensure_bfloat16(folder)
+            self.convert_seconds += seconds
         load_started = time.perf_counter()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
