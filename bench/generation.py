@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/generation.py [--quick] [--prompts 32] [--max-new-tokens 128] [--rounds 2]
         [--layouts 2x1x32,2x1x16:fp32,1x2x32,2x1x32:int8,1x2x16:generate] [--no-llama] [--no-scoring]
+        (default 64 prompts: each of 2 processes fills its batches of 32)
 
 Every variant runs in fresh processes on the same prompts (the demo products through the
 description template, as the worker builds them) with the same token budget, greedy:
@@ -254,9 +255,10 @@ def gguf_path() -> str | None:
 
 def default_layouts(cores: int) -> str:
     """The layouts the bench compares by default (and ``--quick``): what ``make run`` uses (one process
-    per core, one thread, batch 32, the configured dtype: bfloat16 by default), its batch at 16 and 64,
-    one process of every core, and the float32 layout ``make run`` used before (``Cx1x16:fp32``)."""
-    return f"{cores}x1x32,{cores}x1x16,{cores}x1x64,1x{cores}x32,{cores}x1x16:fp32"
+    per core, one thread, batch 32, the configured dtype: bfloat16 by default), its batch at 16, one
+    process of every core, and the float32 layout ``make run`` used before (``Cx1x16:fp32``). Each
+    process needs at least B prompts for its batches to be full: see ``--prompts``."""
+    return f"{cores}x1x32,{cores}x1x16,1x{cores}x32,{cores}x1x16:fp32"
 
 
 def _median(values):
@@ -275,9 +277,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cores = os.cpu_count() or 1
     parser.add_argument("--quick", action="store_true",
-                        help="one round, 16 prompts, 64 new tokens (the same table, a few minutes)")
-    parser.add_argument("--prompts", type=int, default=None, help="prompts per variant (default 32, --quick 16; "
-                                                                  "one at a time gets a quarter)")
+                        help="one round, 64 new tokens (the same table, several minutes)")
+    parser.add_argument("--prompts", type=int, default=None,
+                        help="prompts per variant (default 64: full batches of 32 in each of 2 processes; one "
+                             "at a time gets a quarter)")
     parser.add_argument("--max-new-tokens", type=int, default=None, help="default 128 (the description's budget), "
                                                                          "--quick 64")
     parser.add_argument("--rounds", type=int, default=None,
@@ -288,7 +291,7 @@ def main() -> None:
     parser.add_argument("--no-llama", action="store_true", help="skip llama.cpp even when it is installed")
     parser.add_argument("--no-scoring", action="store_true", help="skip the scoring and planned-draft figures")
     args = parser.parse_args()
-    prompt_count = args.prompts or (16 if args.quick else 32)
+    prompt_count = args.prompts or 64
     max_new_tokens = args.max_new_tokens or (64 if args.quick else 128)
     rounds = args.rounds or (1 if args.quick else 2)
 
