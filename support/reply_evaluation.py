@@ -37,7 +37,7 @@ from ecomcms import inference, stats
 from ecomcms.assign import stable_fraction
 from ecomcms.redaction import restore
 from support import prompts, replies
-from support.checks import send_blockers
+from support.checks import BLOCKING_CODES, send_blockers
 
 BITEXT_FILE = "Bitext_Sample_Customer_Support_Training_Dataset.csv"
 SUBJECT = "Support request"
@@ -448,6 +448,8 @@ def _summary(rows: list[dict]) -> dict:
         "replies": len(rows),
         "chrf": _interval([r["chrf"] for r in rows]),
         "flagged_share": _share([r["flagged"] for r in rows]),
+        # cannot be sent at all (an unfilled placeholder or an unknown link: checks.BLOCKING_CODES)
+        "blocked_share": _share([bool(set(r["flags"]) & BLOCKING_CODES) for r in rows]),
         "right_article_share": _share(right),
         "flags": dict(Counter(code for r in rows for code in r["flags"]).most_common()),
     }

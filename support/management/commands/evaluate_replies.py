@@ -162,11 +162,12 @@ def _fmt(value: dict | None, percent: bool = False) -> str:
 def table(report: dict) -> str:
     s = report["settings"]
     lines = [f"{s['held_out']} held-out Bitext messages, adapter {s['adapter']}, {report['seconds']:.0f} s",
-             "| strategy | chrF | flagged | right article | main flags |", "| --- | --- | --- | --- | --- |"]
+             "| strategy | chrF | flagged | cannot be sent | right article | main flags |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for name, row in report["strategies"].items():
         flags = ", ".join(f"{code} {n}" for code, n in list(row["flags"].items())[:4])
         lines.append(f"| {name} | {_fmt(row['chrf'])} | {_fmt(row['flagged_share'], True)} | "
-                     f"{_fmt(row['right_article_share'], True)} | {flags} |")
+                     f"{_fmt(row.get('blocked_share'), True)} | {_fmt(row['right_article_share'], True)} | {flags} |")
     winners = {}
     for rows in report["per_intent"].values():
         best = replies.best_strategy({n: {"chrf": (r["chrf"] or {}).get("value"),
