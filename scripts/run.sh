@@ -17,7 +17,7 @@ PORT="${PORT:-8000}"
 # where the CPU has bf16 instructions (ECOMCMS_TEXT_DTYPE=auto, the default; float32 elsewhere).
 # bfloat16 at batch 32 made 1.9x the tokens per CPU-second of float32 at batch 16 (2026-12-07),
 # with unsupported claims and chrF within noise of float32 on 100 dev products. Peak RSS per process:
-# about 1.2 GB at batch 32, 0.99 GB at 16 (set ECOMCMS_GENERATION_BATCH_SIZE=16 if memory is tight). Every process gets
+# about 1.1-1.2 GB at batch 32, 1.0 GB at 16, 0.9 GB at 8 (lower ECOMCMS_GENERATION_BATCH_SIZE if memory is tight). Every process gets
 # the batch size: the web process counts tasks with it.
 export ECOMCMS_GENERATION_BATCH_SIZE="${ECOMCMS_GENERATION_BATCH_SIZE:-32}"
 export ECOMCMS_TORCH_THREADS="${ECOMCMS_TORCH_THREADS:-1}"
