@@ -33,7 +33,9 @@ import json
 import multiprocessing
 import os
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,9 +136,16 @@ def _scorer_process(share, threads, barrier, results):
     """Candidates scored per second (the planned copy's ranking), batched against one at a time,
     and seconds per planned draft end to end (content.generation, as the worker writes it)."""
     os.environ["ECOMCMS_TORCH_THREADS"] = str(threads)
+    # The planned strategy reads the database (active adapters, vocabularies): a fresh, migrated SQLite file of its
+    # own, so the figure does not depend on the checkout's database having been set up.
+    folder = tempfile.mkdtemp(prefix="ecomcms-bench-scoring-")
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
     from content import generation
     from content.models import Product, PromptTemplate
     from ecomcms import inference
@@ -172,6 +181,7 @@ def _scorer_process(share, threads, barrier, results):
         per_draft = (time.perf_counter() - started) / len(requests)
     except Exception as exc:  # the planned strategy may need the database (vocabularies): say so
         print(f"planned drafts end to end: skipped ({type(exc).__name__}: {exc})", flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
     results.put((batched, single, per_draft))
 
 
