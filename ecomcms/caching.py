@@ -13,10 +13,11 @@ worker or another web process still reaches every process's cache at once.
 
 from __future__ import annotations
 
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from ecomcms.models import CacheGeneration
+from ecomcms.sql import as_health_check
 
 _SELECT = (
     f"SELECT {connection.ops.quote_name('value')} FROM {connection.ops.quote_name(CacheGeneration._meta.db_table)} "
@@ -34,25 +35,9 @@ def generation(name: str) -> int:
 
 
 def _read(sql: str, params: list) -> list[tuple]:
-    """Run a read; when it is a request's first query, it also serves as the connection's health check.
-
-    With ``CONN_HEALTH_CHECKS`` (PostgreSQL, ecomcms/settings.py) Django sends ``SELECT 1`` before a
-    request's first query: on a cached answer, whose only query is the generation read, that was one
-    of its two round trips to the database. Here the read itself checks: should the kept connection
-    be dead (the database restarted), it is closed and the read runs once more on a new one, which is
-    what the health check would have done (in a transaction, the error is raised: it is lost anyway).
-    """
-    checking = (connection.settings_dict.get("CONN_HEALTH_CHECKS") and connection.connection is not None
-                and not connection.health_check_done)
-    if checking:
-        connection.health_check_done = True
-        try:
-            return _fetch(sql, params)
-        except (OperationalError, InterfaceError):
-            if connection.in_atomic_block:
-                raise
-            connection.close()
-    return _fetch(sql, params)
+    """Run a read that, as a request's first query, also serves as the connection's health check: on a cached
+    answer, whose only query is the generation read, the separate ``SELECT 1`` was one of its two round trips."""
+    return as_health_check(lambda: _fetch(sql, params))
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:

@@ -49,8 +49,8 @@ def as_health_check(run: Callable[[], T]) -> T:
     """``run()``, a read; when it is a request's first query, it also serves as the connection's health check.
 
     With ``CONN_HEALTH_CHECKS`` (PostgreSQL, ecomcms/settings.py) Django sends ``SELECT 1`` before a
-    request's first query, one more round trip for every request (``ecomcms.caching`` does the same
-    for the catalogue generation read). Here the read itself checks: should the kept connection be
+    request's first query, one more round trip for every request (``ecomcms.caching`` reads the catalogue
+    generation through here too). Here the read itself checks: should the kept connection be
     dead (the database restarted), it is closed and ``run()`` runs once more on a new one, which is
     what the health check would have done (in a transaction, the error is raised: it is lost anyway).
     """

@@ -121,18 +121,24 @@ def ensure_converted(source: ModelSource, cache_dir: Path) -> tuple[Path, float]
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
-        staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-        try:
-            model.save_pretrained(staging)
-            tokenizer.save_pretrained(staging)
-            (staging / _COMPLETE_MARKER).write_text(source.model_id)
-            if target.exists():  # a half-written folder from a crash: replace it
-                shutil.rmtree(target)
-            os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        _write_folder(target, model, tokenizer, source.model_id)
     return target, time.perf_counter() - started
+
+
+def _write_folder(target: Path, model, tokenizer, marker: str) -> None:
+    """Save ``model`` and ``tokenizer`` as ``target`` all at once: written in a staging folder beside it, marked
+    complete, then renamed into place (a half-written folder left by a crash is replaced)."""
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        (staging / _COMPLETE_MARKER).write_text(marker)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def ensure_bfloat16(folder: Path) -> tuple[Path, float]:
@@ -153,17 +159,7 @@ def ensure_bfloat16(folder: Path) -> tuple[Path, float]:
         logger.info("writing a bfloat16 copy of %s in %s (once)", folder, target)
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16, local_files_only=True)
-        staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-        try:
-            model.save_pretrained(staging)
-            tokenizer.save_pretrained(staging)
-            (staging / _COMPLETE_MARKER).write_text((folder / _COMPLETE_MARKER).read_text())
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        _write_folder(target, model, tokenizer, (folder / _COMPLETE_MARKER).read_text())
     return target, time.perf_counter() - started
 
 
