@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import orjson
-from django.db import connection
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from content import selectors as content_selectors
@@ -99,31 +97,10 @@ def catalog_categories() -> QuerySet:
 def events_batch_lookup(*, source: str, client_ids: list[str],
                         references: set[str]) -> tuple[dict[str, int], set[str]]:
     """What ingesting a batch needs to know first: product ids by SKU or slug (``products_by_reference``) and which
-    of the event ids this source has already stored (``events_stored``).
-
-    On PostgreSQL both in one round trip (a ``UNION ALL`` of the two lookups, each list one ``jsonb``
-    parameter: psycopg's client-side binding quotes one string much faster than it writes an array
-    of hundreds, a profile showed, docs/performance.md); elsewhere the two selectors.
-    """
-    if connection.vendor != "postgresql":
-        return (content_selectors.products_by_reference(references),
-                events_stored(source=source, client_ids=client_ids))
-    quote = connection.ops.quote_name
-    product, event = quote(Product._meta.db_table), quote(Event._meta.db_table)
-    # = ANY(ARRAY(...)): an array computed once, so each lookup is an index scan (IN (SELECT ...) with OR is not).
-    refs = "ANY(ARRAY(SELECT jsonb_array_elements_text(%(references)s::jsonb)))"
-    sql = (f"SELECT 0, {quote('id')}, {quote('sku')}, {quote('slug')} FROM {product} "
-           f"WHERE {quote('sku')} = {refs} OR {quote('slug')} = {refs} "
-           f"UNION ALL SELECT 1, NULL, {quote('client_id')}, NULL FROM {event} WHERE {quote('source')} = %(source)s "
-           f"AND {quote('client_id')} = ANY(ARRAY(SELECT jsonb_array_elements_text(%(ids)s::jsonb)))")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"references": orjson.dumps(sorted(references)).decode(), "source": source,
-                             "ids": orjson.dumps(sorted(set(client_ids))).decode()})
-        rows = cursor.fetchall()
-    found = [(pk, sku, slug) for kind, pk, sku, slug in rows if kind == 0]
-    by_slug = {slug: pk for pk, _, slug in found if slug in references}
-    by_sku = {sku: pk for pk, sku, _ in found if sku in references}  # a SKU wins over another product's slug
-    return by_slug | by_sku, {client_id for kind, _, client_id, _ in rows if kind == 1}
+    of the event ids this source has already stored (``events_stored``). On PostgreSQL ingestion asks both
+    inside its insert statement instead (``storefront.services``)."""
+    return (content_selectors.products_by_reference(references),
+            events_stored(source=source, client_ids=client_ids))
 
 
 def events_stored(*, source: str, client_ids: list[str]) -> set[str]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
+from functools import cache
 
+import orjson
 from django.db import connection, models, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
@@ -77,11 +79,21 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
 
     An id already stored for this source, or repeated in the batch, counts as a
     duplicate, so a retried batch adds nothing; a concurrent retry is absorbed by
-    the unique constraint (``ignore_conflicts``). Events naming no known product
+    the unique constraint (``ON CONFLICT DO NOTHING``). Events naming no known product
     (by SKU or slug) are rejected. When an event carries both a session and a
-    customer, the session's events without a customer get that customer, in one
-    UPDATE for the whole batch (the latest such event of a session wins).
+    customer, the session's events without a customer get that customer, in the
+    same transaction (the latest such event of a session wins).
+
+    PostgreSQL does all of it in one statement, elsewhere it is done in steps;
+    ``tests/storefront/test_events_one_statement.py`` holds the two to the same result and rows.
     """
+    if connection.vendor == "postgresql":
+        return _events_record_in_one_statement(source=source, events=events)
+    return _events_record_in_steps(source=source, events=events)
+
+
+def _events_record_in_steps(*, source: str, events: list[tuple[int, dict]]) -> EventsRecorded:
+    """``events_record`` as lookups, a loop deciding each event, the insert and the attribution (SQLite)."""
     result = EventsRecorded()
     products, stored = selectors.events_batch_lookup(
         source=source, client_ids=[data["id"] for _, data in events],
@@ -106,10 +118,7 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
         })
         if data.get("customer_id"):
             links[data["session_id"]] = data["customer_id"]
-    # On PostgreSQL the insert is one statement, atomic without a transaction around it (BEGIN and COMMIT
-    # were two of an ingestion request's round trips); the attribution to customers joins it in one.
-    one_statement = connection.vendor == "postgresql" and not links
-    with nullcontext() if one_statement else transaction.atomic():
+    with transaction.atomic():
         inserted = _events_insert_new(rows)
         if links:
             customers = [When(session_id=session, then=Value(customer)) for session, customer in links.items()]
@@ -121,6 +130,112 @@ def events_record(*, source: str, events: list[tuple[int, dict]]) -> EventsRecor
     result.duplicates += len(rows) - inserted
     result.rejected.sort(key=lambda rejection: rejection.index)
     return result
+
+
+def _events_record_in_one_statement(*, source: str, events: list[tuple[int, dict]]) -> EventsRecorded:
+    """``events_record`` on PostgreSQL: the lookups, the insert and the attribution in one statement.
+
+    The statement (``_EVENTS_RECORD_SQL``) decides each event as the loop of the SQLite path does, in
+    the same order (by ``occurred_at``, then the request's order): an id this source has stored, or an
+    earlier event of the batch stored with the same id, is a duplicate; a product named by no SKU or slug
+    is rejected; the rest are inserted (``ON CONFLICT DO NOTHING``: a concurrent request's row counts
+    as a duplicate), and when an event carries a customer, its session's events without one get it
+    (the latest such event of the session wins), new and stored alike. One statement is atomic by itself,
+    so no transaction is opened around it: a request is two round trips, the token and this
+    (docs/performance.md, fourth pass). It answers how many rows were inserted and which indexes
+    were rejected; everything else is a duplicate.
+    """
+    result = EventsRecorded()
+    if not events:
+        return result
+    ordered = sorted(events, key=lambda item: item[1]["occurred_at"])
+    payload = orjson.dumps(ordered, default=_json_value).decode()
+    with connection.cursor() as cursor:
+        attribute = any(data.get("customer_id") for _, data in events)
+        cursor.execute(_events_record_sql(attribute=attribute),
+                       {"events": payload, "source": source, "now": timezone.now()})
+        inserted, rejected = cursor.fetchone()
+    by_index = dict(events)
+    for index in rejected:
+        reference = by_index[index]["product"]
+        message = f"No product has the SKU or slug {reference!r}."
+        result.rejected.append(Rejection(index, by_index[index]["id"], "unknown_product", message,
+                                         {"product": [message]}))
+    result.accepted = inserted
+    result.duplicates = len(events) - inserted - len(rejected)
+    return result
+
+
+def _json_value(value):
+    """What orjson does not write itself: decimals, as their exact text (PostgreSQL reads ``numeric`` from it)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+@cache
+def _events_record_sql(*, attribute: bool) -> str:
+    """The statement of ``_events_record_in_one_statement``, with the tables' and columns' names of the models.
+
+    Its parameters: ``events``, the batch as ``[[index, event], ...]`` in ``occurred_at`` order (``jsonb``),
+    ``source`` and ``now`` (``received_at``). Only a batch naming a customer (``attribute``) gets the
+    attribution's parts: most batches do not, and need not plan an ``UPDATE``. Each lookup is written
+    so that it is an index scan whatever the planner estimates: the products one reference at a time,
+    by SKU, then by slug (the two arrays' ``= ANY`` of the earlier lookup query were a sequential scan
+    of the products, 2,000 rows against 100 references each, most of the database's time for a
+    batch), the stored ids with ``= ANY`` of an array on the ``(source, client_id)`` unique index.
+    """
+    quote = connection.ops.quote_name
+    product_model = Event._meta.get_field("product").related_model
+    event, product = quote(Event._meta.db_table), quote(product_model._meta.db_table)
+    column = {f.attname: quote(f.column) for f in Event._meta.concrete_fields}
+    sku, slug, pk = (quote(product_model._meta.get_field(name).column) for name in ("sku", "slug", "id"))
+    links = customer = attributed = ""
+    if attribute:
+        links = """, links AS (
+  SELECT DISTINCT ON (session_id) session_id, customer_id FROM new WHERE customer_id <> ''
+  ORDER BY session_id, ord DESC
+)"""
+        customer = "links.customer_id, "
+        attributed = f""", attributed AS (
+  UPDATE {event} SET {column["customer_id"]} = links.customer_id FROM links
+  WHERE {event}.{column["source"]} = %(source)s AND {event}.{column["customer_id"]} = ''
+    AND {event}.{column["session_id"]} = links.session_id
+)"""
+    return f"""
+WITH batch AS (
+  SELECT e.ord, (e.item->>0)::int AS idx, r.*
+  FROM jsonb_array_elements(%(events)s::jsonb) WITH ORDINALITY AS e(item, ord),
+       jsonb_to_record(e.item->1) AS r(id text, type text, product text, query text, session_id text,
+                                       customer_id text, order_id text, quantity int, price numeric,
+                                       occurred_at timestamptz, variant text)
+), refs AS (
+  SELECT ref.product, coalesce((SELECT p.{pk} FROM {product} p WHERE p.{sku} = ref.product),
+                               (SELECT p.{pk} FROM {product} p WHERE p.{slug} = ref.product)) AS product_id
+  FROM (SELECT DISTINCT product FROM batch WHERE product IS NOT NULL) AS ref
+), stored AS (
+  SELECT {column["client_id"]} AS id FROM {event}
+  WHERE {column["source"]} = %(source)s AND {column["client_id"]} = ANY(ARRAY(SELECT id FROM batch))
+), known AS (
+  SELECT b.*, refs.product_id FROM batch b LEFT JOIN refs USING (product)
+  WHERE (b.product IS NULL OR refs.product_id IS NOT NULL) AND NOT EXISTS (SELECT FROM stored s WHERE s.id = b.id)
+), new AS (
+  SELECT DISTINCT ON (id) * FROM known ORDER BY id, ord
+){links}, inserted AS (
+  INSERT INTO {event} ({column["source"]}, {column["client_id"]}, {column["type"]}, {column["product_id"]},
+    {column["query"]}, {column["session_id"]}, {column["customer_id"]}, {column["order_id"]}, {column["quantity"]},
+    {column["price"]}, {column["occurred_at"]}, {column["received_at"]}, {column["experiment_variant"]})
+  SELECT %(source)s, n.id, n.type, n.product_id, coalesce(n.query, ''), n.session_id,
+         coalesce(nullif(n.customer_id, ''), {customer}''), coalesce(n.order_id, ''), n.quantity, n.price,
+         n.occurred_at, %(now)s, coalesce(n.variant, '')
+  FROM new n {"LEFT JOIN links USING (session_id)" if attribute else ""} ORDER BY n.ord
+  ON CONFLICT DO NOTHING RETURNING 1
+){attributed}
+SELECT (SELECT count(*) FROM inserted),
+       (SELECT coalesce(array_agg(b.idx ORDER BY b.idx), '{{}}') FROM batch b JOIN refs USING (product)
+        WHERE refs.product_id IS NULL AND NOT EXISTS (SELECT FROM stored s WHERE s.id = b.id)
+          AND NOT EXISTS (SELECT FROM known k WHERE k.id = b.id AND k.ord < b.ord))
+"""
 
 
 def _events_insert_new(rows: list[dict]) -> int:
