@@ -49,15 +49,25 @@ class QuickEventValidator:
         quantity = fields["quantity"]
         self.quantity_default, self.quantity_range = quantity.default, (quantity.min_value, quantity.max_value)
         self.occurred_at, self.price = fields["occurred_at"], fields["price"]
+        formats = getattr(self.occurred_at, "input_formats", api_settings.DATETIME_INPUT_FORMATS)
+        self.iso_only = list(formats) == [ISO_8601]
+        unknown = set(fields) - _HANDLED
+        assert not unknown, f"quick_event does not know the fields {unknown}: teach it or drop it"
+        self.batch()
+
+    def batch(self) -> QuickEventValidator:
+        """Ready for a new batch: the time zone read again (it is the request's), the dates parsed forgotten.
+
+        One validator serves every batch of a process (building the serializer's fields was a tenth of a
+        request); what may change from one request to the next is set here.
+        """
         # ISO 8601 with an offset, DRF's default input format, is parsed here as DRF's field does it
         # (``parse_datetime`` tries ``datetime.fromisoformat`` first, then the field converts an aware value to its
         # time zone); each distinct text once a batch. Any other input format, a naive time: the field itself.
         occurred_at = self.occurred_at
-        formats = getattr(occurred_at, "input_formats", api_settings.DATETIME_INPUT_FORMATS)
         self.zone = occurred_at.timezone if hasattr(occurred_at, "timezone") else occurred_at.default_timezone()
-        self.dates: dict[str, datetime] | None = {} if self.zone is not None and list(formats) == [ISO_8601] else None
-        unknown = set(fields) - _HANDLED
-        assert not unknown, f"quick_event does not know the fields {unknown}: teach it or drop it"
+        self.dates: dict[str, datetime] | None = {} if self.zone is not None and self.iso_only else None
+        return self
 
     def __call__(self, item: Any) -> dict | None:
         """What ``serializer.run_validation(item)`` returns, when it is easy to be sure of; else None."""
