@@ -31,8 +31,9 @@ Same-run comparisons:
 - ``--compare-root PATH``: a third server runs another checkout of the project (e.g. ``git worktree
   add /tmp/before <commit>``) on the same database, for before/after numbers in one run.
 
-``--profile``: instead of loading a server, profiles 300 product-list requests in this process
-(cProfile, through Django's test client) with and without the cache and prints the top functions.
+``--profile``: instead of loading a server, profiles each endpoint in this process (cProfile counting
+this process's CPU, through Django's test client), the list and the product with and without the cache,
+and prints the top functions.
 Throttling is set out of reach; only loopback addresses are used.
 """
 
