@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from ecomcms.admin_utils import ReadOnlyAdminMixin, report_queued
 from recommender import charts, services
 from recommender.models import Event, MerchandisingRule, ModelActivation, ModelVersion, ShopSetting
-from recommender.training import in_order
+from recommender.selectors import in_order
 
 METRIC_COLUMNS = ("precision", "recall", "ndcg", "map", "coverage")
 

@@ -21,12 +21,15 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from ecomcms.conf import conf
 from recommender.engine.base import normalise_rows
+
+if TYPE_CHECKING:  # scipy is loaded with the first artifact, not by every process importing the services
+    import scipy.sparse as sp
 
 FORMAT = 1
 CACHED_ARTIFACTS = 3  # the active version, the one before it, and one being tried (A/B)
@@ -158,6 +161,8 @@ class Artifact:
         return np.where(self.item_category == category, self.popularity, other_categories * self.popularity)
 
     def _context_row(self, context: dict[int, float]) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         items = np.fromiter(context.keys(), dtype=np.int64, count=len(context))
         values = np.fromiter(context.values(), dtype=np.float64, count=len(context))
         return sp.csr_matrix((values, (np.zeros_like(items), items)), shape=(1, self.n_items))
@@ -192,6 +197,8 @@ class Artifact:
 
     @classmethod
     def load(cls, path: Path) -> Artifact:
+        import scipy.sparse as sp
+
         with np.load(path, allow_pickle=False) as data:
             if int(data["format"]) != FORMAT:
                 raise ValueError(f"{path.name}: artifact format {int(data['format'])}, this code reads {FORMAT}")

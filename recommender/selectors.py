@@ -199,3 +199,13 @@ def session_products(session_id: str, limit: int = SESSION_ITEMS) -> list[int]:
 
 def product_active(*, slug: str) -> Product | None:
     return Product.objects.filter(slug=slug, is_active=True).first()
+
+
+ORDER = ("popularity", "buy_again", "implicit_als", "implicit_bm25", "decayed_popularity", "bought_together",
+         "item_similarity", "user_cf", "session", "blend")
+
+
+def in_order(metrics: dict) -> dict:
+    """Metrics with the baselines first and the blend last (PostgreSQL's jsonb does not keep key order)."""
+    rank = {name: i for i, name in enumerate(ORDER)}
+    return dict(sorted(metrics.items(), key=lambda item: (rank.get(item[0], len(ORDER)), item[0])))

@@ -214,16 +214,6 @@ def product_models(params: BlendParams, categories: dict[str, str], embeddings: 
     ]
 
 
-ORDER = ("popularity", "buy_again", "implicit_als", "implicit_bm25", "decayed_popularity", "bought_together",
-         "item_similarity", "user_cf", "session", "blend")
-
-
-def in_order(metrics: dict) -> dict:
-    """Metrics with the baselines first and the blend last (PostgreSQL's jsonb does not keep key order)."""
-    rank = {name: i for i, name in enumerate(ORDER)}
-    return dict(sorted(metrics.items(), key=lambda item: (rank.get(item[0], len(ORDER)), item[0])))
-
-
 def jsonable(value):
     """Round-trip through JSON so numpy scalars become plain numbers."""
     return json.loads(json.dumps(value, default=float))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db import IntegrityError, transaction
@@ -16,12 +17,13 @@ from django.utils import timezone
 
 from ecomcms import inference, queueing
 from ecomcms.errors import require_permission
-from recommender import training
 from recommender.artifacts import artifact_path
-from recommender.engine.blend import BlendParams
 from recommender.generation import recommendations_changed
 from recommender.models import EventType, ModelActivation, ModelVersion, VersionStatus
 from recommender.services._base import NotAllowed, RecommenderError
+
+if TYPE_CHECKING:
+    from recommender.engine.blend import BlendParams
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,10 @@ def model_train(
     started = time.perf_counter()
     ModelVersion.objects.filter(status=VersionStatus.TRAINING, started_at__lt=timezone.now() - STALE_TRAINING).update(
         status=VersionStatus.FAILED, failure_reason="abandoned: the training process stopped without finishing")
-    params = params or BlendParams()
+    if params is None:
+        from recommender.engine.blend import BlendParams
+
+        params = BlendParams()
     try:
         with transaction.atomic():
             version = ModelVersion.objects.create(
@@ -106,6 +111,8 @@ def model_train(
 
 def _train_into(version: ModelVersion, *, since, until, feedback, embeddings, evaluate, holdout_days, k,
                 params, progress) -> None:
+    from recommender import training  # implicit, scipy: loaded where a model is trained
+
     def stage(name: str) -> None:
         if progress:
             progress(name, 0, 1)
@@ -238,6 +245,7 @@ def model_evaluate_file(*, path: str | Path, test_days: int = 30, k: int = 10,
     customer's purchases in those days @k (repeat purchases count). The numbers are
     stored on a version with no artifact (notes "offline evaluation") for the admin's chart.
     """
+    from recommender import training
     from recommender.engine import load_online_retail, temporal_split
     from recommender.engine.evaluate import baselines, evaluate_recommender, product_recommenders
 

@@ -11,10 +11,38 @@ Both classifiers take an ``embed`` callable (texts -> unit float32 rows) instead
 owning a model, so the caller decides which embedding model runs and where.
 """
 
-from support.intent.classifier import IntentClassifier
-from support.intent.data import LabelledTexts, load_banking77, load_bitext, load_csv, stratified_split
-from support.intent.prediction import HIGH, LOW, MEDIUM, Cutoffs, Prediction
-from support.intent.zeroshot import IntentSpec, ZeroShotIntent
+import importlib
+
+# Names are loaded on first use (PEP 562): importing one submodule (the zero-shot model, say) must
+# not load scikit-learn and scipy into every process that imports the services, the generation workers
+# among them (docs/performance.md, "Memory per generation process").
+_WHERE = {
+    "IntentClassifier": "classifier",
+    "LabelledTexts": "data",
+    "load_banking77": "data",
+    "load_bitext": "data",
+    "load_csv": "data",
+    "stratified_split": "data",
+    "HIGH": "prediction",
+    "LOW": "prediction",
+    "MEDIUM": "prediction",
+    "Cutoffs": "prediction",
+    "Prediction": "prediction",
+    "IntentSpec": "zeroshot",
+    "ZeroShotIntent": "zeroshot",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))
 
 __all__ = [
     "HIGH", "LOW", "MEDIUM", "Cutoffs", "IntentClassifier", "IntentSpec", "LabelledTexts", "Prediction",

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.db import transaction
@@ -19,7 +20,7 @@ from ecomcms import inference, sentiment as reader
 from ecomcms.errors import require_permission
 from ecomcms.finetune.selectors import adapter_active
 from support import triage
-from support.intent import IntentClassifier, IntentSpec, ZeroShotIntent
+from support.intent.zeroshot import IntentSpec, ZeroShotIntent
 from support.intent_finetuning import PURPOSE as INTENT_PURPOSE, classifier_file
 from support.models import Confidence, Intent, PriorityRule, SetBy, Ticket, TicketEvent, TriageStatus
 from support.privacy import log_safe
@@ -39,6 +40,9 @@ from support.services.revisions import ticket_copy_revision
 from support.services.suggestions import suggestion_request
 from support.services.tickets import _route_to_queue, ticket_model_text
 
+if TYPE_CHECKING:
+    from support.intent.classifier import IntentClassifier
+
 logger = logging.getLogger(__name__)
 
 
@@ -54,6 +58,8 @@ def _load_classifier(path: str) -> IntentClassifier:
     with _cache_lock:
         if key not in _classifiers:
             _classifiers.clear()
+            from support.intent.classifier import IntentClassifier  # scikit-learn: loaded where tickets are triaged
+
             _classifiers[key] = IntentClassifier.load(path)
         return _classifiers[key]
 

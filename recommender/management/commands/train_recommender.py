@@ -70,7 +70,7 @@ class Command(BaseCommand):
         ))
         if version.metrics:
             from recommender.engine.evaluate import format_table
-            from recommender.training import in_order
+            from recommender.selectors import in_order
 
             self.stdout.write(format_table(in_order(version.metrics), k))
         for line in version.notes.splitlines():
