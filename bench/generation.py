@@ -14,7 +14,9 @@ description template, as the worker builds them) with the same token budget, gre
   prompts in batches of B (what P generation workers on one queue do), in the configured dtype;
   ``:bf16`` / ``:fp32`` force bfloat16 / float32 weights and compute, ``:int8`` dynamic int8
   quantization of the linear layers (ECOMCMS_TEXT_QUANTIZE=int8, float32), ``:generate``
-  transformers' ``generate`` instead of the backend's fast decoder (the reference). The default set
+  transformers' ``generate`` instead of the backend's fast decoder (the reference), ``:plain`` the
+  fast decoder without its memory measures (the whole prompt in one pass, a KV cache grown by
+  concatenation: what it did before they were added). The default set
   (also ``--quick``): ``default_layouts`` below;
 - llama.cpp (llama-cpp-python) on the same GGUF, one stream per process, 1xcores and coresx1,
   when it is installed (otherwise the bench says it skipped it; docs/performance.md says how to
@@ -104,7 +106,10 @@ def _product_process(share, options, threads, batch, quantize, decoder, dtype, b
     from ecomcms import inference
 
     generator = inference.get_generator()
-    generator.decoder = decoder
+    if decoder == "plain":  # the fast decoder without its memory measures (the comparison's reference)
+        generator.decoder, generator.prefill_tokens, generator.kv_preallocate = "fast", 0, False
+    else:
+        generator.decoder = decoder
     prompts = [inference.ChatPrompt(**p) for p in share]
     generator.generate(prompts[:1], inference.GenerationOptions(max_new_tokens=4))  # warm-up
     barrier.wait()
@@ -237,18 +242,18 @@ def parse_layout(text: str, dtype: str = "float32") -> Variant:
         processes, threads, batch = (int(part) for part in shape.split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"a layout is PROCESSESxTHREADSxBATCH[:bf16|:fp32][:int8][:generate], e.g. 1x2x16; got {text!r}"
+            f"a layout is PROCESSESxTHREADSxBATCH[:bf16|:fp32][:int8][:generate|:plain], e.g. 1x2x16; got {text!r}"
         ) from None
-    unknown = set(flags) - {"int8", "generate", "none", "bf16", "fp32"}
+    unknown = set(flags) - {"int8", "generate", "plain", "none", "bf16", "fp32"}
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown flag {sorted(unknown)[0]!r} in {text!r}: bf16, fp32, int8 or generate")
+            f"unknown flag {sorted(unknown)[0]!r} in {text!r}: bf16, fp32, int8, generate or plain")
     if "bf16" in flags:
         dtype = "bfloat16"
     if "fp32" in flags or "int8" in flags:
         dtype = "float32"
     return Variant(text.strip().lower(), processes, threads, batch, "int8" if "int8" in flags else "none",
-                   dtype, "generate" if "generate" in flags else "fast")
+                   dtype, "generate" if "generate" in flags else "plain" if "plain" in flags else "fast")
 
 
 def gguf_path() -> str | None:
@@ -265,10 +270,11 @@ def gguf_path() -> str | None:
 
 def default_layouts(cores: int) -> str:
     """The layouts the bench compares by default (and ``--quick``): what ``make run`` uses (one process
-    per core, one thread, batch 32, the configured dtype: bfloat16 by default), its batch at 16, one
-    process of every core, and the float32 layout ``make run`` used before (``Cx1x16:fp32``). Each
-    process needs at least B prompts for its batches to be full: see ``--prompts``."""
-    return f"{cores}x1x32,{cores}x1x16,1x{cores}x32,{cores}x1x16:fp32"
+    per core, one thread, batch 32, the configured dtype: bfloat16 by default), the same without the
+    decoder's memory measures (``:plain``), its batch at 16, one process of every core, and the float32
+    layout ``make run`` used before (``Cx1x16:fp32``). Each process needs at least B prompts for its
+    batches to be full: see ``--prompts``."""
+    return f"{cores}x1x32,{cores}x1x32:plain,{cores}x1x16,1x{cores}x32,{cores}x1x16:fp32"
 
 
 def _median(values):
@@ -367,7 +373,7 @@ def main() -> None:
 
     product = [v.key for v in variants if not v.llama and v is not one]
     best = max(product, key=lambda k: _median(speed[k]))
-    kept = [k for k in product if ":int8" not in k and ":generate" not in k]
+    kept = [k for k in product if ":int8" not in k and ":generate" not in k and ":plain" not in k]
     best_kept = max(kept, key=lambda k: _median(speed[k]))
     float32 = [v.key for v in variants if not v.llama and v is not one and v.dtype == "float32"
                and v.quantize == "none" and v.decoder == "fast"]
@@ -390,6 +396,11 @@ def main() -> None:
         print(f"best product layout / llama.cpp best: {ratio(best_kept, llama_best)} (goal >= 1.5x)")
         print(f"worker as configured / llama.cpp best: {ratio(worker.key, llama_best)}")
     rss = max(r.rss_mb for r in results[best_kept])
+    plain = f"{best_kept}:plain"
+    if plain in results:
+        before = max(r.rss_mb for r in results[plain])
+        print(f"peak RSS, best product layout / the same without the decoder's memory measures ({plain}): "
+              f"{rss:.0f} / {before:.0f} MB = {rss / before:.2f}x; tokens/s {ratio(best_kept, plain)}")
     print(f"peak RSS per generation process, best product layout: {rss:.0f} MB (goal < 1024 MB)")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import torch
 from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
 
 
 def _ngram_table(tokens: list[int], size: int) -> dict[tuple[int, ...], list[int]]:
@@ -29,14 +30,65 @@ def _ngram_table(tokens: list[int], size: int) -> dict[tuple[int, ...], list[int
     return table
 
 
+class PreallocatedLayer(DynamicLayer):
+    """A layer of the KV cache written into buffers sized once for the prompt and every new token.
+
+    ``DynamicLayer`` concatenates a new tensor at every step (the old one freed), and the heap kept
+    the holes: about half again the cache's size in a batch of 32 (docs/performance.md). Here
+    ``keys``/``values`` are views of the first ``length`` positions of the buffers; rows that leave
+    the batch are dropped by one copy of the buffers.
+    """
+
+    def __init__(self, capacity: int):
+        super().__init__()
+        self.capacity = capacity
+        self.length = 0
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        self.device = key_states.device
+        rows, heads, _, size = key_states.shape
+        self._keys = key_states.new_empty((rows, heads, self.capacity, size))
+        self._values = value_states.new_empty((rows, heads, self.capacity, value_states.shape[-1]))
+        self.is_initialized = True
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        end = self.length + key_states.shape[-2]
+        if end > self.capacity:
+            raise ValueError(f"the KV cache holds {self.capacity} positions; {end} asked")
+        self._keys[:, :, self.length:end] = key_states
+        self._values[:, :, self.length:end] = value_states
+        self.length = end
+        self.keys, self.values = self._keys[:, :, :end], self._values[:, :, :end]
+        return self.keys, self.values
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        if self.length:
+            self._keys, self._values = self._keys[indices], self._values[indices]
+            self.keys, self.values = self._keys[:, :, :self.length], self._values[:, :, :self.length]
+
+
+def preallocated_cache(model, capacity: int) -> DynamicCache:
+    """A ``DynamicCache`` whose full-attention layers are ``PreallocatedLayer`` of ``capacity`` positions."""
+    cache = DynamicCache(config=model.config)
+    cache.layers = [PreallocatedLayer(capacity) if type(layer) is DynamicLayer else layer for layer in cache.layers]
+    return cache
+
+
 def greedy_decode(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, max_new_tokens: int,
                   repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0, stop_ids=(),
-                  logits_processor=None) -> list[list[int]]:
+                  logits_processor=None, prefill_tokens: int = 0, preallocate: bool = False) -> list[list[int]]:
     """The new tokens of each row of a left-padded batch, each list ending at its stop token
     (included) or after ``max_new_tokens``.
 
     ``logits_processor`` is called like a ``transformers`` one, ``(input_ids, scores)`` on the
     rows still running; when rows leave, its ``keep_rows(indices)`` is called first.
+
+    Memory (docs/performance.md, "Memory per generation process"): ``prefill_tokens`` runs the prompt
+    through the model about that many tokens at a time (all rows together; 0: the whole prompt in one
+    pass), so a batch's prompt activations are never all alive at once; ``preallocate`` writes the KV
+    cache into buffers sized once (``PreallocatedLayer``) instead of concatenating at every step.
     """
     device = input_ids.device
     rows, width = input_ids.shape
@@ -58,8 +110,13 @@ def greedy_decode(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, 
     if no_repeat_ngram_size > 0:
         tables = [_ngram_table(row, no_repeat_ngram_size) for row in input_ids.tolist()]
         histories = input_ids.tolist()
-    cache = DynamicCache(config=model.config)
+    cache = preallocated_cache(model, width + max_new_tokens) if preallocate else DynamicCache(config=model.config)
     step_input, step_positions = input_ids, position_ids
+    chunk = max(1, prefill_tokens // rows) if prefill_tokens else width
+    for start in range(0, width - chunk, chunk):  # the prompt but its last chunk, into the cache (no logits kept)
+        model(input_ids=input_ids[:, start:start + chunk], attention_mask=mask[:, :start + chunk],
+              position_ids=position_ids[:, start:start + chunk], cache=cache, use_cache=True, logits_to_keep=1)
+        step_input, step_positions = input_ids[:, start + chunk:], position_ids[:, start + chunk:]
     for step in range(max_new_tokens):
         output = model(input_ids=step_input, attention_mask=mask, position_ids=step_positions, cache=cache,
                        use_cache=True, logits_to_keep=1)

@@ -183,6 +183,12 @@ class TransformersGenerator:
     #: (finished rows leave the batch); "generate": always ``transformers``' ``generate`` (the bench's
     #: and the tests' reference). Sampling and stop strings always take ``generate``.
     decoder = "fast"
+    #: The fast decoder's memory measures (``greedy_decode``): the prompt in chunks of about this many
+    #: tokens, and a KV cache preallocated for the prompt and the new tokens. Together they took about
+    #: 0.12 GB off the peak of a process at batch 32 (docs/performance.md); the bench's ``:plain``
+    #: layouts turn both off for the comparison.
+    prefill_tokens = 1024
+    kv_preallocate = True
 
     def __init__(self, source: ModelSource, *, cache_dir: Path, dtype: str = "float32", threads: int = 0,
                  device: str = "auto", quantize: str = "none"):
@@ -298,6 +304,7 @@ class TransformersGenerator:
                             max_new_tokens=options.max_new_tokens, repetition_penalty=options.repetition_penalty,
                             no_repeat_ngram_size=options.no_repeat_ngram_size, stop_ids=self._stop_ids(),
                             logits_processor=kwargs["logits_processor"][0] if grounded else None,
+                            prefill_tokens=self.prefill_tokens, preallocate=self.kv_preallocate,
                         )
                     else:
                         output = model.generate(**encoded, **kwargs)

@@ -53,6 +53,49 @@ def test_rows_that_stop_early_leave_the_batch_and_the_tokens_match_generate(pena
     assert lengths[0] < lengths[-1]  # some rows left the batch before others: the dropping path ran
 
 
+@pytest.mark.parametrize("prefill_tokens, preallocate", [(0, True), (6, False), (6, True), (24, True)])
+def test_the_prompt_in_chunks_and_a_preallocated_cache_choose_the_same_tokens(prefill_tokens, preallocate):
+    """The memory measures change where the prompt's keys and values are computed and kept, not what
+    is chosen: 6 tokens over 6 rows is a prompt fed one position at a time; rows stop at different
+    steps, so the preallocated buffers are cut down to the rows that stay."""
+    model = _tiny_llama()
+    generator = torch.Generator().manual_seed(2)
+    prompts = [torch.randint(3, 64, (n,), generator=generator).tolist() for n in (5, 9, 3, 12, 7, 4)]
+    ids, mask = _left_padded(prompts)
+    stop = [5, 17, 23, 41]
+
+    with torch.inference_mode():
+        measured = greedy_decode(model, ids, mask, max_new_tokens=30, repetition_penalty=1.1, no_repeat_ngram_size=3,
+                                 stop_ids=stop, prefill_tokens=prefill_tokens, preallocate=preallocate)
+        reference = _generate_rows(model, ids, mask, stop, max_new_tokens=30, repetition_penalty=1.1,
+                                   no_repeat_ngram_size=3)
+
+    assert measured == reference
+    assert len({len(r) for r in measured}) > 1
+
+
+def test_a_preallocated_layer_keeps_what_a_growing_one_keeps_and_drops_the_same_rows():
+    from transformers.cache_utils import DynamicLayer
+
+    from ecomcms.inference.decoding import PreallocatedLayer
+
+    grown, preallocated = DynamicLayer(), PreallocatedLayer(capacity=7)
+    for width in (4, 1, 1):
+        keys, values = torch.randn(3, 2, width, 8), torch.randn(3, 2, width, 8)
+        for layer in (grown, preallocated):
+            layer.update(keys, values)
+    assert torch.equal(grown.keys, preallocated.keys) and torch.equal(grown.values, preallocated.values)
+    assert preallocated.get_seq_length() == 6
+
+    for layer in (grown, preallocated):
+        layer.batch_select_indices(torch.tensor([0, 2]))
+        layer.update(torch.ones(2, 2, 1, 8), torch.zeros(2, 2, 1, 8))
+    assert torch.equal(grown.keys, preallocated.keys) and torch.equal(grown.values, preallocated.values)
+    assert preallocated._keys.shape == (2, 2, 7, 8)  # the buffer holds the rows that stayed, nothing else
+    with pytest.raises(ValueError, match="holds 7 positions"):
+        preallocated.update(torch.ones(2, 2, 1, 8), torch.zeros(2, 2, 1, 8))
+
+
 class _RecordingProcessor:
     """Bans token 7 in row 0 of the original batch only: proves the rows' state follows the drops."""
 
@@ -117,6 +160,24 @@ def test_the_fast_decoder_writes_what_generate_writes_with_the_real_model(real_g
     assert [g.tokens_out for g in fast] == [g.tokens_out for g in reference]
     assert [g.finish_reason for g in fast] == [g.finish_reason for g in reference]
     assert len({g.tokens_out for g in fast}) > 1 and "stop" in {g.finish_reason for g in fast}
+
+
+@pytest.mark.models
+def test_the_memory_measures_write_what_generate_writes_with_the_real_model(real_generator):
+    """The product's defaults chunk a prompt only past 1,024 tokens in all; here 40 tokens at a time
+    over 5 rows: each prompt goes through the model in chunks of 8 positions."""
+    options = inference.GenerationOptions(max_new_tokens=48)
+    assert (real_generator.prefill_tokens, real_generator.kv_preallocate) == (1024, True)
+
+    real_generator.decoder = "generate"
+    reference = real_generator.generate(PROMPTS, options)
+    real_generator.decoder, real_generator.prefill_tokens = "fast", 40
+    try:
+        measured = real_generator.generate(PROMPTS, options)
+    finally:
+        real_generator.prefill_tokens = 1024
+
+    assert [g.text for g in measured] == [g.text for g in reference]
 
 
 @pytest.mark.models
