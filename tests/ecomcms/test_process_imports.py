@@ -37,14 +37,14 @@ for config in apps.get_app_configs():
             loaded.append(f"{config.name}.{part}")
 from ecomcms.celery import app
 app.loader.import_default_modules()  # what a worker imports before its first task
-print(json.dumps({"heavy": sorted({m.split(".")[0] for m in sys.modules} & set(%r)), "loaded": loaded}))
-""" % (HEAVY,)
+print(json.dumps({"heavy": sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1:])), "loaded": loaded}))
+"""
 
 
 def test_starting_django_and_a_worker_loads_no_numeric_or_model_library(tmp_path):
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(tmp_path)),
            "DJANGO_SETTINGS_MODULE": "ecomcms.settings", "ECOMCMS_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", SCRIPT, *HEAVY], cwd=ROOT, env=env, capture_output=True, text=True,
                           check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
