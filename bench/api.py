@@ -160,6 +160,11 @@ def seed(products: int) -> dict:
     Event.objects.bulk_create(events, batch_size=500)
     version = recommender_services.model_train(embeddings="off", evaluate=False, activate=True, trigger="bench")
     slugs = list(Product.objects.order_by("?").values_list("slug", flat=True)[:200])
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # a live shop's tables have their statistics; a fresh bulk load has none
+        with connection.cursor() as cursor:  # until autovacuum wakes up, in the middle of the first measured rows
+            cursor.execute("VACUUM ANALYZE")
     token = token_create(name="bench", scopes=["events:write", "catalog:read", "recommendations:read"])[1]
     return {"slugs": slugs, "token": token, "categories": [f"category-{n}" for n in range(25)],
             "customers": [f"c-{n}" for n in range(0, 1000, 5)], "sessions": [f"s-{n}-0" for n in range(0, 1000, 5)],
