@@ -64,9 +64,14 @@ class PreallocatedLayer(DynamicLayer):
         return self.keys, self.values
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
-        if self.length:
-            self._keys, self._values = self._keys[indices], self._values[indices]
+        if self.length:  # only the positions written are copied: the rest of the new buffers stays untouched
+            self._keys, self._values = (self._kept(buffer, indices) for buffer in (self._keys, self._values))
             self.keys, self.values = self._keys[:, :, :self.length], self._values[:, :, :self.length]
+
+    def _kept(self, buffer: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+        kept = buffer.new_empty((len(indices), *buffer.shape[1:]))
+        kept[:, :, :self.length] = buffer[indices, :, :self.length]
+        return kept
 
 
 def preallocated_cache(model, capacity: int) -> DynamicCache:
