@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import TypeVar
 
 import orjson
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 def rows_where_in(table: str, columns: list[str], column: str, values: Iterable[str], *,
@@ -45,6 +46,43 @@ def rows_where_in(table: str, columns: list[str], column: str, values: Iterable[
         return cursor.fetchall()
 
 
+def instances_where(model: type[M], where: str, params: list) -> list[M]:
+    """``model`` instances (every concrete field loaded) of the rows ``WHERE where``, as the ORM builds them.
+
+    For reads on every request, such as the token's: the ORM's query compiler cost more than the
+    query (a profile, docs/performance.md). Each value goes through the converters the ORM applies
+    (the database's and the field's own, e.g. JSON), and ``Model.from_db`` builds the instance.
+    ``where`` names columns quoted by the caller; values go as parameters. The statement, and
+    which columns have converters at all, are worked out once per model, database and ``where``.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    plan = _plans.get((model, db.vendor, where))
+    if plan is None:
+        table, fields, quote = model._meta.db_table, model._meta.concrete_fields, db.ops.quote_name
+        columns = [field.get_col(table) for field in fields]
+        plan = _plans[(model, db.vendor, where)] = (
+            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(table)} WHERE {where}",
+            [(position, column) for position, column in enumerate(columns)
+             if db.ops.get_db_converters(column) + column.get_db_converters(db)],
+            [field.attname for field in fields],
+        )
+    sql, converted, names = plan
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    instances = []
+    for row in rows:
+        values = list(row)
+        for position, column in converted:
+            for convert in db.ops.get_db_converters(column) + column.get_db_converters(db):
+                values[position] = convert(values[position], column, db)
+        instances.append(model.from_db(db.alias, names, values))
+    return instances
+
+
+_plans: dict[tuple, tuple[str, list, list[str]]] = {}
+
+
 def as_health_check(run: Callable[[], T]) -> T:
     """``run()``, a read; when it is a request's first query, it also serves as the connection's health check.
 
@@ -54,16 +92,15 @@ def as_health_check(run: Callable[[], T]) -> T:
     dead (the database restarted), it is closed and ``run()`` runs once more on a new one, which is
     what the health check would have done (in a transaction, the error is raised: it is lost anyway).
     """
-    checking = (connection.settings_dict.get("CONN_HEALTH_CHECKS") and connection.connection is not None
-                and not connection.health_check_done)
-    if checking:
-        connection.health_check_done = True
+    db = connections[DEFAULT_DB_ALIAS]  # once: each attribute read through ``connection`` looks it up again
+    if db.connection is not None and not db.health_check_done and db.settings_dict.get("CONN_HEALTH_CHECKS"):
+        db.health_check_done = True
         try:
             return run()
         except (OperationalError, InterfaceError):
-            if connection.in_atomic_block:
+            if db.in_atomic_block:
                 raise
-            connection.close()
+            db.close()
     return run()
 
 

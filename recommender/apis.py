@@ -10,6 +10,7 @@ and a session may belong to a known customer), so they need a token with the
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -129,13 +130,25 @@ def _recommendation_item(item: services.Recommendation) -> dict:
     }
 
 
+@functools.cache
+def _no_query() -> dict:
+    """``RecommendationsInput``'s validated data for a request without a query (the defaults), validated once:
+    building the serializer's fields for every request was a tenth of a session list (docs/performance.md)."""
+    serializer = RecommendationsInput(data={})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 class _RecommendationsView:
     """Shared by the four endpoints: read the query, pick the version, render."""
 
     def query(self, request) -> dict:
-        serializer = RecommendationsInput(data=request.query_params.dict())
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        if request.META.get("QUERY_STRING"):
+            serializer = RecommendationsInput(data=request.query_params.dict())
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        else:  # most requests send no query: its validated form is always the same
+            data = dict(_no_query())
         version_id = data.pop("version", None)
         if version_id is not None:
             data["version"] = selectors.version_servable(version_id)

@@ -113,11 +113,12 @@ class Artifact:
 
         Context items themselves are not recommended back.
         """
-        weights = self._context_row(context)
-        similar = (weights @ self.similarity).toarray()[0]
+        weights = np.zeros(self.n_items)
+        weights[list(context)] = list(context.values())
+        similar = _weighted_rows(self.similarity, context)
         ranking = Ranking(self, {"similar": _peak_one(similar), "popularity": self.popularity},
                           {"similar": 1.0, "popularity": popularity_weight},
-                          anchors={"similar": (weights.toarray()[0], self.similarity)})
+                          anchors={"similar": (weights, self.similarity)})
         ranking.forbid(list(context))
         return ranking
 
@@ -259,9 +260,45 @@ class Ranking:
         context = np.flatnonzero(weights)
         if context.size == 0:
             return [None] * len(items)
-        contribution = weights[context][:, None] * matrix[context][:, items].toarray()
+        contribution = weights[context][:, None] * _entries(matrix, context, items)
         best = contribution.argmax(axis=0)
         return [int(context[b]) if contribution[b, col] > 0 else None for col, b in enumerate(best)]
+
+
+# --- A few rows of a sparse matrix, without scipy's per-call machinery ------------------------------------
+# A session list reads about twenty rows of the similarity matrix: building scipy matrices for one row
+# (constructors, index dtype checks, fancy indexing) cost more than the arithmetic (a profile,
+# docs/performance.md). These read the CSR arrays directly and give the same floats as the scipy
+# expressions they stand for (tests/recommender/test_artifact_rows.py holds them equal, bit for bit).
+
+def _weighted_rows(matrix: sp.csr_matrix, weights: dict[int, float]) -> np.ndarray:
+    """``(w @ matrix).toarray()[0]`` for the sparse row ``w = {row: weight}``.
+
+    As scipy's product computes it: each term ``weight * value`` in float64, added into each column
+    starting from zero, rows in increasing order, a row's entries in their stored order.
+    """
+    total = np.zeros(matrix.shape[1])
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+    for row in sorted(weights):
+        start, end = indptr[row], indptr[row + 1]
+        np.add.at(total, indices[start:end], np.float64(weights[row]) * data[start:end].astype(np.float64))
+    return total
+
+
+def _entries(matrix: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``matrix[rows][:, columns].toarray()`` (in the matrix's dtype) for distinct ``columns``."""
+    if len(set(columns.tolist())) != len(columns):
+        return matrix[rows][:, columns].toarray()
+    out = np.zeros((len(rows), len(columns)), dtype=matrix.dtype)
+    position = np.full(matrix.shape[1], -1, dtype=np.int64)
+    position[columns] = np.arange(len(columns))
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+    for r, row in enumerate(rows.tolist()):
+        start, end = indptr[row], indptr[row + 1]
+        found = position[indices[start:end]]
+        kept = found >= 0
+        np.add.at(out[r], found[kept], data[start:end][kept])
+    return out
 
 
 def _peak_one(values: np.ndarray) -> np.ndarray:
@@ -272,20 +309,24 @@ def _peak_one(values: np.ndarray) -> np.ndarray:
 # --- The per-process cache ---------------------------------------------------------------------
 
 _lock = threading.Lock()
-_cache: OrderedDict[str, Artifact] = OrderedDict()
+_cache: OrderedDict[tuple[str, str], Artifact] = OrderedDict()
 
 
 def cached(name: str) -> Artifact:
-    """The artifact in ``DATA_DIR/recommender/<name>``, loaded on first use and kept for the process."""
-    path = str(artifact_path(name).resolve())
+    """The artifact in ``DATA_DIR/recommender/<name>``, loaded on first use and kept for the process.
+
+    Kept under the data folder's setting and the name (resolving the path on every request was a
+    filesystem walk per recommendation list, docs/performance.md).
+    """
+    key = (str(conf.ECOMCMS_DATA_DIR), name)
     with _lock:
-        artifact = _cache.get(path)
+        artifact = _cache.get(key)
         if artifact is not None:
-            _cache.move_to_end(path)
+            _cache.move_to_end(key)
             return artifact
-    artifact = Artifact.load(Path(path))  # outside the lock: another version may be served meanwhile
+    artifact = Artifact.load(artifact_path(name).resolve())  # outside the lock: another version may be served
     with _lock:
-        _cache[path] = artifact
+        _cache[key] = artifact
         while len(_cache) > CACHED_ARTIFACTS:
             _cache.popitem(last=False)
     return artifact

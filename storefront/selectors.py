@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from content import selectors as content_selectors
 from content.models import Product, PublishedCopy
-from ecomcms.sql import rows_where_in
+from ecomcms.sql import instances_where, rows_where_in
 from recommender.models import Event
 from storefront.models import StorefrontToken
 
@@ -107,6 +107,16 @@ def events_stored(*, source: str, client_ids: list[str]) -> set[str]:
     """Which of these event ids this source has already stored (the idempotency check of ingestion)."""
     rows = rows_where_in(Event._meta.db_table, ["client_id"], "client_id", set(client_ids), equals={"source": source})
     return {client_id for (client_id,) in rows}
+
+
+def token_live(*, key_hash: str) -> StorefrontToken | None:
+    """The token with this key hash unless it is revoked: read on every token request, so written without the
+    ORM's query compiler (``ecomcms.sql.instances_where``), the same instance as
+    ``StorefrontToken.objects.filter(key_hash=..., revoked_at__isnull=True).first()``."""
+    quote = connection.ops.quote_name
+    found = instances_where(StorefrontToken, f"{quote('key_hash')} = %s AND {quote('revoked_at')} IS NULL",
+                            [key_hash])
+    return found[0] if found else None
 
 
 def tokens_listed(*, include_revoked: bool = False) -> QuerySet[StorefrontToken]:

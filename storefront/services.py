@@ -46,7 +46,7 @@ def token_revoke(*, token: StorefrontToken) -> bool:
 
 def token_authenticate(*, secret: str) -> StorefrontToken | None:
     """The live token with this secret, or None. Records when it was last used, to the minute."""
-    token = StorefrontToken.objects.filter(key_hash=_hash(secret), revoked_at__isnull=True).first()
+    token = selectors.token_live(key_hash=_hash(secret))
     if token is None:
         return None
     now = timezone.now()

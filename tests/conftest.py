@@ -21,12 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def _fresh_cache():
     """Each test starts with an empty cache: the catalogue's cached pages are filed under a generation that
     lives in the database, which starts again with each test, so an earlier test's page could match. The same
-    for the recommender's per-process snapshot (``recommender.selectors.serving_snapshot``)."""
+    for the stored answers' per-process memo (``ecomcms.api.cache``) and the recommender's per-process snapshot
+    (``recommender.selectors.serving_snapshot``)."""
     from django.core.cache import cache
 
+    from ecomcms.api import cache as api_cache
     from recommender import selectors
 
     cache.clear()
+    api_cache.memo_forget()
     selectors.serving_forget()
     yield
 

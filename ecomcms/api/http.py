@@ -186,7 +186,8 @@ class CatalogView(ApiView):
         if key is None:
             return None
         self._known_generations = tuple(self.cache_generations())  # a miss builds under these: one read a request
-        body = api_cache.lookup(self.cache_prefix, key, self._known_generations)
+        body = api_cache.lookup(self.cache_prefix, key, self._known_generations,
+                                seconds=conf.API_CATALOG_CACHE_SECONDS)
         if body is None:
             return None
         for throttle in self.get_throttles():  # an anonymous caller counts as on the whole path; refused: that path
@@ -228,13 +229,20 @@ class _Anonymous:
 
 
 def _not_modified(request, etag: str, last_modified: str | None) -> bool:
-    """RFC 9110 section 13.2.2: If-None-Match (weak comparison) decides; If-Modified-Since only without it."""
-    if_none_match = request.headers.get("If-None-Match")
+    """RFC 9110 section 13.2.2: If-None-Match (weak comparison) decides; If-Modified-Since only without it.
+
+    Read from META (``request.headers`` is built from all of META on first use, for two headers most
+    requests do not send).
+    """
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         if if_none_match.strip() == "*":
             return True
         return etag.removeprefix("W/") in {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
-    since = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
+    if_modified_since = request.META.get("HTTP_IF_MODIFIED_SINCE")
+    if not if_modified_since:
+        return False
+    since = parse_http_date_safe(if_modified_since)
     modified = parse_http_date_safe(last_modified or "")
     return since is not None and modified is not None and modified <= since
 

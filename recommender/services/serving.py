@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from math import isfinite
 
 import numpy as np
 from django.utils import timezone
@@ -176,19 +177,22 @@ def _serve(snapshot, artifact, ranking, context: str, request: _Request, *, not_
     # Until one is found, the best candidate sets the scale (candidates are checked best first, so the first
     # eligible one found is the best eligible one).
     scale = float(scores[order[0]]) if order.size and scores[order[0]] > 0 else 1.0
+    # The scores as Python floats (the same values): the candidate checks below read one at a time, and a
+    # numpy scalar read and test cost several times a list's (a profile, docs/performance.md).
+    values, pk_index = scores.tolist(), artifact.pk_index
 
     def final_score(pk: int) -> float:
-        item = artifact.pk_index.get(pk)
-        organic = float(scores[item]) / scale if item is not None and np.isfinite(scores[item]) else 0.0
+        item = pk_index.get(pk)
+        organic = values[item] / scale if item is not None and isfinite(values[item]) else 0.0
         return organic + adjust.get(pk, 0.0)
 
     # Pinned and boosted products are checked up front: a boost can lift an item from anywhere in the list.
     extra = set(pins) | {pk for pk, change in adjust.items()
-                         if change > 0 and pk in artifact.pk_index and np.isfinite(scores[artifact.pk_index[pk]])}
+                         if change > 0 and pk in pk_index and isfinite(values[pk_index[pk]])}
 
     def is_candidate(pk: int) -> bool:
-        item = artifact.pk_index.get(pk)
-        return item is not None and bool(np.isfinite(scores[item]))
+        item = pk_index.get(pk)
+        return item is not None and isfinite(values[item])
 
     eligible: dict[int, Product] = {}
     bought = set(selectors.customer_purchases(not_bought_by)) if not_bought_by else set()  # once, not per batch
@@ -201,7 +205,7 @@ def _serve(snapshot, artifact, ranking, context: str, request: _Request, *, not_
         if pks:
             eligible.update(selectors.serving_eligible(snapshot, pks, exclude=request.exclude,
                                                        category=request.category, bought=bought))
-        best = max((float(scores[artifact.pk_index[pk]]) for pk in eligible if is_candidate(pk)), default=0.0)
+        best = max((values[pk_index[pk]] for pk in eligible if is_candidate(pk)), default=0.0)
         if best > 0:
             scale = best
         chosen = _arrange(eligible, pins, final_score, request, organic=is_candidate)
@@ -211,7 +215,7 @@ def _serve(snapshot, artifact, ranking, context: str, request: _Request, *, not_
             continue
         # Full: done unless an unchecked candidate (none is boosted) could outscore a chosen one.
         organic_scores = [final_score(pk) for pk in chosen if pk not in pins]
-        if not organic_scores or min(organic_scores) >= float(scores[order[checked]]) / scale:
+        if not organic_scores or min(organic_scores) >= values[order[checked]] / scale:
             break
     return _with_reasons(snapshot, artifact, ranking, [eligible[pk] for pk in chosen], pins, final_score)
 

@@ -290,3 +290,31 @@ def test_the_customer_ranking_is_the_engine_blend(catalogue):
     expected = engine.score(np.array([user]))[0]
 
     assert np.allclose(served, expected, atol=1e-5)
+
+
+def test_the_hand_written_session_read_gives_the_orms_products_in_its_order():
+    from datetime import datetime
+
+    from recommender import selectors
+    from recommender.models import Event, EventType
+
+    products = [make_shop_product(f"p{n}", "c") for n in range(6)]
+    at = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.get_current_timezone())
+    rows = [(EventType.VIEW, 0, 5), (EventType.ADD_TO_CART, 1, 5), (EventType.PURCHASE, 2, 3), (EventType.VIEW, 0, 2),
+            (EventType.SEARCH, 3, 9), (EventType.VIEW, 4, 1), (EventType.VIEW, None, 8), (EventType.VIEW, 5, 5)]
+    for n, (kind, product, minutes) in enumerate(rows):
+        Event.objects.create(source="t", client_id=f"s{n}", type=kind, session_id="s-1",
+                             product=products[product] if product is not None else None,
+                             occurred_at=at + timedelta(minutes=minutes))
+    Event.objects.create(source="t", client_id="other", type=EventType.VIEW, session_id="s-2", product=products[3],
+                         occurred_at=at)
+
+    for limit in (20, 2):
+        recent = (Event.objects.filter(session_id="s-1", type__in=selectors.SESSION_TYPES, product__isnull=False)
+                  .order_by("-occurred_at", "-pk").values_list("product_id", flat=True)[: limit * 10])
+        expected = list(dict.fromkeys(recent))[:limit]
+
+        assert selectors.session_products("s-1", limit) == expected
+    assert selectors.session_products("s-1") == [p.pk for p in (products[5], products[1], products[0],
+                                                                 products[2], products[4])]
+    assert selectors.session_products("nobody") == []

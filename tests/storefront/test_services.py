@@ -10,6 +10,7 @@ from recommender.models import Event
 from storefront import services
 from storefront.models import StorefrontToken
 from tests.content.factories import make_product
+from tests.storefront.factories import make_token
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +89,20 @@ def test_the_latest_link_of_a_session_in_a_batch_wins():
 
     customers = dict(Event.objects.values_list("client_id", "customer_id"))
     assert customers == {"e-0": "c-late", "e-1": "c-early", "e-2": "c-late"}
+
+
+def test_the_hand_written_token_read_builds_what_the_orm_does():
+    live_secret = make_token("events:write", "catalog:read")
+    revoked_secret = make_token("catalog:read", name="old")
+    StorefrontToken.objects.filter(prefix=revoked_secret[:12]).update(revoked_at=timezone.now())
+    live_hash = hashlib.sha256(live_secret.encode()).hexdigest()
+    from storefront import selectors
+
+    found = selectors.token_live(key_hash=live_hash)
+    expected = StorefrontToken.objects.filter(key_hash=live_hash, revoked_at__isnull=True).first()
+
+    fields = [f.attname for f in StorefrontToken._meta.concrete_fields]
+    assert [getattr(found, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert found.scopes == ["catalog:read", "events:write"] and not found._state.adding
+    assert selectors.token_live(key_hash=hashlib.sha256(revoked_secret.encode()).hexdigest()) is None
+    assert selectors.token_live(key_hash="0" * 64) is None
