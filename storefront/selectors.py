@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from content import selectors as content_selectors
