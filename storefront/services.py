@@ -183,7 +183,10 @@ def _events_record_sql(*, attribute: bool) -> str:
     so that it is an index scan whatever the planner estimates: the products one reference at a time,
     by SKU, then by slug (the two arrays' ``= ANY`` of the earlier lookup query were a sequential scan
     of the products, 2,000 rows against 100 references each, most of the database's time for a
-    batch), the stored ids with ``= ANY`` of an array on the ``(source, client_id)`` unique index.
+    batch), the stored ids one id at a time on the ``(source, client_id)`` unique index. (They were one
+    ``client_id = ANY(array)`` scan: with statistics taken before a source's first events, the planner
+    kept only ``source`` in the index condition and filtered every stored event of the source, 1.2 s a
+    batch at 230,000 events; the bench's quiet run, docs/performance.md.)
     """
     quote = connection.ops.quote_name
     product_model = Event._meta.get_field("product").related_model
@@ -197,10 +200,19 @@ def _events_record_sql(*, attribute: bool) -> str:
   ORDER BY session_id, ord DESC
 )"""
         customer = "links.customer_id, "
-        attributed = f""", attributed AS (
-  UPDATE {event} SET {column["customer_id"]} = links.customer_id FROM links
-  WHERE {event}.{column["source"]} = %(source)s AND {event}.{column["customer_id"]} = ''
-    AND {event}.{column["session_id"]} = links.session_id
+        # Each linked session's events are found on the session_id index (OFFSET 0 keeps the source's condition
+        # out of the lateral scan), then updated through the primary key's index (``= ANY`` of their ids): with
+        # statistics taken before the source's first events, the planner read every event of the source through
+        # the unique index instead (2.2 s a batch at 230,000 events), or scanned the table once per row to update.
+        pk = quote(Event._meta.pk.column)
+        attributed = f""", found AS (
+  SELECT e.{pk} AS event_pk, links.customer_id FROM links,
+    LATERAL (SELECT {pk}, {column["source"]} AS source, {column["customer_id"]} AS customer_id FROM {event}
+             WHERE {column["session_id"]} = links.session_id OFFSET 0) AS e
+  WHERE e.source = %(source)s AND e.customer_id = ''
+), attributed AS (
+  UPDATE {event} SET {column["customer_id"]} = found.customer_id FROM found
+  WHERE {event}.{pk} = ANY(ARRAY(SELECT event_pk FROM found)) AND {event}.{pk} = found.event_pk
 )"""
     return f"""
 WITH batch AS (
@@ -214,8 +226,8 @@ WITH batch AS (
                                (SELECT p.{pk} FROM {product} p WHERE p.{slug} = ref.product)) AS product_id
   FROM (SELECT DISTINCT product FROM batch WHERE product IS NOT NULL) AS ref
 ), stored AS (
-  SELECT {column["client_id"]} AS id FROM {event}
-  WHERE {column["source"]} = %(source)s AND {column["client_id"]} = ANY(ARRAY(SELECT id FROM batch))
+  SELECT ids.id FROM (SELECT DISTINCT id FROM batch) AS ids,
+    LATERAL (SELECT FROM {event} WHERE {column["source"]} = %(source)s AND {column["client_id"]} = ids.id LIMIT 1) AS e
 ), known AS (
   SELECT b.*, refs.product_id FROM batch b LEFT JOIN refs USING (product)
   WHERE (b.product IS NULL OR refs.product_id IS NOT NULL) AND NOT EXISTS (SELECT FROM stored s WHERE s.id = b.id)

@@ -94,3 +94,40 @@ def test_a_batch_is_one_statement_and_no_transaction():
 
     assert result.accepted > 0
     assert len(queries) == 1
+
+
+def _event_rows_read(node: dict) -> int:
+    """Rows a plan read from the events table (kept or filtered out), over the whole tree."""
+    own = 0
+    if node.get("Relation Name") == Event._meta.db_table and node["Node Type"].endswith("Scan"):
+        own = (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+    return own + sum(_event_rows_read(child) for child in node.get("Plans", []))
+
+
+def test_the_lookups_stay_on_their_indexes_when_the_statistics_predate_the_source():
+    """Statistics taken before a source's first events (a new token backfilling its history) once made
+    the planner read every stored event of the source, for the stored ids and again for the sessions
+    to attribute: 1.2 s and 2.2 s a batch at 230,000 events. Each lookup must stay on its index."""
+    product = make_product(sku="SKU-A", slug="slug-a")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Event._meta.db_table}")  # no event of token:9 yet
+    Event.objects.bulk_create([
+        Event(source="token:9", client_id=f"old-{n}", type="view", product=product, session_id=f"old-{n % 500}",
+              quantity=1, occurred_at=AT) for n in range(5000)])
+    events = [(i, {"id": f"{'old' if i % 4 == 0 else 'new'}-{i}", "type": "view", "product": "SKU-A",
+                   "session_id": f"old-{i}", "customer_id": "c-1" if i % 2 else "", "quantity": 1, "occurred_at": AT})
+              for i in range(100)]
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        result = services._events_record_in_one_statement(source="token:9", events=events)
+        transaction.set_rollback(True)
+    with transaction.atomic(), connection.cursor() as cursor:
+        statement = next(q["sql"] for q in queries if "jsonb_array_elements" in q["sql"])
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement)
+        plan = cursor.fetchone()[0][0]["Plan"]
+        transaction.set_rollback(True)
+
+    assert (result.accepted, result.duplicates) == (75, 25)
+    # the stored ids, and the 50 linked sessions' 10 events each, found then updated: about 1,000 rows (the
+    # earlier statement read all 5,000 events of the source twice; a scan per row to update read 2,750,000)
+    assert _event_rows_read(plan) < 2000
