@@ -10,7 +10,9 @@ one process, on the same seeded sample of the shared Amazon dev products, with t
 - ``generate``: transformers' ``generate``, float32 (the reference);
 - ``fast``: the backend's fast decoder (finished rows leave the batch), float32;
 - ``bf16``: the fast decoder on bfloat16 weights and compute (``ECOMCMS_TEXT_DTYPE=bfloat16``);
-- ``int8``: the fast decoder on ``ECOMCMS_TEXT_QUANTIZE=int8`` weights (float32 activations).
+- ``int8``: the fast decoder on ``ECOMCMS_TEXT_QUANTIZE=int8`` weights (float32 activations);
+- ``bf16plain``: ``bf16`` without the fast decoder's memory measures (the whole prompt in one pass, a
+  KV cache grown by concatenation), the reference for them.
 
 ``bf16`` and ``int8`` reload the model from the converted folder, so they run after the float32
 variants. Variants can also run in separate processes at the same time (one ``--variants`` each,
@@ -58,13 +60,15 @@ def main() -> None:
     generator = inference.get_generator()
     out_dir = ROOT / "var" / "eval"
     reports = {}
-    unknown = set(args.variants.split(",")) - {"generate", "fast", "bf16", "int8"}
+    unknown = set(args.variants.split(",")) - {"generate", "fast", "bf16", "int8", "bf16plain"}
     if unknown:
-        parser.error(f"unknown variant(s) {sorted(unknown)}: generate, fast, bf16, int8")
+        parser.error(f"unknown variant(s) {sorted(unknown)}: generate, fast, bf16, int8, bf16plain")
+    measures = generator.prefill_tokens, generator.kv_preallocate
     # bf16 and int8 change the model: they run last, each on weights reloaded from the converted folder
-    for variant in sorted(args.variants.split(","), key=lambda v: v in ("bf16", "int8")):
-        if variant in ("bf16", "int8"):
-            dtype = torch.bfloat16 if variant == "bf16" else torch.float32
+    for variant in sorted(args.variants.split(","), key=lambda v: v in ("bf16", "int8", "bf16plain")):
+        generator.prefill_tokens, generator.kv_preallocate = (0, False) if variant == "bf16plain" else measures
+        if variant in ("bf16", "int8", "bf16plain"):
+            dtype = torch.bfloat16 if variant.startswith("bf16") else torch.float32
             model = AutoModelForCausalLM.from_pretrained(generator.folder, dtype=dtype, local_files_only=True)
             model = model.to(generator.device).eval()
             generator.model = quantize_int8(model, generator.device) if variant == "int8" else model
