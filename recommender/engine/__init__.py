@@ -5,7 +5,7 @@ arrays and evaluate them offline (``recommender.engine.evaluate``). The
 Django layer wraps these objects; it never has to reach into their internals.
 """
 
-import importlib
+from ecomcms.lazy import names_on_first_use
 
 # Names are loaded on first use (PEP 562): importing one submodule (``recommender.engine.data`` for the
 # importer, say) must not load the fitting code and its libraries (implicit, scipy) into every process
@@ -37,17 +37,7 @@ _WHERE = {
     "tune_blend": "tuning",
 }
 
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = names_on_first_use(__name__, _WHERE)
 
 
 __all__ = [

@@ -11,7 +11,7 @@ Both classifiers take an ``embed`` callable (texts -> unit float32 rows) instead
 owning a model, so the caller decides which embedding model runs and where.
 """
 
-import importlib
+from ecomcms.lazy import names_on_first_use
 
 # Names are loaded on first use (PEP 562): importing one submodule (the zero-shot model, say) must
 # not load scikit-learn and scipy into every process that imports the services, the generation workers
@@ -32,17 +32,7 @@ _WHERE = {
     "ZeroShotIntent": "zeroshot",
 }
 
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = names_on_first_use(__name__, _WHERE)
 
 __all__ = [
     "HIGH", "LOW", "MEDIUM", "Cutoffs", "IntentClassifier", "IntentSpec", "LabelledTexts", "Prediction",
